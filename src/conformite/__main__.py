@@ -1,0 +1,3 @@
+from conformite.cli import main
+
+main()

@@ -1,0 +1,194 @@
+"""CEL compilation with the checks the CEL binding does not do.
+
+``cel.compile`` checks syntax only; an unknown variable or a misspelt field
+would surface at evaluation time as an ``error`` outcome in every audit. Here
+every expression is also checked statically when the catalogue loads:
+
+* every identifier must be a context variable, a bound comprehension
+  variable (``exists(s, ...)``), a function or a CEL keyword;
+* every field path rooted in a known variable (``vendor.dpa.signed_on``,
+  ``s.country`` where ``s`` ranges over ``vendor.sub_processors``) must exist
+  in the context's shape (:mod:`conformite.context`).
+
+The check reads the expression's tokens, not a full AST: it is conservative
+(it never rejects a valid expression over a field that exists) and catches
+the typos that matter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import cel
+
+from conformite.context import ANY, FUNCTIONS, Shape, context_shape
+from conformite.errors import closest
+
+__all__ = ["ExpressionError", "compile_checked"]
+
+_MACROS = {"all", "exists", "exists_one", "map", "filter"}
+_KEYWORDS = {"true", "false", "null", "in", "has"}
+_TYPE_NAMES = {
+    "int",
+    "uint",
+    "double",
+    "bool",
+    "string",
+    "bytes",
+    "list",
+    "map",
+    "null_type",
+    "type",
+    "dyn",
+    "timestamp",
+    "duration",
+}
+# cel-go style extension libraries shipped by the binding (cel.stdlib).
+_NAMESPACES = {"math", "sets", "base64", "strings", "lists"}
+_STRING = re.compile(
+    r"""(?:[rR]?(?:'''.*?'''|\"\"\".*?\"\"\"|'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*"))""", re.S
+)
+_CHAIN = re.compile(r"(?<![\w.])([A-Za-z_]\w*)((?:\s*\.\s*[A-Za-z_]\w*)*)(\s*\()?")
+_SEGMENT = re.compile(r"\.\s*([A-Za-z_]\w*)")
+_BINDING = re.compile(r"\.\s*(all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
+
+
+@dataclass
+class ExpressionError(Exception):
+    """Why an expression cannot be used, with a hint when one helps."""
+
+    message: str
+    hint: str | None = None
+
+
+def _blank_strings(expression: str) -> str:
+    """Replace string literals by spaces of the same length (offsets are kept)."""
+    return _STRING.sub(lambda m: '""' + " " * (len(m.group(0)) - 2), expression)
+
+
+def _field_shape(shape: Shape, name: str) -> Shape | None:
+    if shape is ANY:
+        return ANY
+    if isinstance(shape, dict):
+        return shape.get(name)
+    return None
+
+
+def _element(shape: Shape) -> Shape:
+    if isinstance(shape, list):
+        return shape[0]
+    return ANY
+
+
+def _walk(
+    root_name: str, root: Shape, segments: list[str], is_call: bool
+) -> tuple[Shape, str | None]:
+    """Follow ``segments`` from ``root``; return (shape reached, problem or None).
+
+    When the chain ends in a call (``x.size()``, ``l.exists(...)``) the last
+    segment is a method, not a field.
+    """
+    fields = segments[:-1] if is_call and segments else segments
+    shape = root
+    walked = root_name
+    for name in fields:
+        if isinstance(shape, list):
+            return ANY, (
+                f"'{walked}' is a list: use a macro such as "
+                f"{walked}.exists(x, x.{name} ...) to read '{name}' of its items"
+            )
+        nxt = _field_shape(shape, name)
+        if nxt is None:
+            if not isinstance(shape, dict):
+                return ANY, f"'{walked}' is a plain value and has no field '{name}'"
+            suggestion = closest(name, shape)
+            hint = f"did you mean '{walked}.{suggestion}'?" if suggestion else None
+            known = ", ".join(sorted(shape)) if len(shape) <= 12 else None
+            raise ExpressionError(
+                f"unknown field '{name}' on '{walked}'",
+                hint or (f"known fields: {known}" if known else None),
+            )
+        shape = nxt
+        walked = f"{walked}.{name}"
+    return shape, None
+
+
+def check_expression(expression: str, variables: dict[str, Shape], functions: set[str]) -> None:
+    """Raise :class:`ExpressionError` for unknown names or fields in ``expression``."""
+    text = _blank_strings(expression)
+    # Comprehension variables, with the offset from which they are bound.
+    bindings: list[tuple[int, str, Shape]] = []
+
+    def shape_of(name: str, position: int) -> Shape | None:
+        for start, bound, shape in reversed(bindings):
+            if bound == name and start <= position:
+                return shape
+        return variables.get(name)
+
+    for match in _CHAIN.finditer(text):
+        root = match.group(1)
+        segments = _SEGMENT.findall(match.group(2) or "")
+        is_call = bool(match.group(3))
+        start = match.start()
+        if root in _KEYWORDS or root in _TYPE_NAMES:
+            continue
+        if not segments and is_call:
+            if root not in functions and root not in _MACROS:
+                raise ExpressionError(
+                    f"unknown function '{root}'",
+                    _suggest(root, functions),
+                )
+            continue
+        if root in _NAMESPACES and is_call:
+            continue
+        root_shape = shape_of(root, start)
+        if root_shape is None:
+            # A name bound later in the text is a comprehension variable used
+            # inside its own macro (the binding regex starts after the name).
+            if any(bound == root for _, bound, _ in bindings) or _is_bound_later(text, root):
+                continue
+            raise ExpressionError(
+                f"unknown variable '{root}'",
+                _suggest(root, list(variables)),
+            )
+        shape, problem = _walk(root, root_shape, segments, is_call)
+        if problem:
+            raise ExpressionError(problem)
+        if is_call and segments and segments[-1] in _MACROS:
+            # Bind the comprehension variable to the element shape.
+            after = text[match.end() - 1 :]
+            bind = re.match(r"\(\s*([A-Za-z_]\w*)\s*,", after)
+            if bind:
+                element = _element(shape) if isinstance(shape, list) else ANY
+                bindings.append((match.end(), bind.group(1), element))
+
+
+def _is_bound_later(text: str, name: str) -> bool:
+    return any(m.group(2) == name for m in _BINDING.finditer(text))
+
+
+def _suggest(name: str, candidates: Any) -> str | None:
+    suggestion = closest(name, candidates)
+    return f"did you mean '{suggestion}'?" if suggestion else None
+
+
+def compile_checked(
+    expression: str,
+    target: str,
+    *,
+    parameters: dict[str, Any],
+    variables: list[str],
+) -> Any:
+    """Compile ``expression`` for a control on ``target``; raise :class:`ExpressionError`."""
+    try:
+        program = cel.compile(expression)
+    except (ValueError, RuntimeError) as exc:
+        detail = str(exc).split("ERROR: <input>:", 1)[-1].strip()
+        raise ExpressionError(f"CEL syntax error: {detail}") from None
+    shape = dict(context_shape(target))
+    shape["params"] = dict.fromkeys(parameters, ANY)
+    shape["variables"] = dict.fromkeys(variables, ANY)
+    check_expression(expression, shape, FUNCTIONS)
+    return program

@@ -1,0 +1,470 @@
+"""The control catalogue: loading, validating and compiling controls.
+
+A control is one small YAML file under ``controls/<family>/``: its id and
+documentation in four languages, its legal basis, its severity, what it
+applies to, and CEL expressions (named applicability conditions, variables
+and requirements). Everything is validated when the catalogue loads:
+
+* the YAML against :class:`Control` (unknown keys, missing languages, bad
+  enums are errors);
+* every expression is compiled, and every variable and field it reads is
+  checked against the evaluation context (:mod:`conformite.context_schema`),
+  so ``vendor.sub_processors.exists(s, s.cuntry == "US")`` fails loading with
+  the control id, file, line and a "did you mean 'country'" hint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+from conformite import _cel
+from conformite._validation import problems_from_validation_error
+from conformite._yaml import YamlDocument, load_yaml_file
+from conformite.errors import InputError, ProblemCollector
+
+__all__ = [
+    "FAMILIES",
+    "LANGUAGES",
+    "OBJECTIVES",
+    "SEVERITIES",
+    "Catalogue",
+    "CompiledControl",
+    "Control",
+    "LegalBasis",
+    "Localized",
+    "load_catalogue",
+]
+
+LANGUAGES = ("fr", "de", "it", "en")
+Language = Literal["fr", "de", "it", "en"]
+SEVERITIES = ("low", "medium", "high", "critical")
+Severity = Literal["low", "medium", "high", "critical"]
+OBJECTIVES = ("confidentiality", "integrity", "availability", "traceability")
+Objective = Literal["confidentiality", "integrity", "availability", "traceability"]
+#: Control families, in the order reports show them.
+FAMILIES = (
+    "governance",
+    "data_protection",
+    "confidentiality",
+    "integrity",
+    "availability",
+    "traceability",
+    "system_security",
+    "supplier",
+    "endpoint",
+)
+Family = Literal[
+    "governance",
+    "data_protection",
+    "confidentiality",
+    "integrity",
+    "availability",
+    "traceability",
+    "system_security",
+    "supplier",
+    "endpoint",
+]
+TargetKind = Literal["organisation", "service", "vendor", "endpoint"]
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,40}$")]
+ControlId = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{1,9}(-[A-Z0-9]{1,10}){1,3}$")]
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Localized(_Strict):
+    """A text in each of the four languages; none may be missing."""
+
+    fr: NonEmpty
+    de: NonEmpty
+    it: NonEmpty
+    en: NonEmpty
+
+    def get(self, lang: str) -> str:
+        return str(getattr(self, lang if lang in LANGUAGES else "en"))
+
+
+class LegalBasis(_Strict):
+    """One article-level citation, with a link to the official text."""
+
+    instrument: NonEmpty = Field(description="nLPD, OPDo, or a cantonal law's abbreviation")
+    article: NonEmpty
+    paragraph: str | None = None
+    letter: str | None = None
+    url: Annotated[str, StringConstraints(pattern=r"^https://\S+$")]
+    canton: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = Field(
+        None, description="set on a cantonal citation; the report shows it to that canton only"
+    )
+    certainty: Literal["official_text", "secondary_source"] = "official_text"
+
+    def cite(self) -> str:
+        """``nLPD art. 9 al. 2 let. a``: the usual Swiss citation form."""
+        text = f"{self.instrument} art. {self.article}"
+        if self.paragraph:
+            text += f" al. {self.paragraph}"
+        if self.letter:
+            text += f" let. {self.letter}"
+        return text
+
+
+class Mapping(_Strict):
+    framework: Literal["ict-minimum-standard", "iso27001-2022", "bsi-grundschutz"]
+    id: NonEmpty
+    relationship: Literal["equal", "subset", "superset", "related"] = "related"
+
+
+class Reference(_Strict):
+    title: NonEmpty
+    url: Annotated[str, StringConstraints(pattern=r"^https://\S+$")]
+
+
+class Effort(_Strict):
+    """What fixing a failure costs: internal days and external money."""
+
+    person_days: float = Field(ge=0, le=200)
+    external_chf: int = Field(0, ge=0)
+
+
+class NamedExpression(_Strict):
+    name: Name
+    expression: NonEmpty
+
+
+class Requirement(_Strict):
+    name: Name
+    expression: NonEmpty = Field(description="CEL; true when the requirement is met")
+    message: Localized = Field(description="what is wrong; may use {facts} and parameters")
+    facts: str | None = Field(
+        None, description="CEL giving the facts that failed, as a string or list of strings"
+    )
+
+
+class Examples(_Strict):
+    compliant: NonEmpty
+    non_compliant: NonEmpty
+
+
+class Control(_Strict):
+    """One control as written in its YAML file."""
+
+    id: ControlId
+    status: Literal["active", "draft", "deprecated"] = "active"
+    since: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+(\.\d+)?$")]
+    family: Family
+    objectives: list[Objective] = Field(default_factory=list)
+    severity: Severity
+    target: TargetKind
+    effort: Effort
+    title: Localized
+    description: Localized
+    rationale: Localized
+    remediation: Localized
+    legal_basis: list[LegalBasis] = Field(min_length=1)
+    examples: Examples | None = None
+    references: list[Reference] = Field(default_factory=list)
+    mappings: list[Mapping] = Field(default_factory=list)
+    parameters: dict[Name, int | float | str | bool | list[str]] = Field(default_factory=dict)
+    applies_when: list[NamedExpression] = Field(default_factory=list)
+    not_applicable_reason: Localized | None = Field(
+        None, description="said when applies_when is false, instead of a generic sentence"
+    )
+    variables: list[NamedExpression] = Field(default_factory=list)
+    requirements: list[Requirement] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Control:
+        for label, items in (
+            ("applies_when", self.applies_when),
+            ("variables", self.variables),
+            ("requirements", self.requirements),
+        ):
+            names = [item.name for item in items]
+            duplicates = sorted({n for n in names if names.count(n) > 1})
+            if duplicates:
+                raise ValueError(f"duplicate {label} names: {', '.join(duplicates)}")
+        return self
+
+
+@dataclass(frozen=True)
+class CompiledRequirement:
+    name: str
+    program: Any
+    message: Localized
+    facts: Any | None
+
+
+@dataclass(frozen=True)
+class CompiledControl:
+    """A control ready to run: its definition, source file and compiled CEL."""
+
+    control: Control
+    source: str
+    conditions: tuple[tuple[str, Any], ...]
+    variables: tuple[tuple[str, Any], ...]
+    requirements: tuple[CompiledRequirement, ...]
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.control.id
+
+
+@dataclass
+class Catalogue:
+    """All controls in force, in id order, with the catalogue's version and hash."""
+
+    version: str
+    controls: list[CompiledControl]
+    digest: str
+    sources: list[str]
+
+    def get(self, control_id: str) -> CompiledControl | None:
+        return next((c for c in self.controls if c.id == control_id), None)
+
+    def for_target(self, kind: str) -> list[CompiledControl]:
+        return [c for c in self.controls if c.control.target == kind]
+
+
+def _expression_paths(control: Control) -> Iterable[tuple[tuple[str | int, ...], str, str]]:
+    """(yaml path, expression, role) for every CEL expression in a control."""
+    for i, cond in enumerate(control.applies_when):
+        yield ("applies_when", i, "expression"), cond.expression, "condition"
+    for i, var in enumerate(control.variables):
+        yield ("variables", i, "expression"), var.expression, "variable"
+    for i, req in enumerate(control.requirements):
+        yield ("requirements", i, "expression"), req.expression, "requirement"
+        if req.facts:
+            yield ("requirements", i, "facts"), req.facts, "facts"
+
+
+def _compile_control(
+    control: Control,
+    doc: YamlDocument,
+    parameters: dict[str, Any],
+    problems: ProblemCollector,
+) -> CompiledControl | None:
+    variable_names = [v.name for v in control.variables]
+    compiled: dict[tuple[str | int, ...], Any] = {}
+    ok = True
+    for path, expression, _role in _expression_paths(control):
+        # Variables may only use the ones defined before them.
+        visible = variable_names[: int(path[1])] if path[0] == "variables" else variable_names
+        try:
+            program = _cel.compile_checked(
+                expression, control.target, parameters=parameters, variables=visible
+            )
+        except _cel.ExpressionError as exc:
+            line, column = doc.locate(path)
+            problems.report(
+                doc.file,
+                f"control {control.id}: {exc.message}",
+                line=line,
+                column=column,
+                path=".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(
+                    ".[", "["
+                ),
+                found=expression.strip(),
+                hint=exc.hint,
+            )
+            ok = False
+            continue
+        compiled[path] = program
+    for message_path, req in (
+        (("requirements", i, "message"), r) for i, r in enumerate(control.requirements)
+    ):
+        for lang in LANGUAGES:
+            unknown = _unknown_placeholders(req.message.get(lang), parameters)
+            if unknown:
+                line, column = doc.locate((*message_path, lang))
+                problems.report(
+                    doc.file,
+                    f"control {control.id}: unknown placeholder {{{unknown}}} in message",
+                    line=line,
+                    column=column,
+                    path=f"requirements[{message_path[1]}].message.{lang}",
+                    expected="{facts} or a parameter name: "
+                    + ", ".join(sorted(parameters) or ["(none)"]),
+                )
+                ok = False
+    if not ok:
+        return None
+    return CompiledControl(
+        control=control,
+        source=doc.file,
+        conditions=tuple(
+            (c.name, compiled[("applies_when", i, "expression")])
+            for i, c in enumerate(control.applies_when)
+        ),
+        variables=tuple(
+            (v.name, compiled[("variables", i, "expression")])
+            for i, v in enumerate(control.variables)
+        ),
+        requirements=tuple(
+            CompiledRequirement(
+                name=r.name,
+                program=compiled[("requirements", i, "expression")],
+                message=r.message,
+                facts=compiled.get(("requirements", i, "facts")),
+            )
+            for i, r in enumerate(control.requirements)
+        ),
+        parameters=parameters,
+    )
+
+
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def _unknown_placeholders(text: str, parameters: dict[str, Any]) -> str | None:
+    for match in _PLACEHOLDER.finditer(text):
+        name = match.group(1)
+        if name != "facts" and name not in parameters:
+            return name
+    return None
+
+
+def builtin_catalogue_dir() -> Path:
+    """Where the shipped catalogue lives: in the wheel, or at the repository root."""
+    packaged = Path(__file__).parent / "_catalogue"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "controls"
+
+
+def _catalogue_version(directory: Path) -> str:
+    meta = directory / "catalogue.yaml"
+    if not meta.is_file():
+        return "0"
+    doc = load_yaml_file(meta, _display(meta))
+    data = doc.data if isinstance(doc.data, dict) else {}
+    return str(data.get("version", "0"))
+
+
+def _display(path: Path) -> str:
+    """A short, stable name for a file: relative to the working directory if possible."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_catalogue(
+    directories: Iterable[Path] | None = None,
+    *,
+    parameter_overrides: dict[str, dict[str, Any]] | None = None,
+    include_drafts: bool = False,
+) -> Catalogue:
+    """Load, validate and compile every control under the given directories.
+
+    The first directory is the built-in catalogue unless ``directories`` says
+    otherwise; later ones (a workspace's own controls) add controls. Raises
+    :class:`InputError` with every problem of every file at once.
+    """
+    dirs = list(directories) if directories is not None else [builtin_catalogue_dir()]
+    overrides = parameter_overrides or {}
+    problems = ProblemCollector()
+    controls: list[CompiledControl] = []
+    seen: dict[str, str] = {}
+    hasher = hashlib.sha256()
+    sources: list[str] = []
+    for directory in dirs:
+        if not directory.is_dir():
+            problems.report(_display(directory), "control folder not found")
+            continue
+        files = sorted(
+            p
+            for p in directory.rglob("*.yaml")
+            if p.name != "catalogue.yaml" and "reference" not in p.relative_to(directory).parts
+        )
+        for path in files:
+            display = _display(path)
+            raw = path.read_bytes()
+            hasher.update(path.relative_to(directory).as_posix().encode() + b"\0" + raw + b"\0")
+            try:
+                doc = load_yaml_file(path, display)
+            except InputError as exc:
+                problems.extend(exc.problems)
+                continue
+            try:
+                control = Control.model_validate(doc.data)
+            except ValidationError as exc:
+                problems.extend(problems_from_validation_error(exc, doc, Control))
+                continue
+            if path.stem != control.id:
+                line, column = doc.locate(("id",))
+                problems.report(
+                    display,
+                    "the file name must be the control id",
+                    line=line,
+                    column=column,
+                    path="id",
+                    expected=f"{control.id}.yaml",
+                    found=path.name,
+                )
+            if control.id in seen:
+                line, column = doc.locate(("id",))
+                problems.report(
+                    display,
+                    f"duplicate control id {control.id}",
+                    line=line,
+                    column=column,
+                    path="id",
+                    hint=f"already defined in {seen[control.id]}",
+                )
+                continue
+            seen[control.id] = display
+            if control.status == "draft" and not include_drafts:
+                continue
+            parameters = dict(control.parameters)
+            for name, value in overrides.get(control.id, {}).items():
+                if name not in parameters:
+                    problems.report(
+                        "conformite.toml",
+                        f"control {control.id} has no parameter {name!r}",
+                        path=f"parameters.{control.id}.{name}",
+                        expected=", ".join(sorted(parameters)) or "no parameters",
+                    )
+                    continue
+                if type(value) is not type(parameters[name]) and not (
+                    isinstance(value, int | float) and isinstance(parameters[name], int | float)
+                ):
+                    problems.report(
+                        "conformite.toml",
+                        f"parameter {name!r} of {control.id} has the wrong type",
+                        path=f"parameters.{control.id}.{name}",
+                        expected=type(parameters[name]).__name__,
+                        found=repr(value),
+                    )
+                    continue
+                parameters[name] = value
+            compiled = _compile_control(control, doc, parameters, problems)
+            if compiled is not None:
+                controls.append(compiled)
+        sources.append(_display(directory))
+    for control_id in sorted(overrides):
+        if control_id not in seen:
+            problems.report(
+                "conformite.toml",
+                f"parameters for unknown control {control_id}",
+                path=f"parameters.{control_id}",
+            )
+    problems.raise_if_any()
+    controls.sort(key=lambda c: c.id)
+    version = _catalogue_version(dirs[0]) if dirs else "0"
+    return Catalogue(version=version, controls=controls, digest=hasher.hexdigest(), sources=sources)

@@ -1,0 +1,151 @@
+"""Options, error handling and output helpers shared by the commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from conformite.errors import InputError
+    from conformite.load import Workspace
+
+LANGUAGES = ("fr", "de", "it", "en")
+LANG_CHOICE = click.Choice(LANGUAGES)
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Exit code for usage and input errors (click uses 2 for usage errors too).
+EXIT_INPUT = 2
+EXIT_FINDINGS = 1
+
+
+class CommandError(click.ClickException):
+    """A user error a command detects itself (exit code 2, like input errors)."""
+
+    exit_code = EXIT_INPUT
+
+
+def demo_dir() -> Path:
+    """The demo commune shipped inside the package."""
+    return Path(__file__).resolve().parent.parent / "demo"
+
+
+def console(stderr: bool = False) -> Console:
+    """A rich console; NO_COLOR (https://no-color.org) is honoured by rich itself."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def print_problems(error: InputError, lang: str) -> None:
+    from conformite.i18n import translate
+
+    err = click.get_text_stream("stderr")
+    err.write(translate("errors.heading", lang, count=len(error.problems)) + "\n")
+    for problem in error.problems:
+        err.write(problem.render() + "\n")
+
+
+def handle_input_errors(func: F) -> F:
+    """Turn :class:`InputError` into a located report on stderr and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from conformite.errors import InputError
+
+        try:
+            return func(*args, **kwargs)
+        except InputError as exc:
+            ctx = click.get_current_context()
+            print_problems(exc, (ctx.obj or {}).get("lang") or "en")
+            ctx.exit(EXIT_INPUT)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected a date such as 2026-11-28, got {value!r}") from None
+
+
+def as_of_option(func: F) -> F:
+    return click.option(
+        "--as-of",
+        "as_of",
+        callback=parse_date,
+        metavar="DATE",
+        help="Evaluate as of this date (YYYY-MM-DD). Default: today.",
+    )(func)
+
+
+def workspace_argument(func: F) -> F:
+    return click.argument(
+        "directory",
+        required=False,
+        type=click.Path(file_okay=False, path_type=Path),
+    )(func)
+
+
+def resolve_directory(directory: Path | None, demo: bool) -> Path:
+    if demo:
+        if directory is not None:
+            raise click.UsageError("give either a workspace DIRECTORY or --demo, not both")
+        return demo_dir()
+    return directory if directory is not None else Path.cwd()
+
+
+def load(directory: Path) -> Workspace:
+    """Load a workspace and remember its language for messages."""
+    from conformite.load import load_workspace
+
+    workspace = load_workspace(directory)
+    ctx = click.get_current_context()
+    ctx.ensure_object(dict)
+    ctx.obj.setdefault("workspace_lang", workspace.config.commune.language)
+    return workspace
+
+
+def language(workspace: Workspace | None = None) -> str:
+    """``--lang`` if given, else the workspace's language, else English."""
+    ctx = click.get_current_context()
+    chosen = (ctx.find_root().obj or {}).get("lang")
+    if chosen:
+        return str(chosen)
+    if workspace is not None:
+        return workspace.config.commune.language
+    return "en"
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that no reader ever sees a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomically(output, text)

@@ -1,0 +1,124 @@
+"""``conformite audit``: score a workspace against the catalogue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from conformite.cli._common import (
+    EXIT_FINDINGS,
+    as_of_option,
+    console,
+    emit,
+    handle_input_errors,
+    language,
+    load,
+    resolve_directory,
+    workspace_argument,
+)
+
+SEVERITIES = ("low", "medium", "high", "critical")
+
+
+@click.command()
+@workspace_argument
+@click.option("--demo", is_flag=True, help="Audit the built-in demo commune.")
+@as_of_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="table for people, json for tools.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (atomically) instead of the terminal.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITIES),
+    help="Exit 1 if a failed (or errored) control has this severity or higher.",
+)
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 100),
+    help="Exit 1 if the overall score is below this number.",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(1, 1000),
+    default=10,
+    show_default=True,
+    help="How many findings the table shows.",
+)
+@handle_input_errors
+def audit(
+    directory: Path | None,
+    demo: bool,
+    as_of: dt.date | None,
+    output_format: str,
+    output: Path | None,
+    fail_on: str | None,
+    fail_under: float | None,
+    top: int,
+) -> None:
+    """Audit a workspace: findings, scores and what to fix first.
+
+    DIRECTORY is the workspace (default: the current folder).
+
+    \b
+    Examples:
+      conformite audit --demo
+      conformite audit my-commune --as-of 2026-11-28 --format json -o audit.json
+      conformite audit my-commune --fail-on high --fail-under 70   # for CI
+    """
+    from conformite.audit import run_audit
+    from conformite.evaluation import evaluation_size
+    from conformite.i18n import translate
+    from conformite.render import render
+
+    workspace = load(resolve_directory(directory, demo))
+    lang = language(workspace)
+    date = as_of or dt.date.today()
+    total = evaluation_size(workspace.catalogue, workspace.inventory)
+    out = console(stderr=True)
+    # About 20,000 evaluations take a second: below that a bar only flickers.
+    if total > 20_000 and out.is_terminal:
+        from rich.progress import Progress
+
+        with Progress(console=out, transient=True) as progress:
+            task = progress.add_task(translate("audit.progress", lang), total=total)
+            result = run_audit(workspace, date, lang, lambda n: progress.advance(task, n))
+    else:
+        result = run_audit(workspace, date, lang)
+
+    if output_format == "table" and output is None:
+        from conformite.render.table import render_table
+
+        render_table(result, lang, console(), top=top)
+    else:
+        emit(render(output_format, result, lang), output)
+        if output is not None:
+            out.print(translate("audit.written", lang, path=output))
+
+    if _should_fail(result, fail_on, fail_under):
+        click.get_current_context().exit(EXIT_FINDINGS)
+
+
+def _should_fail(result, fail_on: str | None, fail_under: float | None) -> bool:  # type: ignore[no-untyped-def]
+    if fail_on is not None:
+        floor = SEVERITIES.index(fail_on)
+        for finding in result.findings:
+            if finding.outcome in ("fail", "error") and SEVERITIES.index(finding.severity) >= floor:
+                return True
+    if fail_under is not None:
+        score = result.scores.overall.score
+        if score is not None and score < fail_under:
+            return True
+    return False

@@ -1,0 +1,181 @@
+"""``conformite controls``: browse the control catalogue."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from conformite.cli._common import CommandError, console, handle_input_errors, language
+
+
+def _catalogue(directory: Path | None):  # type: ignore[no-untyped-def]
+    """The built-in catalogue, plus a workspace's own controls when one is given."""
+    from conformite.catalogue import builtin_catalogue_dir, load_catalogue
+
+    if directory is None:
+        return load_catalogue()
+    from conformite.workspace import load_config
+
+    config = load_config(directory)
+    dirs = [builtin_catalogue_dir(), *(directory / extra for extra in config.catalogue.extra)]
+    return load_catalogue(dirs, parameter_overrides=config.parameters)
+
+
+@click.group()
+def controls() -> None:
+    """List and explain the controls of the catalogue."""
+
+
+@controls.command("list")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--family", help="Only controls of this family.")
+@click.option(
+    "--workspace",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Include this workspace's own controls and parameter overrides.",
+)
+@handle_input_errors
+def list_controls(output_format: str, family: str | None, directory: Path | None) -> None:
+    """List every control with its family, severity and target.
+
+    \b
+    Examples:
+      conformite controls list
+      conformite --lang de controls list --family supplier
+      conformite controls list --format json
+    """
+    from rich.table import Table
+
+    from conformite.i18n import translate
+
+    lang = language()
+    catalogue = _catalogue(directory)
+    selected = [c for c in catalogue.controls if family is None or c.control.family == family]
+    if output_format == "json":
+        rows = [
+            {
+                "id": c.id,
+                "family": c.control.family,
+                "severity": c.control.severity,
+                "target": c.control.target,
+                "status": c.control.status,
+                "title": c.control.title.get(lang),
+                "legal_basis": [b.cite() for b in c.control.legal_basis],
+            }
+            for c in selected
+        ]
+        click.echo(
+            json.dumps(
+                {"version": catalogue.version, "controls": rows}, ensure_ascii=False, indent=2
+            )
+        )
+        return
+    table = Table(show_edge=False)
+    for key in ("id", "family", "severity", "applies_to", "title", "basis"):
+        table.add_column(translate(f"column.{key}", lang))
+    for c in selected:
+        spec = c.control
+        table.add_row(
+            spec.id,
+            translate(f"family.{spec.family}", lang),
+            translate(f"severity.{spec.severity}", lang),
+            translate(f"target.{spec.target}", lang),
+            spec.title.get(lang),
+            ", ".join(b.cite() for b in spec.legal_basis),
+        )
+    console().print(table)
+
+
+@controls.command("show")
+@click.argument("control_id")
+@click.option(
+    "--workspace",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Include this workspace's own controls and parameter overrides.",
+)
+@handle_input_errors
+def show_control(control_id: str, directory: Path | None) -> None:
+    """Explain one control: what it checks, why, what to do, and its legal basis.
+
+    \b
+    Examples:
+      conformite controls show SUP-DPA
+      conformite --lang de controls show SVC-MFA
+    """
+    from rich.markdown import Markdown
+
+    from conformite.i18n import translate
+
+    lang = language()
+    catalogue = _catalogue(directory)
+    compiled = catalogue.get(control_id.upper())
+    if compiled is None:
+        from conformite.errors import closest
+
+        suggestion = closest(control_id.upper(), [c.id for c in catalogue.controls])
+        message = translate("control.not_found", lang, id=control_id)
+        if suggestion:
+            message += f" ({suggestion}?)"
+        raise CommandError(message)
+    spec = compiled.control
+    lines = [
+        f"# {spec.id} — {spec.title.get(lang)}",
+        "",
+        " · ".join(
+            f"**{translate(label, lang)}:** {translate(value, lang)}"
+            for label, value in (
+                ("column.family", f"family.{spec.family}"),
+                ("column.severity", f"severity.{spec.severity}"),
+                ("control.applies_to", f"target.{spec.target}"),
+            )
+        ),
+        "",
+        f"## {translate('control.description', lang)}",
+        spec.description.get(lang),
+        "",
+        f"## {translate('control.rationale', lang)}",
+        spec.rationale.get(lang),
+        "",
+        f"## {translate('control.remediation', lang)}",
+        spec.remediation.get(lang),
+        "",
+        translate(
+            "control.effort", lang, days=spec.effort.person_days, chf=spec.effort.external_chf
+        ),
+        "",
+        f"## {translate('control.legal_basis', lang)}",
+        *(
+            f"- [{b.cite()}]({b.url})" + (f" ({b.canton})" if b.canton else "")
+            for b in spec.legal_basis
+        ),
+    ]
+    if compiled.parameters:
+        lines += ["", f"## {translate('control.parameters', lang)}"]
+        lines += [f"- `{k}` = {v}" for k, v in compiled.parameters.items()]
+    if spec.mappings:
+        lines += ["", f"## {translate('control.mappings', lang)}"]
+        lines += [f"- {m.framework}: {m.id} ({m.relationship})" for m in spec.mappings]
+    if spec.examples:
+        lines += [
+            "",
+            f"## {translate('control.examples', lang)}",
+            f"{translate('control.compliant', lang)}:",
+            "```yaml",
+            spec.examples.compliant.rstrip(),
+            "```",
+            f"{translate('control.non_compliant', lang)}:",
+            "```yaml",
+            spec.examples.non_compliant.rstrip(),
+            "```",
+        ]
+    console().print(Markdown("\n".join(lines)))

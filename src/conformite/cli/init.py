@@ -1,0 +1,82 @@
+"""``conformite init``: start a workspace, or copy the demo commune."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from conformite.cli._common import LANG_CHOICE, CommandError, demo_dir, write_atomically
+from conformite.workspace import CANTONS, CONFIG_FILE
+
+TEMPLATES = ("organisation.yaml", "services.yaml", "vendors.yaml", "waivers.yaml")
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--commune", help="Name of the commune.")
+@click.option("--canton", type=click.Choice(CANTONS, case_sensitive=False), help="Canton, e.g. VD.")
+@click.option("--population", type=click.IntRange(1, 2_000_000), help="Number of inhabitants.")
+@click.option(
+    "--lang",
+    "workspace_lang",
+    type=LANG_CHOICE,
+    default="en",
+    show_default=True,
+    help="Default language of reports.",
+)
+@click.option("--demo", is_flag=True, help="Copy the demo commune instead of empty files.")
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+def init(
+    directory: Path,
+    commune: str | None,
+    canton: str | None,
+    population: int | None,
+    workspace_lang: str,
+    demo: bool,
+    force: bool,
+) -> None:
+    """Create a workspace: conformite.toml and commented inventory files.
+
+    Existing files are never overwritten unless --force is given.
+
+    \b
+    Examples:
+      conformite init my-commune --commune "Grellingen" --canton BL --population 1900 --lang de
+      conformite init --demo demo-commune
+    """
+    import tomli_w
+
+    from conformite.i18n import translate
+
+    lang = (click.get_current_context().find_root().obj or {}).get("lang") or workspace_lang
+    if demo:
+        files = {
+            path.relative_to(demo_dir()): path.read_text(encoding="utf-8")
+            for path in sorted(demo_dir().rglob("*"))
+            if path.is_file() and path.suffix in (".toml", ".yaml")
+        }
+        done = "init.demo_created"
+    else:
+        if not (commune and canton and population):
+            raise click.UsageError(translate("init.needs_options", lang))
+        config = {
+            "commune": {
+                "name": commune,
+                "canton": canton.upper(),
+                "population": population,
+                "language": workspace_lang,
+            },
+            "catalogue": {"extra": []},
+        }
+        files = {Path(CONFIG_FILE): tomli_w.dumps(config)}
+        templates = Path(__file__).resolve().parent.parent / "templates"
+        for name in TEMPLATES:
+            files[Path("inventory") / name] = (templates / name).read_text(encoding="utf-8")
+        done = "init.created"
+    existing = [directory / rel for rel in files if (directory / rel).exists()]
+    if existing and not force:
+        raise CommandError(translate("init.exists", lang, path=existing[0]))
+    for rel, text in files.items():
+        write_atomically(directory / rel, text)
+    click.echo(translate(done, lang, path=directory))

@@ -1,0 +1,359 @@
+"""Stage 2 of the flow: run every control on every target it applies to.
+
+One CEL context per target kind is built once (reference data, organisation,
+functions) and reused; per target only the target's own variables change,
+and per control only ``params`` and ``var``. That keeps conversion of Python
+values into CEL values off the hot path.
+
+Outcomes:
+
+* ``not_applicable``: an ``applies_when`` condition is false;
+* ``pass``: every requirement is true;
+* ``fail``: at least one requirement is false; its message (with the facts
+  that failed) is reported;
+* ``error``: an expression could not be evaluated or did not give a boolean.
+  An error is never counted as a pass.
+
+Waivers (``waived``) are applied afterwards by :mod:`conformite.waivers`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import cel
+from cel.stdlib import add_stdlib_to_context
+
+from conformite.catalogue import Catalogue, CompiledControl
+from conformite.context import make_functions
+from conformite.derive import Derived, derive
+from conformite.i18n import translate
+from conformite.inventory import Inventory
+from conformite.load import Workspace
+from conformite.reference import LEVELS, ReferenceData
+from conformite.results import FactResult, Finding, LegalCitation
+
+__all__ = ["EvaluationInput", "Target", "evaluate", "evaluate_workspace", "iter_targets"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One thing a control is applied to."""
+
+    kind: str
+    id: str
+    name: str
+    variables: dict[str, Any]
+    need: int  # highest effective protection need, 1..3 (organisation: 1)
+    needs: dict[str, int]
+
+
+@dataclass(frozen=True)
+class EvaluationInput:
+    inventory: Inventory
+    reference: ReferenceData
+    commune: dict[str, Any]
+    as_of: dt.date
+    lang: str
+    observations: dict[str, Any] | None = None
+
+
+def _dump(model: Any) -> Any:
+    return model.model_dump(mode="json")
+
+
+def iter_targets(data: EvaluationInput, derived: Derived) -> Iterator[Target]:
+    """Every target of every kind, in a stable order."""
+    inventory = data.inventory
+    services = {s.id: _dump(s) for s in inventory.services}
+    vendors = {v.id: _dump(v) for v in inventory.vendors}
+    sensitive = sorted(sid for sid, facts in derived.services.items() if facts.sensitive)
+    max_need = max((f.max_need for f in derived.services.values()), default=1)
+    flat_needs = dict.fromkeys(("confidentiality", "integrity", "availability", "traceability"), 1)
+    yield Target(
+        kind="organisation",
+        id="organisation",
+        name=str(data.commune.get("name", "")),
+        variables={
+            "services": list(services.values()),
+            "vendors": list(vendors.values()),
+            "derived": {
+                "sensitive_services": sensitive,
+                "large_scale_sensitive": any(
+                    f.sensitive and f.large_scale for f in derived.services.values()
+                ),
+                "max_need": max_need,
+            },
+        },
+        need=1,
+        needs=flat_needs,
+    )
+    for service in inventory.services:
+        facts = derived.services[service.id]
+        yield Target(
+            kind="service",
+            id=service.id,
+            name=service.name,
+            variables={
+                "service": services[service.id],
+                "vendor": vendors.get(service.vendor) if service.vendor else None,
+                "derived": facts.as_context(),
+            },
+            need=facts.max_need,
+            needs=facts.needs,
+        )
+    for vendor in inventory.vendors:
+        vfacts = derived.vendors[vendor.id]
+        yield Target(
+            kind="vendor",
+            id=vendor.id,
+            name=vendor.name,
+            variables={
+                "vendor": vendors[vendor.id],
+                "vendor_services": [services[sid] for sid in vfacts.service_ids],
+                "derived": vfacts.as_context(),
+            },
+            need=vfacts.max_need,
+            needs=vfacts.needs,
+        )
+    observations = data.observations or {}
+    seen: set[str] = set()
+    endpoints: list[tuple[str, str, str, str]] = []
+    for service in inventory.services:
+        for endpoint in service.endpoints:
+            endpoints.append((endpoint.url, endpoint.kind, "service", service.id))
+    for vendor in inventory.vendors:
+        if vendor.portal_url:
+            endpoints.append((vendor.portal_url, "portal", "vendor", vendor.id))
+    for url, kind, owner_kind, owner_id in endpoints:
+        if url in seen:
+            continue
+        seen.add(url)
+        owner_facts = (
+            derived.services[owner_id] if owner_kind == "service" else derived.vendors[owner_id]
+        )
+        yield Target(
+            kind="endpoint",
+            id=url,
+            name=url,
+            variables={
+                "endpoint": {
+                    "url": url,
+                    "host": urlsplit(url).hostname or "",
+                    "kind": kind,
+                    "owner_kind": owner_kind,
+                    "owner_id": owner_id,
+                },
+                "observation": observations.get(url),
+            },
+            need=owner_facts.max_need,
+            needs=owner_facts.needs,
+        )
+
+
+def _base_context(data: EvaluationInput) -> Any:
+    context = cel.Context()
+    add_stdlib_to_context(context, ["core", "strings", "math", "sets", "lists"])
+    for name, function in make_functions(data.as_of).items():
+        context.add_function(name, function)
+    context.add_variable("as_of", data.as_of.isoformat())
+    context.add_variable("commune", data.commune)
+    context.add_variable("org", _dump(data.inventory.organisation))
+    context.add_variable("ref", data.reference.as_context())
+    context.add_variable("NORMAL", LEVELS["normal"])
+    context.add_variable("HIGH", LEVELS["high"])
+    context.add_variable("VERY_HIGH", LEVELS["very_high"])
+    return context
+
+
+class _EvaluationError(Exception):
+    pass
+
+
+def _run(program: Any, context: Any, where: str) -> Any:
+    try:
+        return program.execute(context)
+    except Exception as exc:  # the binding raises many types; all are evaluation errors
+        text = str(exc).split(". CEL does not coerce", 1)[0]
+        raise _EvaluationError(f"{where}: {type(exc).__name__}: {text}") from None
+
+
+def _as_facts(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def _format_message(template: str, facts: list[str], parameters: dict[str, Any]) -> str:
+    values = {name: _param_text(value) for name, value in parameters.items()}
+    values["facts"] = "; ".join(facts) if facts else "-"
+    return template.format_map(values)
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _citations(control: CompiledControl, canton: str) -> list[LegalCitation]:
+    return [
+        LegalCitation(citation=basis.cite(), url=basis.url, canton=basis.canton)
+        for basis in control.control.legal_basis
+        if basis.canton is None or basis.canton == canton
+    ]
+
+
+def evaluate_control(
+    control: CompiledControl, target: Target, context: Any, data: EvaluationInput
+) -> Finding:
+    """Apply one control to one target whose variables are already in ``context``."""
+    spec = control.control
+    lang = data.lang
+    context.add_variable("params", control.parameters)
+    context.add_variable("variables", {})
+    facts: list[FactResult] = []
+    messages: list[str] = []
+    outcome = "pass"
+    try:
+        for name, program in control.conditions:
+            value = _run(program, context, f"applies_when.{name}")
+            if value is not True:
+                if value is not False:
+                    raise _EvaluationError(
+                        f"applies_when.{name}: expected true or false, got {value!r}"
+                    )
+                outcome = "not_applicable"
+                reason = (
+                    spec.not_applicable_reason.get(lang)
+                    if spec.not_applicable_reason
+                    else translate("finding.not_applicable", lang, condition=name)
+                )
+                messages.append(reason)
+                facts.append(FactResult(name=name, kind="condition", met=False))
+                break
+        if outcome == "pass":
+            computed: dict[str, Any] = {}
+            for name, program in control.variables:
+                computed[name] = _run(program, context, f"variables.{name}")
+                context.add_variable("variables", computed)
+            for requirement in control.requirements:
+                value = _run(requirement.program, context, f"requirements.{requirement.name}")
+                if value is True:
+                    facts.append(FactResult(name=requirement.name, kind="requirement", met=True))
+                    continue
+                if value is not False:
+                    raise _EvaluationError(
+                        f"requirements.{requirement.name}: expected true or false, got {value!r}"
+                    )
+                details: list[str] = []
+                if requirement.facts is not None:
+                    details = _as_facts(
+                        _run(requirement.facts, context, f"requirements.{requirement.name}.facts")
+                    )
+                outcome = "fail"
+                facts.append(
+                    FactResult(
+                        name=requirement.name, kind="requirement", met=False, details=details
+                    )
+                )
+                messages.append(
+                    _format_message(requirement.message.get(lang), details, control.parameters)
+                )
+    except _EvaluationError as exc:
+        outcome = "error"
+        messages = [translate("finding.error", lang, detail=str(exc))]
+    objectives = list(spec.objectives)
+    need = (
+        max((target.needs[o] for o in objectives), default=target.need)
+        if objectives
+        else target.need
+    )
+    return Finding(
+        control_id=spec.id,
+        family=spec.family,
+        objectives=objectives,
+        severity=spec.severity,
+        title=spec.title.get(lang),
+        target_kind=target.kind,
+        target_id=target.id,
+        target_name=target.name,
+        protection_need=need,
+        outcome=outcome,
+        legal_basis=_citations(control, str(data.commune.get("canton", ""))),
+        messages=messages,
+        facts=facts,
+    )
+
+
+def evaluate(
+    catalogue: Catalogue,
+    data: EvaluationInput,
+    progress: Callable[[int], None] | None = None,
+) -> list[Finding]:
+    """Every finding of every control on every target, in a stable order."""
+    derived = derive(data.inventory, data.reference)
+    by_kind = {
+        kind: catalogue.for_target(kind)
+        for kind in ("organisation", "service", "vendor", "endpoint")
+    }
+    findings: list[Finding] = []
+    contexts: dict[str, Any] = {}
+    for target in iter_targets(data, derived):
+        controls = by_kind[target.kind]
+        if not controls:
+            continue
+        context = contexts.get(target.kind)
+        if context is None:
+            context = contexts[target.kind] = _base_context(data)
+        for name, value in target.variables.items():
+            context.add_variable(name, value)
+        for control in controls:
+            findings.append(evaluate_control(control, target, context, data))
+        if progress is not None:
+            progress(len(controls))
+    findings.sort(key=lambda f: (f.control_id, f.target_kind, f.target_id))
+    return findings
+
+
+def evaluation_size(catalogue: Catalogue, inventory: Inventory) -> int:
+    """How many (control, target) pairs an audit evaluates: for progress bars."""
+    counts = {
+        "organisation": 1,
+        "service": len(inventory.services),
+        "vendor": len(inventory.vendors),
+        "endpoint": len(
+            {e.url for s in inventory.services for e in s.endpoints}
+            | {v.portal_url for v in inventory.vendors if v.portal_url}
+        ),
+    }
+    return sum(counts[c.control.target] for c in catalogue.controls)
+
+
+def evaluation_input(workspace: Workspace, as_of: dt.date, lang: str) -> EvaluationInput:
+    commune = workspace.config.commune
+    return EvaluationInput(
+        inventory=workspace.inventory,
+        reference=workspace.reference,
+        commune={
+            "name": commune.name,
+            "canton": commune.canton,
+            "population": commune.population,
+            "language": commune.language,
+        },
+        as_of=as_of,
+        lang=lang,
+    )
+
+
+def evaluate_workspace(
+    workspace: Workspace, as_of: dt.date, lang: str, progress: Callable[[int], None] | None = None
+) -> list[Finding]:
+    """Evaluate a loaded workspace's catalogue against its inventory."""
+    return evaluate(workspace.catalogue, evaluation_input(workspace, as_of, lang), progress)

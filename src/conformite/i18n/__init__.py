@@ -1,0 +1,34 @@
+"""The one translation layer: every sentence a user reads comes from here.
+
+Texts live in ``messages.yaml`` beside this file, one entry per key with the
+four languages side by side, so a missing translation is visible in review
+and caught by a test. Control texts (titles, messages, remediation) live in
+the control files themselves, also in four languages.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+__all__ = ["LANGUAGES", "messages", "translate"]
+
+LANGUAGES = ("fr", "de", "it", "en")
+
+
+@functools.cache
+def messages() -> dict[str, dict[str, str]]:
+    """All message templates: key -> language -> text."""
+    import yaml
+
+    path = Path(__file__).with_name("messages.yaml")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {str(k): {str(lang): str(t) for lang, t in v.items()} for k, v in data.items()}
+
+
+def translate(key: str, lang: str, **values: Any) -> str:
+    """The text for ``key`` in ``lang`` (English if the language is unknown)."""
+    entry = messages()[key]
+    template = entry.get(lang) or entry["en"]
+    return template.format(**values) if values else template

@@ -1,0 +1,139 @@
+"""The audit result: findings, waivers and scores, and its JSON form.
+
+The JSON document is the contract with every other tool (reports, diff, CI):
+it carries ``schema_version`` and is byte-identical for the same inputs and
+``--as-of`` date (no clock, no random order, no absolute paths).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "AuditResult",
+    "FactResult",
+    "Finding",
+    "LegalCitation",
+    "Outcome",
+    "Score",
+    "Scores",
+    "WaiverStatus",
+]
+
+#: Bump the major part on any change a consumer of the JSON must adapt to.
+SCHEMA_VERSION = "1.0"
+
+Outcome = Literal["pass", "fail", "waived", "not_applicable", "error"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LegalCitation(_Model):
+    citation: str
+    url: str
+    canton: str | None = None
+
+
+class FactResult(_Model):
+    """One named condition or requirement and whether it was met."""
+
+    name: str
+    kind: Literal["condition", "requirement"]
+    met: bool
+    details: list[str] = Field(default_factory=list)
+
+
+class AppliedWaiver(_Model):
+    approver: str
+    decided_on: str
+    expires_on: str
+    risk: str
+    justification: str
+
+
+class Finding(_Model):
+    control_id: str
+    family: str
+    objectives: list[str]
+    severity: str
+    title: str
+    target_kind: str
+    target_id: str
+    target_name: str
+    protection_need: int
+    outcome: Outcome
+    weight: float = 0.0
+    legal_basis: list[LegalCitation]
+    messages: list[str]
+    facts: list[FactResult]
+    waiver: AppliedWaiver | None = None
+    expired_waiver: AppliedWaiver | None = None
+
+
+class WaiverStatus(_Model):
+    control_id: str
+    target: str
+    status: Literal["applied", "unused", "expired", "not_yet_valid"]
+    approver: str
+    decided_on: str
+    expires_on: str
+    risk: str
+    justification: str
+
+
+class Score(_Model):
+    """Score of one slice: 0-100, from the weights of passed and failed findings."""
+
+    score: float | None
+    grade: str | None
+    passed: int
+    failed: int
+    errors: int
+    waived: int
+    not_applicable: int
+    weight_passed: float
+    weight_total: float
+
+
+class Scores(_Model):
+    overall: Score
+    by_family: dict[str, Score]
+    by_objective: dict[str, Score]
+    by_service: dict[str, Score]
+    by_vendor: dict[str, Score]
+
+
+class CatalogueInfo(_Model):
+    version: str
+    sha256: str
+    controls: int
+
+
+class WorkspaceInfo(_Model):
+    commune: str
+    canton: str
+    population: int
+    services: int
+    vendors: int
+
+
+class AuditResult(_Model):
+    schema_version: str = SCHEMA_VERSION
+    tool_version: str
+    as_of: str
+    lang: str
+    workspace: WorkspaceInfo
+    catalogue: CatalogueInfo
+    scores: Scores
+    findings: list[Finding]
+    waivers: list[WaiverStatus]
+
+    def to_json(self) -> str:
+        """Deterministic JSON text (UTF-8 friendly, two-space indent, final newline)."""
+        return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n"

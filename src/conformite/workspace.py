@@ -1,0 +1,145 @@
+"""A commune's workspace: ``conformite.toml`` and the ``inventory/`` folder.
+
+::
+
+    my-commune/
+      conformite.toml          # commune, canton, population, language, options
+      inventory/
+        organisation.yaml
+        services.yaml
+        vendors.yaml
+        waivers.yaml
+      controls/                # optional: the commune's own controls
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from conformite.errors import InputError, Problem, closest
+
+__all__ = ["CANTONS", "CONFIG_FILE", "Config", "load_config"]
+
+CONFIG_FILE = "conformite.toml"
+#: The 26 cantons, by their official two-letter abbreviation.
+CANTONS = (
+    "AG", "AI", "AR", "BE", "BL", "BS", "FR", "GE", "GL", "GR", "JU", "LU", "NE",
+    "NW", "OW", "SG", "SH", "SO", "SZ", "TG", "TI", "UR", "VD", "VS", "ZG", "ZH",
+)  # fmt: skip
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Commune(_Strict):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    canton: Literal[CANTONS]  # type: ignore[valid-type]
+    population: int = Field(ge=1, le=2_000_000)
+    language: Literal["fr", "de", "it", "en"] = "en"
+
+
+class CatalogueOptions(_Strict):
+    #: Extra control folders, relative to the workspace.
+    extra: list[str] = Field(default_factory=list)
+    include_drafts: bool = False
+
+
+class Config(_Strict):
+    """The content of ``conformite.toml``."""
+
+    commune: Commune
+    catalogue: CatalogueOptions = Field(default_factory=CatalogueOptions)
+    #: Per-control parameter overrides: ``[parameters.GOV-TRAINING]``.
+    parameters: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+def load_config(directory: Path) -> Config:
+    """Read ``conformite.toml`` in ``directory``; raise InputError with every problem."""
+    path = directory / CONFIG_FILE
+    display = str(path)
+    if not path.is_file():
+        raise InputError(
+            [
+                Problem(
+                    file=display,
+                    message="no conformite.toml here: this is not a conformite workspace",
+                    hint=f"create one with: conformite init {directory}",
+                )
+            ]
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError([Problem(file=display, message="the file is not valid UTF-8")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        column = getattr(exc, "colno", None)
+        message = getattr(exc, "msg", str(exc))
+        raise InputError(
+            [
+                Problem(
+                    file=display, line=line, column=column, message=f"TOML syntax error: {message}"
+                )
+            ]
+        ) from None
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for item in exc.errors(include_url=False):
+            loc = ".".join(str(p) for p in item["loc"])
+            hint = None
+            if item["type"] == "extra_forbidden":
+                key = str(item["loc"][-1])
+                section = item["loc"][:-1]
+                fields: list[str] = []
+                model: Any = Config
+                for part in section:
+                    field = model.model_fields.get(str(part))
+                    model = field.annotation if field else None
+                if isinstance(model, type) and issubclass(model, BaseModel):
+                    fields = list(model.model_fields)
+                suggestion = closest(key, fields)
+                hint = f"did you mean '{suggestion}'?" if suggestion else None
+                message = f"unknown key '{key}'"
+            else:
+                message = item["msg"]
+            problems.append(
+                Problem(
+                    file=display,
+                    path=loc,
+                    message=message,
+                    found=None
+                    if item["type"] in ("missing", "extra_forbidden")
+                    else repr(item.get("input")),
+                    hint=hint,
+                    line=_toml_line(path, item["loc"]),
+                )
+            )
+        raise InputError(problems) from None
+
+
+def _toml_line(path: Path, loc: tuple[Any, ...]) -> int | None:
+    """Best-effort line of a TOML key: the table header, then the key inside it."""
+    if not loc:
+        return None
+    lines = path.read_text(encoding="utf-8").splitlines()
+    table = ".".join(str(p) for p in loc[:-1])
+    key = str(loc[-1])
+    in_table = table == ""
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            header = stripped.strip("[]").strip()
+            in_table = header == table
+            if ".".join(str(p) for p in loc) == header:
+                return number
+            continue
+        if in_table and stripped.split("=", 1)[0].strip().strip('"') == key:
+            return number
+    return None
