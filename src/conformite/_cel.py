@@ -17,6 +17,7 @@ the typos that matter.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -174,16 +175,57 @@ def _suggest(name: str, candidates: Any) -> str | None:
     return f"did you mean '{suggestion}'?" if suggestion else None
 
 
+def _literal(value: Any) -> str:
+    """A parameter value as a CEL literal."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    raise TypeError(f"unsupported parameter value {value!r}")
+
+
+_REFERENCE = re.compile(r"(?<![\w.])(params|variables)\s*\.\s*([A-Za-z_]\w*)")
+
+
+def bind(expression: str, parameters: dict[str, Any], variables: dict[str, str]) -> str:
+    """Substitute ``params.X`` by its literal value and ``variables.Y`` by its expression.
+
+    The CEL binding re-converts the whole context after any change to it, so
+    values that are constant for a control are written into its program
+    instead of being set in the context for every evaluation. ``variables``
+    maps names to already-bound expressions (pure, so inlining keeps meaning).
+    """
+    blanked = _blank_strings(expression)
+    out = []
+    last = 0
+    for match in _REFERENCE.finditer(blanked):
+        kind, name = match.group(1), match.group(2)
+        replacement = _literal(parameters[name]) if kind == "params" else f"({variables[name]})"
+        out.append(expression[last : match.start()])
+        out.append(replacement)
+        last = match.end()
+    out.append(expression[last:])
+    return "".join(out)
+
+
 def compile_checked(
     expression: str,
     target: str,
     *,
     parameters: dict[str, Any],
-    variables: list[str],
-) -> Any:
-    """Compile ``expression`` for a control on ``target``; raise :class:`ExpressionError`."""
+    variables: dict[str, str],
+) -> tuple[Any, str]:
+    """Check and compile ``expression`` for a control on ``target``.
+
+    ``variables`` are the control's earlier variables (name -> bound expression).
+    Returns the program and the bound source; raises :class:`ExpressionError`.
+    """
     try:
-        program = cel.compile(expression)
+        cel.compile(expression)
     except (ValueError, RuntimeError) as exc:
         detail = str(exc).split("ERROR: <input>:", 1)[-1].strip()
         raise ExpressionError(f"CEL syntax error: {detail}") from None
@@ -191,4 +233,5 @@ def compile_checked(
     shape["params"] = dict.fromkeys(parameters, ANY)
     shape["variables"] = dict.fromkeys(variables, ANY)
     check_expression(expression, shape, FUNCTIONS)
-    return program
+    bound = bind(expression, parameters, variables)
+    return cel.compile(bound), bound

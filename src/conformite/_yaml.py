@@ -36,18 +36,32 @@ MAX_EXPANSION_RATIO = 50
 class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
     """Safe loader with YAML 1.2 booleans and duplicate-key detection."""
 
+    def _located(self, construct: Any, node: yaml.ScalarNode) -> Any:
+        """Run a scalar constructor; turn Python's ValueError into a located YAML error."""
+        try:
+            return construct(self, node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"invalid value {node.value[:40]!r}: {exc}", node.start_mark
+            ) from None
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:  # type: ignore[override]
+        return self._located(yaml.SafeLoader.construct_yaml_timestamp, node)
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:  # type: ignore[override]
+        return self._located(yaml.SafeLoader.construct_yaml_int, node)
+
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, yaml.Node] = {}
+        # Compare scalar keys by their text (cheap); other keys are rare and
+        # left to the constructor, which rejects unhashable ones.
+        seen: dict[str, yaml.Node] = {}
         for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            if (
+                not isinstance(key_node, yaml.ScalarNode)
+                or key_node.tag == "tag:yaml.org,2002:merge"
+            ):
                 continue
-            key = self.construct_object(key_node, deep=True)
-            try:
-                hash(key)
-            except TypeError:
-                raise yaml.constructor.ConstructorError(
-                    None, None, "a mapping key must be a plain value", key_node.start_mark
-                ) from None
+            key = key_node.value
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     f"while reading the mapping started at line {node.start_mark.line + 1}",
@@ -58,6 +72,9 @@ class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoa
             seen[key] = key_node
         return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
 
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 
 # Replace the YAML 1.1 boolean resolver (yes/no/on/off/y/n) by YAML 1.2's.
 _Loader.yaml_implicit_resolvers = {
@@ -162,6 +179,22 @@ def load_yaml_text(text: str, file: str) -> YamlDocument:
                     line=mark.line + 1 if mark else None,
                     column=mark.column + 1 if mark else None,
                     message=f"YAML syntax error: {message}",
+                )
+            ]
+        ) from None
+    except yaml.reader.ReaderError as exc:
+        # Raised for characters YAML forbids (NUL, most control characters).
+        position = max(0, exc.position)
+        line = text.count("\n", 0, position) + 1
+        column = position - (text.rfind("\n", 0, position) + 1) + 1
+        raise InputError(
+            [
+                Problem(
+                    file=file,
+                    line=line,
+                    column=column,
+                    message=f"character not allowed in YAML: {exc.reason}",
+                    found=f"U+{exc.character:04X}" if isinstance(exc.character, int) else None,
                 )
             ]
         ) from None

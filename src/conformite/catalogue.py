@@ -80,7 +80,9 @@ Family = Literal[
 ]
 TargetKind = Literal["organisation", "service", "vendor", "endpoint"]
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,40}$")]
-ControlId = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{1,9}(-[A-Z0-9]{1,10}){1,3}$")]
+ControlId = Annotated[
+    str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{1,9}(-[A-Z0-9]{1,20}){1,4}$", max_length=48)
+]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 
 
@@ -100,6 +102,21 @@ class Localized(_Strict):
         return str(getattr(self, lang if lang in LANGUAGES else "en"))
 
 
+#: Federal instruments are written with their French abbreviation in the
+#: catalogue and cited with the abbreviation of the reader's language.
+FEDERAL_INSTRUMENTS: dict[str, dict[str, str]] = {
+    "nLPD": {"fr": "nLPD", "de": "revDSG", "it": "LPD", "en": "revFADP"},
+    "OPDo": {"fr": "OPDo", "de": "DSV", "it": "OPDa", "en": "DPO"},
+}
+#: (article, paragraph, letter) in each language.
+CITATION_WORDS: dict[str, tuple[str, str, str]] = {
+    "fr": ("art.", "al.", "let."),
+    "de": ("Art.", "Abs.", "Bst."),
+    "it": ("art.", "cpv.", "lett."),
+    "en": ("art.", "para.", "let."),
+}
+
+
 class LegalBasis(_Strict):
     """One article-level citation, with a link to the official text."""
 
@@ -113,13 +130,17 @@ class LegalBasis(_Strict):
     )
     certainty: Literal["official_text", "secondary_source"] = "official_text"
 
-    def cite(self) -> str:
-        """``nLPD art. 9 al. 2 let. a``: the usual Swiss citation form."""
-        text = f"{self.instrument} art. {self.article}"
+    def cite(self, lang: str = "fr") -> str:
+        """The usual Swiss citation in ``lang``: ``nLPD art. 9 al. 2 let. a``,
+        ``revDSG Art. 9 Abs. 2 Bst. a``, ``LPD art. 9 cpv. 2 lett. a``,
+        ``revFADP art. 9 para. 2 let. a``. Cantonal abbreviations are kept."""
+        names = FEDERAL_INSTRUMENTS.get(self.instrument, {})
+        words = CITATION_WORDS.get(lang, CITATION_WORDS["fr"])
+        text = f"{names.get(lang, self.instrument)} {words[0]} {self.article}"
         if self.paragraph:
-            text += f" al. {self.paragraph}"
+            text += f" {words[1]} {self.paragraph}"
         if self.letter:
-            text += f" let. {self.letter}"
+            text += f" {words[2]} {self.letter}"
         return text
 
 
@@ -209,14 +230,13 @@ class CompiledRequirement:
     facts: Any | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: one object per loaded control
 class CompiledControl:
     """A control ready to run: its definition, source file and compiled CEL."""
 
     control: Control
     source: str
     conditions: tuple[tuple[str, Any], ...]
-    variables: tuple[tuple[str, Any], ...]
     requirements: tuple[CompiledRequirement, ...]
     parameters: dict[str, Any] = field(default_factory=dict)
 
@@ -259,15 +279,14 @@ def _compile_control(
     parameters: dict[str, Any],
     problems: ProblemCollector,
 ) -> CompiledControl | None:
-    variable_names = [v.name for v in control.variables]
+    bound_variables: dict[str, str] = {}
     compiled: dict[tuple[str | int, ...], Any] = {}
     ok = True
     for path, expression, _role in _expression_paths(control):
-        # Variables may only use the ones defined before them.
-        visible = variable_names[: int(path[1])] if path[0] == "variables" else variable_names
+        # A variable may only use the variables defined before it.
         try:
-            program = _cel.compile_checked(
-                expression, control.target, parameters=parameters, variables=visible
+            program, bound = _cel.compile_checked(
+                expression, control.target, parameters=parameters, variables=bound_variables
             )
         except _cel.ExpressionError as exc:
             line, column = doc.locate(path)
@@ -276,14 +295,16 @@ def _compile_control(
                 f"control {control.id}: {exc.message}",
                 line=line,
                 column=column,
-                path=".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(
-                    ".[", "["
-                ),
+                path=f"{path[0]}[{path[1]}].{path[2]}",
                 found=expression.strip(),
                 hint=exc.hint,
             )
             ok = False
+            if path[0] == "variables":
+                bound_variables[control.variables[int(path[1])].name] = "null"
             continue
+        if path[0] == "variables":
+            bound_variables[control.variables[int(path[1])].name] = bound
         compiled[path] = program
     for message_path, req in (
         (("requirements", i, "message"), r) for i, r in enumerate(control.requirements)
@@ -311,10 +332,6 @@ def _compile_control(
             (c.name, compiled[("applies_when", i, "expression")])
             for i, c in enumerate(control.applies_when)
         ),
-        variables=tuple(
-            (v.name, compiled[("variables", i, "expression")])
-            for i, v in enumerate(control.variables)
-        ),
         requirements=tuple(
             CompiledRequirement(
                 name=r.name,
@@ -337,6 +354,13 @@ def _unknown_placeholders(text: str, parameters: dict[str, Any]) -> str | None:
         if name != "facts" and name not in parameters:
             return name
     return None
+
+
+def _did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    from conformite.errors import closest
+
+    suggestion = closest(word, candidates)
+    return f"did you mean '{suggestion}'?" if suggestion else None
 
 
 def builtin_catalogue_dir() -> Path:
@@ -369,6 +393,7 @@ def load_catalogue(
     *,
     parameter_overrides: dict[str, dict[str, Any]] | None = None,
     include_drafts: bool = False,
+    config_file: Path | None = None,
 ) -> Catalogue:
     """Load, validate and compile every control under the given directories.
 
@@ -377,6 +402,13 @@ def load_catalogue(
     :class:`InputError` with every problem of every file at once.
     """
     dirs = list(directories) if directories is not None else [builtin_catalogue_dir()]
+    config_name = str(config_file) if config_file else "conformite.toml"
+
+    def config_line(*loc: str) -> int | None:
+        from conformite.workspace import toml_line
+
+        return toml_line(config_file, loc) if config_file and config_file.is_file() else None
+
     overrides = parameter_overrides or {}
     problems = ProblemCollector()
     controls: list[CompiledControl] = []
@@ -390,17 +422,19 @@ def load_catalogue(
         files = sorted(
             p
             for p in directory.rglob("*.yaml")
-            if p.name != "catalogue.yaml" and "reference" not in p.relative_to(directory).parts
+            if p.is_file()
+            and p.name != "catalogue.yaml"
+            and "reference" not in p.relative_to(directory).parts
         )
         for path in files:
             display = _display(path)
-            raw = path.read_bytes()
-            hasher.update(path.relative_to(directory).as_posix().encode() + b"\0" + raw + b"\0")
             try:
-                doc = load_yaml_file(path, display)
+                doc = load_yaml_file(path, display)  # checks the size before reading
             except InputError as exc:
                 problems.extend(exc.problems)
                 continue
+            name = path.relative_to(directory).as_posix().encode()
+            hasher.update(name + b"\0" + doc.text.encode("utf-8") + b"\0")
             try:
                 control = Control.model_validate(doc.data)
             except ValidationError as exc:
@@ -435,8 +469,9 @@ def load_catalogue(
             for name, value in overrides.get(control.id, {}).items():
                 if name not in parameters:
                     problems.report(
-                        "conformite.toml",
+                        config_name,
                         f"control {control.id} has no parameter {name!r}",
+                        line=config_line("parameters", control.id, name),
                         path=f"parameters.{control.id}.{name}",
                         expected=", ".join(sorted(parameters)) or "no parameters",
                     )
@@ -445,8 +480,9 @@ def load_catalogue(
                     isinstance(value, int | float) and isinstance(parameters[name], int | float)
                 ):
                     problems.report(
-                        "conformite.toml",
+                        config_name,
                         f"parameter {name!r} of {control.id} has the wrong type",
+                        line=config_line("parameters", control.id, name),
                         path=f"parameters.{control.id}.{name}",
                         expected=type(parameters[name]).__name__,
                         found=repr(value),
@@ -460,8 +496,10 @@ def load_catalogue(
     for control_id in sorted(overrides):
         if control_id not in seen:
             problems.report(
-                "conformite.toml",
+                config_name,
                 f"parameters for unknown control {control_id}",
+                line=config_line("parameters", control_id),
+                hint=_did_you_mean(control_id, seen),
                 path=f"parameters.{control_id}",
             )
     problems.raise_if_any()

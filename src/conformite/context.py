@@ -25,8 +25,11 @@ and, by target kind:
   :mod:`conformite.derive`);
 * ``vendor``: ``vendor``, ``vendor_services`` (the services it provides),
   ``derived``;
-* ``endpoint``: ``endpoint`` (``url``, ``host``, ``kind``, ``owner_kind``,
-  ``owner_id``) and ``observation`` (the last probe result, or ``null``).
+* ``endpoint``: ``endpoint`` (``url``, ``host``, ``kind``: ``website``,
+  ``portal``, ``api``, ``other`` or ``mail_domain``; ``owner_kind``,
+  ``owner_id``) and ``observation`` (the newest probe observation, see
+  :mod:`conformite.observations`, with ``age_days`` and ``stale`` added; or
+  ``null`` when the endpoint was never probed).
 
 Functions: ``days_since(date)`` (days from a date to ``as_of``; a missing
 date counts as "never", 999999), ``days_until(date)`` (days from ``as_of``
@@ -164,7 +167,11 @@ def context_shape(target: str) -> dict[str, Shape]:
     elif target == "vendor":
         shape.update(vendor=vendor, vendor_services=[service], derived=_VENDOR_DERIVED)
     elif target == "endpoint":
-        shape.update(endpoint=_ENDPOINT, observation=ANY)
+        from conformite.observations import Observation
+
+        observation = dict(model_shape(Observation))
+        observation.update(age_days=SCALAR, stale=SCALAR)
+        shape.update(endpoint=_ENDPOINT, observation=observation)
     else:  # pragma: no cover - guarded by the Control model
         raise ValueError(target)
     return shape

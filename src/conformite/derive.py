@@ -178,8 +178,12 @@ def derive(inventory: Inventory, reference: ReferenceData) -> Derived:
     for service in inventory.services:
         vendor = vendors.get(service.vendor) if service.vendor else None
         result.services[service.id] = _service_facts(service, vendor, reference)
+    users: dict[str, list[Service]] = {}
+    for service in inventory.services:
+        if service.vendor:
+            users.setdefault(service.vendor, []).append(service)
     for vendor in inventory.vendors:
-        used_by = [s for s in inventory.services if s.vendor == vendor.id]
+        used_by = users.get(vendor.id, [])
         facts = [result.services[s.id] for s in used_by]
         needs = {
             key: max((f.needs[key] for f in facts), default=LEVELS["normal"])

@@ -29,8 +29,16 @@ def format_path(path: Sequence[str | int]) -> str:
 
 
 def closest(word: str, candidates: Iterable[str]) -> str | None:
-    """The candidate most like ``word``, for "did you mean" hints."""
-    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    """The candidate most like ``word``, for "did you mean" hints.
+
+    With many candidates only those of similar length and the same first
+    letter are compared, so that a file with thousands of dangling
+    references still reports in linear time.
+    """
+    pool = list(candidates)
+    if len(pool) > 200:
+        pool = [c for c in pool if c[:1] == word[:1] and abs(len(c) - len(word)) <= 3][:200]
+    matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
     return matches[0] if matches else None
 
 

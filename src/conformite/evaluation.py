@@ -20,6 +20,7 @@ Waivers (``waived``) are applied afterwards by :mod:`conformite.waivers`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,7 @@ from conformite.derive import Derived, derive
 from conformite.i18n import translate
 from conformite.inventory import Inventory
 from conformite.load import Workspace
+from conformite.observations import Observation, latest_observations
 from conformite.reference import LEVELS, ReferenceData
 from conformite.results import FactResult, Finding, LegalCitation
 
@@ -129,13 +131,18 @@ def iter_targets(data: EvaluationInput, derived: Derived) -> Iterator[Target]:
     for vendor in inventory.vendors:
         if vendor.portal_url:
             endpoints.append((vendor.portal_url, "portal", "vendor", vendor.id))
+    for domain in inventory.organisation.mail_domains:
+        endpoints.append((f"mail:{domain}", "mail_domain", "organisation", "organisation"))
     for url, kind, owner_kind, owner_id in endpoints:
         if url in seen:
             continue
         seen.add(url)
-        owner_facts = (
-            derived.services[owner_id] if owner_kind == "service" else derived.vendors[owner_id]
-        )
+        if owner_kind == "service":
+            need, needs = derived.services[owner_id].max_need, derived.services[owner_id].needs
+        elif owner_kind == "vendor":
+            need, needs = derived.vendors[owner_id].max_need, derived.vendors[owner_id].needs
+        else:
+            need, needs = 1, flat_needs
         yield Target(
             kind="endpoint",
             id=url,
@@ -143,15 +150,17 @@ def iter_targets(data: EvaluationInput, derived: Derived) -> Iterator[Target]:
             variables={
                 "endpoint": {
                     "url": url,
-                    "host": urlsplit(url).hostname or "",
+                    "host": url.removeprefix("mail:")
+                    if kind == "mail_domain"
+                    else urlsplit(url).hostname or "",
                     "kind": kind,
                     "owner_kind": owner_kind,
                     "owner_id": owner_id,
                 },
                 "observation": observations.get(url),
             },
-            need=owner_facts.max_need,
-            needs=owner_facts.needs,
+            need=need,
+            needs=needs,
         )
 
 
@@ -202,12 +211,14 @@ def _param_text(value: Any) -> str:
     return str(value)
 
 
-def _citations(control: CompiledControl, canton: str) -> list[LegalCitation]:
-    return [
-        LegalCitation(citation=basis.cite(), url=basis.url, canton=basis.canton)
+@functools.cache
+def _citations(control: CompiledControl, canton: str, lang: str) -> tuple[LegalCitation, ...]:
+    """The control's citations for a canton, in a language (the same for every target)."""
+    return tuple(
+        LegalCitation(citation=basis.cite(lang), url=basis.url, canton=basis.canton)
         for basis in control.control.legal_basis
         if basis.canton is None or basis.canton == canton
-    ]
+    )
 
 
 def evaluate_control(
@@ -216,8 +227,8 @@ def evaluate_control(
     """Apply one control to one target whose variables are already in ``context``."""
     spec = control.control
     lang = data.lang
-    context.add_variable("params", control.parameters)
-    context.add_variable("variables", {})
+    # Parameters and variables are bound into the programs when the catalogue
+    # loads (see _cel.bind): the context changes only once per target.
     facts: list[FactResult] = []
     messages: list[str] = []
     outcome = "pass"
@@ -236,17 +247,15 @@ def evaluate_control(
                     else translate("finding.not_applicable", lang, condition=name)
                 )
                 messages.append(reason)
-                facts.append(FactResult(name=name, kind="condition", met=False))
+                facts.append(FactResult(name=name, kind="condition", met=False, details=[]))
                 break
         if outcome == "pass":
-            computed: dict[str, Any] = {}
-            for name, program in control.variables:
-                computed[name] = _run(program, context, f"variables.{name}")
-                context.add_variable("variables", computed)
             for requirement in control.requirements:
                 value = _run(requirement.program, context, f"requirements.{requirement.name}")
                 if value is True:
-                    facts.append(FactResult(name=requirement.name, kind="requirement", met=True))
+                    facts.append(
+                        FactResult(name=requirement.name, kind="requirement", met=True, details=[])
+                    )
                     continue
                 if value is not False:
                     raise _EvaluationError(
@@ -286,7 +295,7 @@ def evaluate_control(
         target_name=target.name,
         protection_need=need,
         outcome=outcome,
-        legal_basis=_citations(control, str(data.commune.get("canton", ""))),
+        legal_basis=list(_citations(control, str(data.commune.get("canton", "")), lang)),
         messages=messages,
         facts=facts,
     )
@@ -331,13 +340,31 @@ def evaluation_size(catalogue: Catalogue, inventory: Inventory) -> int:
         "endpoint": len(
             {e.url for s in inventory.services for e in s.endpoints}
             | {v.portal_url for v in inventory.vendors if v.portal_url}
+            | {f"mail:{d}" for d in inventory.organisation.mail_domains}
         ),
     }
     return sum(counts[c.control.target] for c in catalogue.controls)
 
 
+def observations_for_context(
+    observations: dict[str, Observation], as_of: dt.date, stale_after_days: int
+) -> dict[str, Any]:
+    """Observations as the ``observation`` variable sees them, with their age."""
+    out = {}
+    for url, observation in observations.items():
+        data = observation.model_dump(mode="json")
+        age = (as_of - observation.observed_at.date()).days
+        data["age_days"] = age
+        data["stale"] = age > stale_after_days
+        out[url] = data
+    return out
+
+
 def evaluation_input(workspace: Workspace, as_of: dt.date, lang: str) -> EvaluationInput:
     commune = workspace.config.commune
+    observations = observations_for_context(
+        latest_observations(workspace.directory), as_of, workspace.config.probe.stale_after_days
+    )
     return EvaluationInput(
         inventory=workspace.inventory,
         reference=workspace.reference,
@@ -349,6 +376,7 @@ def evaluation_input(workspace: Workspace, as_of: dt.date, lang: str) -> Evaluat
         },
         as_of=as_of,
         lang=lang,
+        observations=observations,
     )
 
 

@@ -31,7 +31,7 @@ from conformite.inventory import (
     WaiversFile,
 )
 from conformite.reference import ReferenceData, load_reference
-from conformite.workspace import Config, load_config
+from conformite.workspace import CONFIG_FILE, Config, load_config
 
 __all__ = ["OPTIONAL_FILES", "Workspace", "load_inventory", "load_workspace"]
 
@@ -224,6 +224,7 @@ def _cross_check(
     )
     endpoint_urls = {f"endpoint:{e.url}" for s in inventory.services for e in s.endpoints}
     endpoint_urls |= {f"endpoint:{v.portal_url}" for v in inventory.vendors if v.portal_url}
+    endpoint_urls |= {f"endpoint:mail:{d}" for d in organisation.mail_domains}
     targets |= endpoint_urls
     control_ids = [c.id for c in catalogue.controls]
     for i, waiver in enumerate(inventory.waivers):
@@ -309,7 +310,15 @@ def load_inventory(
 def load_workspace(directory: Path) -> Workspace:
     """Load and check a whole workspace; raise :class:`InputError` with all problems."""
     if not directory.is_dir():
-        raise InputError([Problem(file=str(directory), message="no such folder")])
+        raise InputError(
+            [
+                Problem(
+                    file=str(directory),
+                    message="no such folder",
+                    hint=f"create a workspace with: conformite init {directory}",
+                )
+            ]
+        )
     config = load_config(directory)
     problems = ProblemCollector()
     catalogue_dirs = [builtin_catalogue_dir()]
@@ -321,6 +330,7 @@ def load_workspace(directory: Path) -> Workspace:
             catalogue_dirs,
             parameter_overrides=config.parameters,
             include_drafts=config.catalogue.include_drafts,
+            config_file=directory / CONFIG_FILE,
         )
     except InputError as exc:
         problems.extend(exc.problems)

@@ -81,8 +81,10 @@ def score(findings: Iterable[Finding]) -> Score:
 
 
 def score_findings(findings: list[Finding]) -> tuple[list[Finding], Scores]:
-    """Weigh every finding and compute all the scores."""
-    weighted = [f.model_copy(update={"weight": weigh(f)}) for f in findings]
+    """Weigh every finding (in place) and compute all the scores."""
+    weighted = findings
+    for finding in weighted:
+        finding.weight = weigh(finding)
     by_family = {
         family: score(f for f in weighted if f.family == family)
         for family in FAMILIES

@@ -15,6 +15,7 @@ date of the decision and an expiry date. On the audit date it is:
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from conformite.inventory import Waiver
 from conformite.results import AppliedWaiver, Finding, WaiverStatus
@@ -57,12 +58,10 @@ def apply_waivers(
         elif waiver.expires_on < as_of:
             status = "expired"
             if finding is not None and finding.outcome == "fail":
-                out[index] = finding.model_copy(update={"expired_waiver": _applied(waiver)})  # type: ignore[index]
+                out[index] = replace(finding, expired_waiver=_applied(waiver))  # type: ignore[index]
         elif finding is not None and finding.outcome == "fail":
             status = "applied"
-            out[index] = finding.model_copy(  # type: ignore[index]
-                update={"outcome": "waived", "waiver": _applied(waiver)}
-            )
+            out[index] = replace(finding, outcome="waived", waiver=_applied(waiver))  # type: ignore[index]
         else:
             status = "unused"
         statuses.append(

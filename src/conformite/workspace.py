@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -49,11 +50,17 @@ class CatalogueOptions(_Strict):
     include_drafts: bool = False
 
 
+class ProbeOptions(_Strict):
+    #: Observations older than this are stale: still used, and said so.
+    stale_after_days: int = Field(30, ge=1, le=3650)
+
+
 class Config(_Strict):
     """The content of ``conformite.toml``."""
 
     commune: Commune
     catalogue: CatalogueOptions = Field(default_factory=CatalogueOptions)
+    probe: ProbeOptions = Field(default_factory=ProbeOptions)
     #: Per-control parameter overrides: ``[parameters.GOV-TRAINING]``.
     parameters: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
@@ -77,9 +84,14 @@ def load_config(directory: Path) -> Config:
     except UnicodeDecodeError:
         raise InputError([Problem(file=display, message="the file is not valid UTF-8")]) from None
     except tomllib.TOMLDecodeError as exc:
+        # Python 3.14 gives lineno/colno; before, only the text says "(at line L, column C)".
+        message = getattr(exc, "msg", str(exc))
         line = getattr(exc, "lineno", None)
         column = getattr(exc, "colno", None)
-        message = getattr(exc, "msg", str(exc))
+        where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        if where and line is None:
+            line, column = int(where.group(1)), int(where.group(2))
+            message = str(exc)[: where.start()].strip()
         raise InputError(
             [
                 Problem(
@@ -118,28 +130,31 @@ def load_config(directory: Path) -> Config:
                     if item["type"] in ("missing", "extra_forbidden")
                     else repr(item.get("input")),
                     hint=hint,
-                    line=_toml_line(path, item["loc"]),
+                    line=toml_line(path, item["loc"]),
                 )
             )
         raise InputError(problems) from None
 
 
-def _toml_line(path: Path, loc: tuple[Any, ...]) -> int | None:
-    """Best-effort line of a TOML key: the table header, then the key inside it."""
+def toml_line(path: Path, loc: tuple[Any, ...]) -> int | None:
+    """Best-effort line of a TOML key: the key inside its table, else the table header."""
     if not loc:
         return None
     lines = path.read_text(encoding="utf-8").splitlines()
     table = ".".join(str(p) for p in loc[:-1])
     key = str(loc[-1])
     in_table = table == ""
+    table_line = None
     for number, line in enumerate(lines, start=1):
         stripped = line.strip()
         if stripped.startswith("["):
-            header = stripped.strip("[]").strip()
+            header = stripped.strip("[]").replace('"', "").replace("'", "").strip()
             in_table = header == table
+            if in_table:
+                table_line = number
             if ".".join(str(p) for p in loc) == header:
                 return number
             continue
-        if in_table and stripped.split("=", 1)[0].strip().strip('"') == key:
+        if in_table and stripped.split("=", 1)[0].strip().strip("\"'") == key:
             return number
-    return None
+    return table_line

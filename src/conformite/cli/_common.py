@@ -49,10 +49,9 @@ def console(stderr: bool = False) -> Console:
 def print_problems(error: InputError, lang: str) -> None:
     from conformite.i18n import translate
 
-    err = click.get_text_stream("stderr")
-    err.write(translate("errors.heading", lang, count=len(error.problems)) + "\n")
+    click.echo(translate("errors.heading", lang, count=len(error.problems)), err=True)
     for problem in error.problems:
-        err.write(problem.render() + "\n")
+        click.echo(problem.render(), err=True)
 
 
 def handle_input_errors(func: F) -> F:
@@ -145,7 +144,16 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def emit(text: str, output: Path | None) -> None:
+    """Write ``text`` to ``output`` atomically, or to standard output."""
     if output is None:
         sys.stdout.write(text)
     else:
-        write_atomically(output, text)
+        write_file(output, text)
+
+
+def write_file(path: Path, text: str) -> None:
+    """:func:`write_atomically`, with a plain error (exit 2) when the path cannot be written."""
+    try:
+        write_atomically(path, text)
+    except OSError as exc:
+        raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None

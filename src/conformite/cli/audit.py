@@ -99,11 +99,9 @@ def audit(
         result = run_audit(workspace, date, lang)
 
     if output_format == "table" and output is None:
-        from conformite.render.table import render_table
-
-        render_table(result, lang, console(), top=top)
+        render("table", result, lang, console(), top=top)
     else:
-        emit(render(output_format, result, lang), output)
+        emit(render(output_format, result, lang, top=top), output)
         if output is not None:
             out.print(translate("audit.written", lang, path=output))
 

@@ -69,7 +69,7 @@ def list_controls(output_format: str, family: str | None, directory: Path | None
                 "target": c.control.target,
                 "status": c.control.status,
                 "title": c.control.title.get(lang),
-                "legal_basis": [b.cite() for b in c.control.legal_basis],
+                "legal_basis": [b.cite(lang) for b in c.control.legal_basis],
             }
             for c in selected
         ]
@@ -90,7 +90,7 @@ def list_controls(output_format: str, family: str | None, directory: Path | None
             translate(f"severity.{spec.severity}", lang),
             translate(f"target.{spec.target}", lang),
             spec.title.get(lang),
-            ", ".join(b.cite() for b in spec.legal_basis),
+            ", ".join(b.cite(lang) for b in spec.legal_basis),
         )
     console().print(table)
 
@@ -155,7 +155,7 @@ def show_control(control_id: str, directory: Path | None) -> None:
         "",
         f"## {translate('control.legal_basis', lang)}",
         *(
-            f"- [{b.cite()}]({b.url})" + (f" ({b.canton})" if b.canton else "")
+            f"- [{b.cite(lang)}]({b.url})" + (f" ({b.canton})" if b.canton else "")
             for b in spec.legal_basis
         ),
     ]

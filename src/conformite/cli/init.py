@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
-from conformite.cli._common import LANG_CHOICE, CommandError, demo_dir, write_atomically
-from conformite.workspace import CANTONS, CONFIG_FILE
+from conformite.cli._common import LANG_CHOICE, CommandError, demo_dir, write_file
+from conformite.workspace import CANTONS, CONFIG_FILE, Config
 
 TEMPLATES = ("organisation.yaml", "services.yaml", "vendors.yaml", "waivers.yaml")
 
@@ -69,6 +70,12 @@ def init(
             },
             "catalogue": {"extra": []},
         }
+        try:  # the same checks 'validate' will make, before anything is written
+            Config.model_validate(config)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise CommandError(f"{where}: {first['msg']}") from None
         files = {Path(CONFIG_FILE): tomli_w.dumps(config)}
         templates = Path(__file__).resolve().parent.parent / "templates"
         for name in TEMPLATES:
@@ -78,5 +85,5 @@ def init(
     if existing and not force:
         raise CommandError(translate("init.exists", lang, path=existing[0]))
     for rel, text in files.items():
-        write_atomically(directory / rel, text)
+        write_file(directory / rel, text)
     click.echo(translate(done, lang, path=directory))

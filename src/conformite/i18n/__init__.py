@@ -1,9 +1,11 @@
 """The one translation layer: every sentence a user reads comes from here.
 
-Texts live in ``messages.yaml`` beside this file, one entry per key with the
-four languages side by side, so a missing translation is visible in review
-and caught by a test. Control texts (titles, messages, remediation) live in
-the control files themselves, also in four languages.
+Texts live in ``messages*.yaml`` beside this file (``messages.yaml`` for the
+core, ``messages_<topic>.yaml`` for a feature such as reports), one entry per
+key with the four languages side by side, so a missing translation is visible
+in review and caught by a test. A key may be defined in one file only.
+Control texts (titles, messages, remediation) live in the control files
+themselves, also in four languages.
 """
 
 from __future__ import annotations
@@ -22,9 +24,14 @@ def messages() -> dict[str, dict[str, str]]:
     """All message templates: key -> language -> text."""
     import yaml
 
-    path = Path(__file__).with_name("messages.yaml")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return {str(k): {str(lang): str(t) for lang, t in v.items()} for k, v in data.items()}
+    out: dict[str, dict[str, str]] = {}
+    for path in sorted(Path(__file__).parent.glob("messages*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for key, texts in data.items():
+            if key in out:
+                raise ValueError(f"{path.name}: message key {key!r} is defined twice")
+            out[str(key)] = {str(lang): str(text) for lang, text in texts.items()}
+    return out
 
 
 def translate(key: str, lang: str, **values: Any) -> str:

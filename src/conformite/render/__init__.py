@@ -16,8 +16,12 @@ __all__ = ["FORMATS", "render"]
 FORMATS = ("table", "json")
 
 
-def render(fmt: str, result: AuditResult, lang: str, target: Any = None) -> str:
-    """Render ``result`` in ``fmt``; the table renderer prints to a rich console."""
+def render(fmt: str, result: AuditResult, lang: str, target: Any = None, top: int = 10) -> str:
+    """Render ``result`` in ``fmt`` and return the text.
+
+    The table renderer prints to ``target`` (a rich console) when one is given;
+    ``top`` is how many findings it lists.
+    """
     if fmt == "json":
         from conformite.render.json import render_json
 
@@ -25,5 +29,5 @@ def render(fmt: str, result: AuditResult, lang: str, target: Any = None) -> str:
     if fmt == "table":
         from conformite.render.table import render_table
 
-        return render_table(result, lang, target)
+        return render_table(result, lang, target, top=top)
     raise ValueError(f"unknown format {fmt!r}")

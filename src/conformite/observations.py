@@ -1,0 +1,166 @@
+"""Observations of public endpoints: what ``conformite probe`` saw, for the audit to judge.
+
+The probe writes one JSON file per run under ``<workspace>/observations/``
+(``probe-YYYYMMDDTHHMMSSZ.json``, a :class:`ObservationFile`). The audit reads
+the newest observation of each endpoint and gives it to the endpoint controls
+as ``observation`` (``null`` when the endpoint was never probed).
+
+Every section exists even when nothing could be measured (values are then
+``null`` or empty), so a control can read ``observation.tls.certificate.valid``
+without guarding each level; controls check ``observation.reachable`` first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from conformite.errors import InputError, Problem
+
+__all__ = [
+    "OBSERVATIONS_DIR",
+    "CertificateObservation",
+    "CookieObservation",
+    "HttpObservation",
+    "MailObservation",
+    "Observation",
+    "ObservationFile",
+    "SecurityTxtObservation",
+    "TlsObservation",
+    "latest_observations",
+]
+
+OBSERVATIONS_DIR = "observations"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CertificateObservation(_Model):
+    subject: str | None = None
+    issuer: str | None = None
+    not_after: str | None = Field(None, description="expiry date, YYYY-MM-DD")
+    days_to_expiry: int | None = None
+    trusted: bool | None = Field(None, description="chain validates against the trust store")
+    hostname_match: bool | None = None
+    self_signed: bool | None = None
+    expired: bool | None = None
+    valid: bool | None = Field(None, description="trusted, matching and not expired")
+    key_type: Literal["RSA", "EC", "Ed25519", "Ed448", "DSA", "other"] | None = None
+    key_bits: int | None = None
+    signature_hash: str | None = Field(None, description="sha256, sha384, sha1, …")
+
+
+class TlsObservation(_Model):
+    versions: list[Literal["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]] = Field(
+        default_factory=list, description="protocol versions the server accepted"
+    )
+    certificate: CertificateObservation = Field(default_factory=CertificateObservation)
+    error: str | None = None
+
+
+class CookieObservation(_Model):
+    name: str
+    secure: bool
+    http_only: bool
+    same_site: str | None = None
+
+
+class HttpObservation(_Model):
+    status: int | None = None
+    redirects_to_https: bool | None = Field(
+        None, description="http:// answers with a redirect to https:// on the same host"
+    )
+    redirect_location: str | None = None
+    cross_host_redirect: bool = False
+    hsts_max_age: int | None = None
+    hsts_include_subdomains: bool = False
+    csp: str | None = None
+    csp_unsafe_inline: bool = False
+    csp_unsafe_eval: bool = False
+    frame_ancestors: str | None = None
+    x_frame_options: str | None = None
+    framing_restricted: bool = False
+    nosniff: bool = False
+    referrer_policy: str | None = None
+    cookies: list[CookieObservation] = Field(default_factory=list)
+    error: str | None = None
+
+
+class SecurityTxtObservation(_Model):
+    present: bool = False
+    url: str | None = None
+    content_type: str | None = None
+    contacts: list[str] = Field(default_factory=list)
+    expires: str | None = Field(None, description="the Expires field, RFC 3339")
+    expires_count: int = 0
+    days_to_expiry: int | None = None
+    problems: list[str] = Field(default_factory=list)
+    valid: bool = False
+
+
+class MailObservation(_Model):
+    spf: str | None = None
+    spf_all: str | None = Field(None, description="-all, ~all, ?all, +all or null")
+    spf_lookups: int | None = None
+    dmarc: str | None = None
+    dmarc_policy: Literal["none", "quarantine", "reject"] | None = None
+    mta_sts_mode: Literal["enforce", "testing", "none"] | None = None
+    problems: list[str] = Field(default_factory=list)
+    error: str | None = None
+
+
+class Observation(_Model):
+    """What one probe of one endpoint saw."""
+
+    url: str = Field(description="the endpoint as the inventory declares it; mail:DOMAIN for mail")
+    kind: Literal["web", "mail_domain"] = "web"
+    observed_at: dt.datetime
+    reachable: bool
+    error: str | None = Field(None, description="why the endpoint could not be reached")
+    tls: TlsObservation = Field(default_factory=TlsObservation)
+    http: HttpObservation = Field(default_factory=HttpObservation)
+    security_txt: SecurityTxtObservation = Field(default_factory=SecurityTxtObservation)
+    mail: MailObservation = Field(default_factory=MailObservation)
+
+
+class ObservationFile(_Model):
+    schema_version: str = "1.0"
+    tool_version: str
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    observations: list[Observation]
+
+
+def latest_observations(workspace: Path) -> dict[str, Observation]:
+    """The newest observation of each endpoint, from every probe file of the workspace."""
+    folder = workspace / OBSERVATIONS_DIR
+    latest: dict[str, Observation] = {}
+    if not folder.is_dir():
+        return latest
+    problems: list[Problem] = []
+    for path in sorted(folder.glob("probe-*.json")):
+        try:
+            data = ObservationFile.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, ValidationError) as exc:
+            first = str(exc).splitlines()[0]
+            problems.append(
+                Problem(
+                    file=str(path),
+                    message=f"not a valid observation file: {first}",
+                    hint="delete it and run 'conformite probe' again",
+                )
+            )
+            continue
+        for observation in data.observations:
+            known = latest.get(observation.url)
+            if known is None or observation.observed_at >= known.observed_at:
+                latest[observation.url] = observation
+    if problems:
+        raise InputError(problems)
+    return latest

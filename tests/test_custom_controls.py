@@ -1,0 +1,91 @@
+"""A workspace's own controls: loaded from [catalogue] extra, checked like the built-in ones."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from conformite.cli import cli
+
+AS_OF = "2026-11-28"
+
+CONTROL = """\
+id: CUS-OWNER
+since: "0.1"
+family: governance
+severity: medium
+target: service
+effort: {{person_days: 0.5}}
+title: {{fr: Titre, de: Titel, it: Titolo, en: Title}}
+description: {{fr: D, de: D, it: D, en: D}}
+rationale: {{fr: R, de: R, it: R, en: R}}
+remediation: {{fr: M, de: M, it: M, en: M}}
+legal_basis:
+  - {{instrument: nLPD, article: "8", url: "https://www.fedlex.admin.ch/eli/cc/2022/491/fr#art_8"}}
+requirements:
+  - name: check
+    expression: {expression}
+    message: {{fr: "{{facts}}", de: "{{facts}}", it: "{{facts}}", en: "owner is {{facts}}"}}
+    facts: service.owner
+"""
+
+
+def _workspace(tmp_path: Path, expression: str) -> Path:
+    ws = tmp_path / "ws"
+    runner = CliRunner()
+    assert (
+        runner.invoke(
+            cli, ["init", str(ws), "--commune", "T", "--canton", "BE", "--population", "900"]
+        ).exit_code
+        == 0
+    )
+    config = ws / "conformite.toml"
+    config.write_text(config.read_text().replace("extra = []", 'extra = ["my-controls"]'))
+    (ws / "my-controls").mkdir()
+    (ws / "my-controls" / "CUS-OWNER.yaml").write_text(CONTROL.format(expression=expression))
+    (ws / "inventory" / "services.yaml").write_text(
+        "services:\n  - {id: a, name: A, owner: Greffe, purpose: P, hosting: saas}\n"
+    )
+    return ws
+
+
+def _finding(ws: Path) -> dict:  # type: ignore[type-arg]
+    result = CliRunner().invoke(cli, ["audit", str(ws), "--as-of", AS_OF, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    findings = json.loads(result.output)["findings"]
+    return next(f for f in findings if f["control_id"] == "CUS-OWNER")
+
+
+def test_custom_control_runs_and_names_failed_facts(tmp_path: Path) -> None:
+    finding = _finding(_workspace(tmp_path, '''service.owner == "Informatique"'''))
+    assert finding["outcome"] == "fail"
+    assert finding["messages"] == ["owner is Greffe"]
+    assert finding["facts"] == [
+        {"name": "check", "kind": "requirement", "met": False, "details": ["Greffe"]}
+    ]
+
+
+def test_custom_control_passes(tmp_path: Path) -> None:
+    assert _finding(_workspace(tmp_path, '''service.owner == "Greffe"'''))["outcome"] == "pass"
+
+
+def test_evaluation_error_is_an_error_never_a_pass(tmp_path: Path) -> None:
+    finding = _finding(_workspace(tmp_path, "int(service.owner) > 0"))
+    assert finding["outcome"] == "error"
+    assert "requirements.check" in finding["messages"][0]
+
+
+def test_non_boolean_requirement_is_an_error(tmp_path: Path) -> None:
+    finding = _finding(_workspace(tmp_path, "service.owner"))
+    assert finding["outcome"] == "error"
+    assert "expected true or false" in finding["messages"][0]
+
+
+def test_custom_control_shows_in_the_catalogue(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, '''service.owner == "Greffe"''')
+    result = CliRunner().invoke(
+        cli, ["controls", "list", "--workspace", str(ws), "--format", "json"]
+    )
+    assert "CUS-OWNER" in result.output

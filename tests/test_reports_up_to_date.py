@@ -1,0 +1,40 @@
+"""``reports/demo/`` holds the demo commune's real output; it must match the code.
+
+After a change to the catalogue, the demo or a renderer, regenerate with:
+
+    CONFORMITE_UPDATE_REPORTS=1 .venv/bin/pytest tests/test_reports_up_to_date.py
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conformite.cli import cli
+
+REPORTS = Path(__file__).resolve().parents[1] / "reports" / "demo"
+AS_OF = "2026-11-28"
+#: file name -> command line that produces it (written with -o FILE).
+REPORTS_AND_COMMANDS = {
+    f"audit-{AS_OF}.json": ["audit", "--demo", "--as-of", AS_OF, "--format", "json"],
+    f"audit-{AS_OF}.fr.txt": ["--lang", "fr", "audit", "--demo", "--as-of", AS_OF, "--top", "25"],
+    f"audit-{AS_OF}.en.txt": ["--lang", "en", "audit", "--demo", "--as-of", AS_OF, "--top", "25"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(REPORTS_AND_COMMANDS))
+def test_demo_report_is_up_to_date(name: str, tmp_path: Path) -> None:
+    out = tmp_path / name
+    result = CliRunner().invoke(cli, [*REPORTS_AND_COMMANDS[name], "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    committed = REPORTS / name
+    if os.environ.get("CONFORMITE_UPDATE_REPORTS") == "1":
+        REPORTS.mkdir(parents=True, exist_ok=True)
+        committed.write_bytes(out.read_bytes())
+    assert committed.is_file(), f"{committed} missing: regenerate (see this file's docstring)"
+    assert out.read_bytes() == committed.read_bytes(), (
+        f"{committed} is out of date: regenerate (see this file's docstring)"
+    )
