@@ -274,6 +274,14 @@ class Patching(Model):
 class Security(Model):
     access_control: Literal["role_based", "individual", "shared_accounts"] | None = None
     last_access_review_on: Date | None = None
+    admin_accounts_separate: bool | None = Field(
+        None, description="administrators use separate accounts for administration"
+    )
+    network_segmented: bool | None = Field(
+        None, description="on premises: the system sits in its own network zone"
+    )
+    last_vulnerability_scan_on: Date | None = None
+    last_penetration_test_on: Date | None = None
     mfa: MultiFactor = Field(default_factory=MultiFactor)
     encryption_at_rest: Encryption = Field(default_factory=Encryption)
     encryption_in_transit: bool | None = None
@@ -309,8 +317,32 @@ class Transparency(Model):
 
 
 class AutomatedDecisions(Model):
+    """Automated individual decisions (nLPD art. 21)."""
+
     used: bool = False
     human_review: bool = False
+    data_subjects_informed: bool = False
+
+
+class PrivacyByDesign(Model):
+    """Data protection by design and by default (nLPD art. 7)."""
+
+    assessed_on: Date | None = Field(None, description="when design and defaults were reviewed")
+    minimal_defaults: bool | None = Field(
+        None, description="default settings limit processing to what the purpose needs"
+    )
+
+
+class ProcessingRegulation(Model):
+    """Processing regulation (OPDo art. 5; règlement de traitement)."""
+
+    exists: bool = False
+    updated_on: Date | None = None
+
+
+DisclosureException = Literal[
+    "consent", "contract", "public_interest", "legal_claims", "vital_interests", "made_public"
+]
 
 
 class Endpoint(Model):
@@ -336,6 +368,11 @@ class Service(Model):
     processing_record: ProcessingRecordEntry = Field(default_factory=ProcessingRecordEntry)
     transparency: Transparency = Field(default_factory=Transparency)
     automated_decisions: AutomatedDecisions = Field(default_factory=AutomatedDecisions)
+    privacy_by_design: PrivacyByDesign = Field(default_factory=PrivacyByDesign)
+    processing_regulation: ProcessingRegulation = Field(default_factory=ProcessingRegulation)
+    disclosure_abroad_exception: DisclosureException | None = Field(
+        None, description="nLPD art. 17 exception relied on for disclosure abroad, if any"
+    )
     endpoints: list[Endpoint] = Field(default_factory=list)
 
 
