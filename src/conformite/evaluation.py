@@ -278,6 +278,14 @@ def evaluate_control(
     except _EvaluationError as exc:
         outcome = "error"
         messages = [translate("finding.error", lang, detail=str(exc))]
+    observation = target.variables.get("observation") if target.kind == "endpoint" else None
+    if observation is not None and outcome in ("pass", "fail"):
+        key = "finding.observation_stale" if observation["stale"] else "finding.observation_age"
+        messages.append(
+            translate(
+                key, lang, date=str(observation["observed_at"])[:10], days=observation["age_days"]
+            )
+        )
     objectives = list(spec.objectives)
     need = (
         max((target.needs[o] for o in objectives), default=target.need)

@@ -53,6 +53,18 @@ class CatalogueOptions(_Strict):
 class ProbeOptions(_Strict):
     #: Observations older than this are stale: still used, and said so.
     stale_after_days: int = Field(30, ge=1, le=3650)
+    #: Seconds a single connection or request may take.
+    timeout_seconds: float = Field(10.0, gt=0, le=120)
+    #: Endpoints probed at the same time.
+    concurrency: int = Field(8, ge=1, le=64)
+
+
+class ReportOptions(_Strict):
+    #: The Commission numérique's annual framework credit, per inhabitant
+    #: (model digital strategy: about CHF 10).
+    framework_credit_chf_per_inhabitant: float = Field(10.0, ge=0, le=10_000)
+    #: What one internal person-day costs, to price an action plan.
+    person_day_chf: float = Field(800.0, ge=0, le=100_000)
 
 
 class Config(_Strict):
@@ -61,6 +73,7 @@ class Config(_Strict):
     commune: Commune
     catalogue: CatalogueOptions = Field(default_factory=CatalogueOptions)
     probe: ProbeOptions = Field(default_factory=ProbeOptions)
+    report: ReportOptions = Field(default_factory=ReportOptions)
     #: Per-control parameter overrides: ``[parameters.GOV-TRAINING]``.
     parameters: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

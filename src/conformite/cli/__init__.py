@@ -13,12 +13,9 @@ from __future__ import annotations
 import click
 
 from conformite import __version__
+import importlib
+
 from conformite.cli._common import LANG_CHOICE
-from conformite.cli.audit import audit
-from conformite.cli.controls import controls
-from conformite.cli.init import init
-from conformite.cli.schema import schema
-from conformite.cli.validate import validate
 
 __all__ = ["cli", "main"]
 
@@ -52,8 +49,19 @@ def cli(ctx: click.Context, lang: str | None) -> None:
     ctx.obj["lang"] = lang
 
 
-for command in (audit, validate, controls, init, schema):
-    cli.add_command(command)
+#: One module per command (or command group) in this package, each defining a
+#: click command of the same name. Command modules import heavy libraries
+#: inside their functions, so registering them all stays cheap.
+COMMAND_MODULES = (
+    "audit",
+    "validate",
+    "controls",
+    "init",
+    "schema",
+)
+
+for _name in COMMAND_MODULES:
+    cli.add_command(getattr(importlib.import_module(f"conformite.cli.{_name}"), _name))
 
 
 def main() -> None:
