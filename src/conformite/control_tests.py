@@ -20,10 +20,12 @@ the built-in catalogue) like a lint rule's test file::
         facts: ["Acme SA"]       # optional: the failing facts, exactly
 
 A case may give ``organisation`` (mapping), ``services``, ``vendors``
-(lists) and ``observations`` (endpoint URL -> probe observation); each
-replaces the base's. :func:`run_fixture` returns one :class:`CaseResult` per
-case; the test suite asserts they all match and that every control has at
-least one passing and one failing case.
+(lists) and ``observations`` (endpoint URL -> probe observation, in the shape
+of :class:`conformite.observations.Observation`; ``url`` and ``observed_at``
+default to the URL and the fixture's ``as_of``); each replaces the base's.
+:func:`run_fixture` returns one :class:`CaseResult` per case; the test suite
+asserts they all match and that every control has at least one passing and
+one failing case.
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ from typing import Any
 
 from conformite._yaml import load_yaml_file
 from conformite.catalogue import Catalogue
-from conformite.evaluation import EvaluationInput, evaluate
+from conformite.evaluation import EvaluationInput, evaluate, observations_for_context
 from conformite.inventory import Inventory, OrganisationFile, ServicesFile, VendorsFile
+from conformite.observations import Observation
 from conformite.reference import ReferenceData
 
 __all__ = ["DEFAULT_AS_OF", "CaseResult", "run_fixture"]
@@ -100,7 +103,18 @@ def run_fixture(path: Path, catalogue: Catalogue, reference: ReferenceData) -> l
                 },
                 as_of=as_of,
                 lang="en",
-                observations=case.get("observations", base.get("observations")),
+                observations=observations_for_context(
+                    {
+                        url: Observation.model_validate(
+                            {"url": url, "observed_at": f"{as_of}T00:00:00Z", **value}
+                        )
+                        for url, value in (
+                            case.get("observations", base.get("observations")) or {}
+                        ).items()
+                    },
+                    as_of,
+                    stale_after_days=30,
+                ),
             ),
         )
         kind, _, target_id = str(case["target"]).partition(":")

@@ -10,11 +10,11 @@ Shell completion (bash, zsh, fish), e.g. for bash add to ``~/.bashrc``::
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 from conformite import __version__
-import importlib
-
 from conformite.cli._common import LANG_CHOICE
 
 __all__ = ["cli", "main"]
