@@ -10,13 +10,49 @@ import datetime as dt
 from collections.abc import Callable
 
 from conformite import __version__
+from conformite.catalogue import Catalogue
 from conformite.evaluation import evaluate_workspace
+from conformite.i18n import translate
 from conformite.load import Workspace
-from conformite.results import AuditResult, CatalogueInfo, WorkspaceInfo
+from conformite.results import AuditResult, CatalogueInfo, JurisdictionInfo, WorkspaceInfo
 from conformite.scoring import score_findings
 from conformite.waivers import apply_waivers
 
-__all__ = ["run_audit"]
+__all__ = ["jurisdiction_info", "jurisdiction_note", "run_audit"]
+
+
+def jurisdiction_note(catalogue: Catalogue, canton: str, lang: str) -> str:
+    """One sentence: the cantonal law and supervisor, or the federal fallback."""
+    overlay = catalogue.overlays.get(canton)
+    if overlay is None:
+        return translate("jurisdiction.fallback", lang, canton=canton)
+    return translate(
+        "jurisdiction.overlay",
+        lang,
+        law=overlay.law.name,
+        abbreviation=overlay.law.abbreviation,
+        supervisor=overlay.supervisor.name,
+    )
+
+
+def jurisdiction_info(workspace: Workspace, lang: str) -> JurisdictionInfo:
+    """Which law applies, said in ``lang``; a canton without overlay falls back to federal law."""
+    canton = workspace.config.commune.canton
+    overlay = workspace.catalogue.overlays.get(canton)
+    note = jurisdiction_note(workspace.catalogue, canton, lang)
+    if overlay is None:
+        return JurisdictionInfo(canton=canton, overlay=False, note=note)
+    return JurisdictionInfo(
+        canton=canton,
+        overlay=True,
+        law=overlay.law.name,
+        law_abbreviation=overlay.law.abbreviation,
+        law_url=overlay.law.url,
+        supervisor=overlay.supervisor.name,
+        supervisor_url=overlay.supervisor.url,
+        certainty=overlay.certainty,
+        note=note,
+    )
 
 
 def run_audit(
@@ -42,6 +78,7 @@ def run_audit(
             services=len(workspace.inventory.services),
             vendors=len(workspace.inventory.vendors),
         ),
+        jurisdiction=jurisdiction_info(workspace, lang),
         catalogue=CatalogueInfo(
             version=workspace.catalogue.version,
             sha256=workspace.catalogue.digest,

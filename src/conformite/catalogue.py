@@ -34,6 +34,7 @@ from pydantic import (
 from conformite import _cel
 from conformite._validation import problems_from_validation_error
 from conformite._yaml import YamlDocument, load_yaml_file
+from conformite.cantons import CantonOverlay, load_overlays
 from conformite.errors import InputError, ProblemCollector
 
 __all__ = [
@@ -207,6 +208,10 @@ class Control(_Strict):
     )
     variables: list[NamedExpression] = Field(default_factory=list)
     requirements: list[Requirement] = Field(min_length=1)
+    cantons: list[Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]] = Field(
+        default_factory=list,
+        description="the cantons whose law imposes this control; empty: everywhere",
+    )
 
     @model_validator(mode="after")
     def _unique_names(self) -> Control:
@@ -245,7 +250,7 @@ class CompiledControl:
         return self.control.id
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity (evaluation caches per catalogue)
 class Catalogue:
     """All controls in force, in id order, with the catalogue's version and hash."""
 
@@ -253,12 +258,50 @@ class Catalogue:
     controls: list[CompiledControl]
     digest: str
     sources: list[str]
+    #: Cantonal overlays by canton code (see :mod:`conformite.cantons`).
+    overlays: dict[str, CantonOverlay] = field(default_factory=dict)
 
     def get(self, control_id: str) -> CompiledControl | None:
         return next((c for c in self.controls if c.id == control_id), None)
 
-    def for_target(self, kind: str) -> list[CompiledControl]:
-        return [c for c in self.controls if c.control.target == kind]
+    def for_target(self, kind: str, canton: str | None = None) -> list[CompiledControl]:
+        """Controls on targets of ``kind`` in force in ``canton`` (all when None)."""
+        return [
+            c for c in self.controls if c.control.target == kind and in_force(c.control, canton)
+        ]
+
+    def in_canton(self, canton: str | None) -> list[CompiledControl]:
+        return [c for c in self.controls if in_force(c.control, canton)]
+
+    def citations(
+        self, control: Control, canton: str | None, lang: str
+    ) -> list[tuple[str, str, str | None]]:
+        """(citation, url, canton) of the control's federal basis and, for
+        ``canton``, its own cantonal basis and the overlay's cantonal citation."""
+        out = [
+            (basis.cite(lang), basis.url, basis.canton)
+            for basis in control.legal_basis
+            if basis.canton is None or basis.canton == canton
+        ]
+        overlay = self.overlays.get(canton or "")
+        if overlay is not None:
+            for citation in overlay.citations.get(control.id, []):
+                basis = LegalBasis(
+                    instrument=citation.instrument or overlay.law.abbreviation,
+                    article=citation.article,
+                    paragraph=citation.paragraph,
+                    letter=citation.letter,
+                    url=citation.url,
+                    canton=canton,
+                    certainty=citation.certainty,
+                )
+                out.append((basis.cite(lang), basis.url, canton))
+        return out
+
+
+def in_force(control: Control, canton: str | None) -> bool:
+    """A control without ``cantons`` applies everywhere; otherwise only there."""
+    return not control.cantons or canton is None or canton in control.cantons
 
 
 def _expression_paths(control: Control) -> Iterable[tuple[tuple[str | int, ...], str, str]]:
@@ -424,7 +467,7 @@ def load_catalogue(
             for p in directory.rglob("*.yaml")
             if p.is_file()
             and p.name != "catalogue.yaml"
-            and "reference" not in p.relative_to(directory).parts
+            and not {"reference", "cantons"} & set(p.relative_to(directory).parts)
         )
         for path in files:
             display = _display(path)
@@ -504,5 +547,17 @@ def load_catalogue(
             )
     problems.raise_if_any()
     controls.sort(key=lambda c: c.id)
+    overlays: dict[str, CantonOverlay] = {}
+    if dirs:
+        cantons_dir = dirs[0] / "cantons"
+        for path in sorted(cantons_dir.glob("*.yaml")) if cantons_dir.is_dir() else []:
+            hasher.update(b"cantons/" + path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        overlays = load_overlays(cantons_dir, set(seen))
     version = _catalogue_version(dirs[0]) if dirs else "0"
-    return Catalogue(version=version, controls=controls, digest=hasher.hexdigest(), sources=sources)
+    return Catalogue(
+        version=version,
+        controls=controls,
+        digest=hasher.hexdigest(),
+        sources=sources,
+        overlays=overlays,
+    )

@@ -212,17 +212,22 @@ def _param_text(value: Any) -> str:
 
 
 @functools.cache
-def _citations(control: CompiledControl, canton: str, lang: str) -> tuple[LegalCitation, ...]:
+def _citations(
+    catalogue: Catalogue, control: CompiledControl, canton: str, lang: str
+) -> tuple[LegalCitation, ...]:
     """The control's citations for a canton, in a language (the same for every target)."""
     return tuple(
-        LegalCitation(citation=basis.cite(lang), url=basis.url, canton=basis.canton)
-        for basis in control.control.legal_basis
-        if basis.canton is None or basis.canton == canton
+        LegalCitation(citation=citation, url=url, canton=where)
+        for citation, url, where in catalogue.citations(control.control, canton, lang)
     )
 
 
 def evaluate_control(
-    control: CompiledControl, target: Target, context: Any, data: EvaluationInput
+    control: CompiledControl,
+    target: Target,
+    context: Any,
+    data: EvaluationInput,
+    catalogue: Catalogue,
 ) -> Finding:
     """Apply one control to one target whose variables are already in ``context``."""
     spec = control.control
@@ -303,7 +308,7 @@ def evaluate_control(
         target_name=target.name,
         protection_need=need,
         outcome=outcome,
-        legal_basis=list(_citations(control, str(data.commune.get("canton", "")), lang)),
+        legal_basis=list(_citations(catalogue, control, str(data.commune.get("canton", "")), lang)),
         messages=messages,
         facts=facts,
     )
@@ -316,8 +321,9 @@ def evaluate(
 ) -> list[Finding]:
     """Every finding of every control on every target, in a stable order."""
     derived = derive(data.inventory, data.reference)
+    canton = str(data.commune.get("canton", "")) or None
     by_kind = {
-        kind: catalogue.for_target(kind)
+        kind: catalogue.for_target(kind, canton)
         for kind in ("organisation", "service", "vendor", "endpoint")
     }
     findings: list[Finding] = []
@@ -332,7 +338,7 @@ def evaluate(
         for name, value in target.variables.items():
             context.add_variable(name, value)
         for control in controls:
-            findings.append(evaluate_control(control, target, context, data))
+            findings.append(evaluate_control(control, target, context, data, catalogue))
         if progress is not None:
             progress(len(controls))
     findings.sort(key=lambda f: (f.control_id, f.target_kind, f.target_id))
@@ -351,7 +357,7 @@ def evaluation_size(catalogue: Catalogue, inventory: Inventory) -> int:
             | {f"mail:{d}" for d in inventory.organisation.mail_domains}
         ),
     }
-    return sum(counts[c.control.target] for c in catalogue.controls)
+    return sum(counts[c.control.target] for c in catalogue.controls)  # upper bound
 
 
 def observations_for_context(

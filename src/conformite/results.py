@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 #: Bump the major part on any change a consumer of the JSON must adapt to.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 Outcome = Literal["pass", "fail", "waived", "not_applicable", "error"]
 
@@ -132,12 +132,27 @@ class WorkspaceInfo(_Model):
     vendors: int
 
 
+class JurisdictionInfo(_Model):
+    """The law that binds the commune: its canton's, or the federal baseline."""
+
+    canton: str
+    overlay: bool
+    law: str | None = None
+    law_abbreviation: str | None = None
+    law_url: str | None = None
+    supervisor: str | None = None
+    supervisor_url: str | None = None
+    certainty: str | None = None
+    note: str
+
+
 class AuditResult(_Model):
     schema_version: str = SCHEMA_VERSION
     tool_version: str
     as_of: str
     lang: str
     workspace: WorkspaceInfo
+    jurisdiction: JurisdictionInfo | None = None
     catalogue: CatalogueInfo
     scores: Scores
     findings: list[Finding]

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from conformite.cli._common import CommandError, console, handle_input_errors, language
+from conformite.workspace import CANTONS
 
 
 def _catalogue(directory: Path | None):  # type: ignore[no-untyped-def]
@@ -38,19 +39,27 @@ def controls() -> None:
 )
 @click.option("--family", help="Only controls of this family.")
 @click.option(
+    "--canton",
+    type=click.Choice(CANTONS, case_sensitive=False),
+    help="Controls in force in this canton, with its cantonal citations.",
+)
+@click.option(
     "--workspace",
     "directory",
     type=click.Path(file_okay=False, path_type=Path),
     help="Include this workspace's own controls and parameter overrides.",
 )
 @handle_input_errors
-def list_controls(output_format: str, family: str | None, directory: Path | None) -> None:
+def list_controls(
+    output_format: str, family: str | None, canton: str | None, directory: Path | None
+) -> None:
     """List every control with its family, severity and target.
 
     \b
     Examples:
       conformite controls list
       conformite --lang de controls list --family supplier
+      conformite controls list --canton VD
       conformite controls list --format json
     """
     from rich.table import Table
@@ -59,7 +68,10 @@ def list_controls(output_format: str, family: str | None, directory: Path | None
 
     lang = language()
     catalogue = _catalogue(directory)
-    selected = [c for c in catalogue.controls if family is None or c.control.family == family]
+    canton = canton.upper() if canton else None
+    selected = [
+        c for c in catalogue.in_canton(canton) if family is None or c.control.family == family
+    ]
     if output_format == "json":
         rows = [
             {
@@ -69,7 +81,10 @@ def list_controls(output_format: str, family: str | None, directory: Path | None
                 "target": c.control.target,
                 "status": c.control.status,
                 "title": c.control.title.get(lang),
-                "legal_basis": [b.cite(lang) for b in c.control.legal_basis],
+                "legal_basis": [
+                    {"citation": text, "url": url, "canton": where}
+                    for text, url, where in catalogue.citations(c.control, canton, lang)
+                ],
             }
             for c in selected
         ]
@@ -90,8 +105,12 @@ def list_controls(output_format: str, family: str | None, directory: Path | None
             translate(f"severity.{spec.severity}", lang),
             translate(f"target.{spec.target}", lang),
             spec.title.get(lang),
-            ", ".join(b.cite(lang) for b in spec.legal_basis),
+            ", ".join(text for text, _, _ in catalogue.citations(spec, canton, lang)),
         )
+    if canton is not None:
+        from conformite.audit import jurisdiction_note
+
+        console().print(jurisdiction_note(catalogue, canton, lang), style="italic")
     console().print(table)
 
 
@@ -157,6 +176,13 @@ def show_control(control_id: str, directory: Path | None) -> None:
         *(
             f"- [{b.cite(lang)}]({b.url})" + (f" ({b.canton})" if b.canton else "")
             for b in spec.legal_basis
+        ),
+        *(
+            f"- [{text}]({url}) ({where})"
+            for overlay_canton in sorted(catalogue.overlays)
+            for text, url, where in catalogue.citations(spec, overlay_canton, lang)[
+                len(spec.legal_basis) :
+            ]
         ),
     ]
     if compiled.parameters:

@@ -72,6 +72,8 @@ def render_table(
             style="bold",
         )
     )
+    if result.jurisdiction is not None:
+        out.print(result.jurisdiction.note, style="italic")
     overall = result.scores.overall
     if overall.score is None:
         out.print(translate("audit.no_score", lang))
