@@ -24,7 +24,10 @@ supervisor: {name: "Préposé test", url: "https://example.org/ppdt"}
 summary: {fr: "Résumé", de: "Zusammenfassung", it: "Riassunto", en: "Summary"}
 citations:
   SUP-DPA:
-    - {article: "18", paragraph: "2", url: "https://example.org/law#18", certainty: secondary_source}
+    - article: "18"
+      paragraph: "2"
+      url: "https://example.org/law#18"
+      certainty: secondary_source
 """
 
 
@@ -55,7 +58,7 @@ def test_overlay_citing_an_unknown_control_is_a_located_error(tmp_path: Path) ->
         load_catalogue([root])
     problem = caught.value.problems[0]
     assert "unknown control SUP-NOPE" in problem.message
-    assert problem.line == 10
+    assert problem.line == 10  # the key under citations:
 
 
 def test_overlay_file_must_be_named_after_its_canton(tmp_path: Path) -> None:

@@ -205,3 +205,51 @@ def show_control(control_id: str, directory: Path | None) -> None:
             "```",
         ]
     console().print(Markdown("\n".join(lines)))
+
+
+@controls.command("docs")
+@click.argument(
+    "directory",
+    required=False,
+    default="docs/controls",
+    type=click.Path(file_okay=False, path_type=Path),
+)
+@click.option(
+    "--check", is_flag=True, help="Only check that the pages are up to date (exit 1 if not)."
+)
+@click.option(
+    "--workspace",
+    "workspace",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Include this workspace's own controls.",
+)
+@handle_input_errors
+def docs_command(directory: Path, check: bool, workspace: Path | None) -> None:
+    """Generate one Markdown reference page per control, and an index.
+
+    \b
+    Examples:
+      conformite controls docs docs/controls
+      conformite controls docs docs/controls --check      # in CI
+    """
+    from conformite.catalogue_docs import write_pages
+    from conformite.cli._common import EXIT_FINDINGS, write_file
+
+    pages = write_pages(_catalogue(workspace), directory)
+    stale = [
+        path
+        for path, text in pages.items()
+        if not path.is_file() or path.read_text(encoding="utf-8") != text
+    ]
+    extra = sorted(set(directory.glob("*.md")) - set(pages)) if directory.is_dir() else []
+    if check:
+        for path in [*stale, *extra]:
+            click.echo(f"out of date: {path}", err=True)
+        if stale or extra:
+            click.get_current_context().exit(EXIT_FINDINGS)
+        return
+    for path in stale:
+        write_file(path, pages[path])
+    for path in extra:
+        path.unlink()
+    click.echo(f"{len(pages)} pages in {directory} ({len(stale)} written, {len(extra)} removed)")
