@@ -116,17 +116,35 @@ def _walk(
     return shape, None
 
 
-def check_expression(expression: str, variables: dict[str, Shape], functions: set[str]) -> None:
-    """Raise :class:`ExpressionError` for unknown names or fields in ``expression``."""
+#: The last element of a recorded path when only the value's presence is read
+#: (``vendor != null``): the value must be there, none of its fields.
+PRESENCE = "?"
+_NULL_TEST_AFTER = re.compile(r"\s*[!=]=\s*null\b")
+_NULL_TEST_BEFORE = re.compile(r"\bnull\s*[!=]=\s*$")
+
+
+def check_expression(
+    expression: str, variables: dict[str, Shape], functions: set[str]
+) -> set[tuple[str, ...]]:
+    """Raise :class:`ExpressionError` for unknown names or fields in ``expression``.
+
+    Returns the context paths the expression reads, e.g. ``("vendor", "dpa",
+    "signed_on")``; ``"[]"`` stands for "each element of the list" and a final
+    :data:`PRESENCE` for a value only compared with ``null``. The evaluation
+    uses them to hand CEL only the parts of the context a control can read.
+    """
     text = _blank_strings(expression)
     # Comprehension variables, with the offset from which they are bound.
-    bindings: list[tuple[int, str, Shape]] = []
+    bindings: list[tuple[int, str, Shape, tuple[str, ...]]] = []
+    paths: set[tuple[str, ...]] = set()
 
-    def shape_of(name: str, position: int) -> Shape | None:
-        for start, bound, shape in reversed(bindings):
+    def binding_of(name: str, position: int) -> tuple[Shape, tuple[str, ...]] | None:
+        for start, bound, shape, path in reversed(bindings):
             if bound == name and start <= position:
-                return shape
-        return variables.get(name)
+                return shape, path
+        if name in variables:
+            return variables[name], (name,)
+        return None
 
     for match in _CHAIN.finditer(text):
         root = match.group(1)
@@ -144,11 +162,12 @@ def check_expression(expression: str, variables: dict[str, Shape], functions: se
             continue
         if root in _NAMESPACES and is_call:
             continue
-        root_shape = shape_of(root, start)
+        found = binding_of(root, start)
+        root_shape, root_path = found if found is not None else (None, ())
         if root_shape is None:
             # A name bound later in the text is a comprehension variable used
             # inside its own macro (the binding regex starts after the name).
-            if any(bound == root for _, bound, _ in bindings) or _is_bound_later(text, root):
+            if any(b[1] == root for b in bindings) or _is_bound_later(text, root):
                 continue
             raise ExpressionError(
                 f"unknown variable '{root}'",
@@ -157,13 +176,20 @@ def check_expression(expression: str, variables: dict[str, Shape], functions: se
         shape, problem = _walk(root, root_shape, segments, is_call)
         if problem:
             raise ExpressionError(problem)
+        fields = tuple(segments[:-1] if is_call and segments else segments)
+        path = root_path + fields
+        null_test = not is_call and (
+            _NULL_TEST_AFTER.match(text, match.end()) or _NULL_TEST_BEFORE.search(text, 0, start)
+        )
+        paths.add((*path, PRESENCE) if null_test else path)
         if is_call and segments and segments[-1] in _MACROS:
             # Bind the comprehension variable to the element shape.
             after = text[match.end() - 1 :]
             bind = re.match(r"\(\s*([A-Za-z_]\w*)\s*,", after)
             if bind:
                 element = _element(shape) if isinstance(shape, list) else ANY
-                bindings.append((match.end(), bind.group(1), element))
+                bindings.append((match.end(), bind.group(1), element, (*path, "[]")))
+    return paths
 
 
 def _is_bound_later(text: str, name: str) -> bool:
@@ -218,11 +244,12 @@ def compile_checked(
     *,
     parameters: dict[str, Any],
     variables: dict[str, str],
-) -> tuple[Any, str]:
+) -> tuple[Any, str, set[tuple[str, ...]]]:
     """Check and compile ``expression`` for a control on ``target``.
 
     ``variables`` are the control's earlier variables (name -> bound expression).
-    Returns the program and the bound source; raises :class:`ExpressionError`.
+    Returns the program, the bound source and the context paths it reads;
+    raises :class:`ExpressionError`.
     """
     try:
         cel.compile(expression)
@@ -232,6 +259,8 @@ def compile_checked(
     shape = dict(context_shape(target))
     shape["params"] = dict.fromkeys(parameters, ANY)
     shape["variables"] = dict.fromkeys(variables, ANY)
-    check_expression(expression, shape, FUNCTIONS)
+    paths = check_expression(expression, shape, FUNCTIONS)
     bound = bind(expression, parameters, variables)
-    return cel.compile(bound), bound
+    # Variables are inlined: what they read is read by the expression too.
+    paths = {p for p in paths if p[0] not in ("params", "variables")}
+    return cel.compile(bound), bound, paths

@@ -244,6 +244,8 @@ class CompiledControl:
     conditions: tuple[tuple[str, Any], ...]
     requirements: tuple[CompiledRequirement, ...]
     parameters: dict[str, Any] = field(default_factory=dict)
+    #: Context paths the control's expressions read (see ``_cel.check_expression``).
+    paths: frozenset[tuple[str, ...]] = frozenset()
 
     @property
     def id(self) -> str:
@@ -324,13 +326,15 @@ def _compile_control(
 ) -> CompiledControl | None:
     bound_variables: dict[str, str] = {}
     compiled: dict[tuple[str | int, ...], Any] = {}
+    paths: set[tuple[str, ...]] = set()
     ok = True
     for path, expression, _role in _expression_paths(control):
         # A variable may only use the variables defined before it.
         try:
-            program, bound = _cel.compile_checked(
+            program, bound, read = _cel.compile_checked(
                 expression, control.target, parameters=parameters, variables=bound_variables
             )
+            paths |= read
         except _cel.ExpressionError as exc:
             line, column = doc.locate(path)
             problems.report(
@@ -385,6 +389,7 @@ def _compile_control(
             for i, r in enumerate(control.requirements)
         ),
         parameters=parameters,
+        paths=frozenset(paths),
     )
 
 
