@@ -233,10 +233,9 @@ def _as_facts(value: Any) -> list[str]:
     return [str(value)]
 
 
-def _format_message(template: str, facts: list[str], parameters: dict[str, Any]) -> str:
-    values = {name: _param_text(value) for name, value in parameters.items()}
-    values["facts"] = "; ".join(facts) if facts else "-"
-    return template.format_map(values)
+def _format_message(template: str, facts: list[str], parameters: dict[str, str]) -> str:
+    """Fill a requirement's message; ``parameters`` are already rendered as text."""
+    return template.format_map({**parameters, "facts": "; ".join(facts) if facts else "-"})
 
 
 def _param_text(value: Any) -> str:
@@ -253,6 +252,7 @@ class _ControlStatics:
     objectives: tuple[str, ...]
     citations: tuple[LegalCitation, ...]
     not_applicable_reason: str | None
+    parameters: dict[str, str]  # as text, for messages
 
 
 def _statics(
@@ -269,6 +269,7 @@ def _statics(
         not_applicable_reason=(
             spec.not_applicable_reason.get(lang) if spec.not_applicable_reason else None
         ),
+        parameters={name: _param_text(value) for name, value in control.parameters.items()},
     )
 
 
@@ -325,7 +326,7 @@ def evaluate_control(
                     )
                 )
                 messages.append(
-                    _format_message(requirement.message.get(lang), details, control.parameters)
+                    _format_message(requirement.message.get(lang), details, statics.parameters)
                 )
     except _EvaluationError as exc:
         outcome = "error"

@@ -26,7 +26,8 @@ def messages() -> dict[str, dict[str, str]]:
 
     out: dict[str, dict[str, str]] = {}
     for path in sorted(Path(__file__).parent.glob("messages*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
         for key, texts in data.items():
             if key in out:
                 raise ValueError(f"{path.name}: message key {key!r} is defined twice")
