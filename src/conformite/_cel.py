@@ -116,6 +116,11 @@ def _walk(
     return shape, None
 
 
+#: Lists that grow with the commune: CEL's filter() re-copies its result list at
+#: every step, so on lists of records it is quadratic (about 6 s for 1,000
+#: services); map(x, condition, value) keeps only small values.
+_LONG_LISTS = {("services",), ("vendors",)}
+
 #: The last element of a recorded path when only the value's presence is read
 #: (``vendor != null``): the value must be there, none of its fields.
 PRESENCE = "?"
@@ -182,6 +187,19 @@ def check_expression(
             _NULL_TEST_AFTER.match(text, match.end()) or _NULL_TEST_BEFORE.search(text, 0, start)
         )
         paths.add((*path, PRESENCE) if null_test else path)
+        if (
+            is_call
+            and segments
+            and segments[-1] == "filter"
+            and path[:1] in _LONG_LISTS
+            and isinstance(shape, list)
+            and isinstance(shape[0], dict)
+        ):
+            raise ExpressionError(
+                f"'{'.'.join(path)}.filter(...)' copies whole records and takes seconds "
+                "on a commune with hundreds of them",
+                f"use {'.'.join(path)}.map(x, <condition>, <value>) or .exists(...) instead",
+            )
         if is_call and segments and segments[-1] in _MACROS:
             # Bind the comprehension variable to the element shape.
             after = text[match.end() - 1 :]
