@@ -103,7 +103,7 @@ def test_demo_waivers_are_shown_with_their_status() -> None:
 def test_validate_demo() -> None:
     result = run("validate", "--demo")
     assert result.exit_code == 0, result.output
-    assert "23" in result.output
+    assert "24" in result.output
 
 
 def test_init_writes_a_valid_workspace(tmp_path: Path) -> None:

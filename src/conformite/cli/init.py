@@ -55,7 +55,7 @@ def init(
         files = {
             path.relative_to(demo_dir()): path.read_text(encoding="utf-8")
             for path in sorted(demo_dir().rglob("*"))
-            if path.is_file() and path.suffix in (".toml", ".yaml")
+            if path.is_file() and path.suffix in (".toml", ".yaml", ".json")
         }
         done = "init.demo_created"
     else:
