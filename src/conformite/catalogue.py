@@ -117,12 +117,15 @@ CITATION_WORDS: dict[str, tuple[str, str, str]] = {
     "en": ("art.", "para.", "let."),
 }
 
+ANNEX_WORD = {"fr": "annexe", "de": "Anhang", "it": "allegato", "en": "Annex"}
+
 
 class LegalBasis(_Strict):
     """One article-level citation, with a link to the official text."""
 
     instrument: NonEmpty = Field(description="nLPD, OPDo, or a cantonal law's abbreviation")
-    article: NonEmpty
+    article: NonEmpty | None = None
+    annex: NonEmpty | None = Field(None, description="an annex instead of an article")
     paragraph: str | None = None
     letter: str | None = None
     url: Annotated[str, StringConstraints(pattern=r"^https://\S+$")]
@@ -131,12 +134,20 @@ class LegalBasis(_Strict):
     )
     certainty: Literal["official_text", "secondary_source"] = "official_text"
 
+    @model_validator(mode="after")
+    def _article_or_annex(self) -> LegalBasis:
+        if (self.article is None) == (self.annex is None):
+            raise ValueError("give either an article or an annex")
+        return self
+
     def cite(self, lang: str = "fr") -> str:
         """The usual Swiss citation in ``lang``: ``nLPD art. 9 al. 2 let. a``,
         ``revDSG Art. 9 Abs. 2 Bst. a``, ``LPD art. 9 cpv. 2 lett. a``,
         ``revFADP art. 9 para. 2 let. a``. Cantonal abbreviations are kept."""
         names = FEDERAL_INSTRUMENTS.get(self.instrument, {})
         words = CITATION_WORDS.get(lang, CITATION_WORDS["fr"])
+        if self.annex:
+            return f"{names.get(lang, self.instrument)} {ANNEX_WORD[lang]} {self.annex}"
         text = f"{names.get(lang, self.instrument)} {words[0]} {self.article}"
         if self.paragraph:
             text += f" {words[1]} {self.paragraph}"
