@@ -62,6 +62,11 @@ class TlsObservation(_Model):
     )
     certificate: CertificateObservation = Field(default_factory=CertificateObservation)
     error: str | None = None
+    versions_not_tested: list[Literal["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]] = Field(
+        default_factory=list,
+        description="versions the probing machine's own OpenSSL could not offer: unknown, "
+        "neither accepted nor refused",
+    )
 
 
 class CookieObservation(_Model):
@@ -76,8 +81,14 @@ class HttpObservation(_Model):
     redirects_to_https: bool | None = Field(
         None, description="http:// answers with a redirect to https:// on the same host"
     )
-    redirect_location: str | None = None
-    cross_host_redirect: bool = False
+    redirect_location: str | None = Field(None, description="the Location http:// answered with")
+    cross_host_redirect: bool = Field(
+        False, description="http:// or the page redirects to another host (not followed)"
+    )
+    cross_host_location: str | None = Field(None, description="that other host's URL")
+    final_url: str | None = Field(
+        None, description="the URL whose headers were read, after same-host redirects"
+    )
     hsts_max_age: int | None = None
     hsts_include_subdomains: bool = False
     csp: str | None = None
@@ -88,7 +99,13 @@ class HttpObservation(_Model):
     framing_restricted: bool = False
     nosniff: bool = False
     referrer_policy: str | None = None
+    referrer_policy_private: bool = Field(
+        False,
+        description="the policy in force is no-referrer, same-origin, strict-origin or "
+        "strict-origin-when-cross-origin",
+    )
     cookies: list[CookieObservation] = Field(default_factory=list)
+    problems: list[str] = Field(default_factory=list)
     error: str | None = None
 
 
