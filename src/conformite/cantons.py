@@ -80,6 +80,9 @@ class CantonOverlay(_Strict):
         description="further cantons the same law binds (an intercantonal law such as NE/JU)",
     )
     language: Literal["fr", "de", "it"]
+    numbering: Literal["article", "section"] = Field(
+        "article", description="'section' when the law numbers its provisions with §"
+    )
     as_of: dt.date
     certainty: Certainty
     source: Url

@@ -133,6 +133,9 @@ class LegalBasis(_Strict):
         None, description="set on a cantonal citation; the report shows it to that canton only"
     )
     certainty: Literal["official_text", "secondary_source"] = "official_text"
+    numbering: Literal["article", "section"] = Field(
+        "article", description="'section' for laws numbered with § (ZH, BL, ...)"
+    )
 
     @model_validator(mode="after")
     def _article_or_annex(self) -> LegalBasis:
@@ -148,7 +151,8 @@ class LegalBasis(_Strict):
         words = CITATION_WORDS.get(lang, CITATION_WORDS["fr"])
         if self.annex:
             return f"{names.get(lang, self.instrument)} {ANNEX_WORD[lang]} {self.annex}"
-        text = f"{names.get(lang, self.instrument)} {words[0]} {self.article}"
+        article = "§" if self.numbering == "section" else words[0]
+        text = f"{names.get(lang, self.instrument)} {article} {self.article}"
         if self.paragraph:
             text += f" {words[1]} {self.paragraph}"
         if self.letter:
@@ -307,6 +311,7 @@ class Catalogue:
                     url=citation.url,
                     canton=canton,
                     certainty=citation.certainty,
+                    numbering=overlay.numbering,
                 )
                 out.append((basis.cite(lang), basis.url, canton))
         return out

@@ -58,7 +58,8 @@ def control_page(compiled: CompiledControl, catalogue: Catalogue) -> str:
         for canton, citation in cantonal:
             overlay = catalogue.overlays[canton]
             cantons = "/".join(overlay.all_cantons())
-            text = f"{citation.instrument or overlay.law.abbreviation} art. {citation.article}"
+            sign = "§" if overlay.numbering == "section" else "art."
+            text = f"{citation.instrument or overlay.law.abbreviation} {sign} {citation.article}"
             if citation.paragraph:
                 text += f" al. {citation.paragraph}"
             if citation.letter:

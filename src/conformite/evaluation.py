@@ -20,6 +20,9 @@ Waivers (``waived``) are applied afterwards by :mod:`conformite.waivers`.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -368,43 +371,158 @@ def evaluate_control(
     )
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """Everything needed to evaluate a list of targets, fixed before any work starts."""
+
+    data: EvaluationInput
+    targets: list[Target]
+    by_kind: dict[str, list[CompiledControl]]
+    projections: dict[str, Any]
+    statics: dict[str, _ControlStatics]
+
+
+def _evaluate_targets(
+    plan: _Plan, targets: list[Target], progress: Callable[[int], None] | None
+) -> list[Finding]:
+    findings: list[Finding] = []
+    contexts: dict[str, Any] = {}
+    for target in targets:
+        controls = plan.by_kind[target.kind]
+        if not controls:
+            continue
+        context = contexts.get(target.kind)
+        if context is None:
+            context = contexts[target.kind] = _base_context(plan.data)
+        tree = plan.projections[target.kind]
+        for name, value in target.variables.items():
+            if name in tree:
+                context.add_variable(name, _project(value, tree[name]))
+        for control in controls:
+            findings.append(
+                evaluate_control(control, plan.statics[control.id], target, context, plan.data.lang)
+            )
+        if progress is not None:
+            progress(len(controls))
+    return findings
+
+
+#: Below this many evaluations a second process costs more than it saves.
+PARALLEL_THRESHOLD = 20_000
+#: The plan a forked worker evaluates (inherited, not pickled: CEL programs can't be).
+_FORKED_PLAN: tuple[_Plan, list[Target]] | None = None
+
+
+def _worker_count(evaluations: int) -> int:
+    """Processes to use: 2 on a large audit where fork is safe, else 1.
+
+    ``CONFORMITE_WORKERS`` overrides it (1 forces a single process).
+    """
+    configured = os.environ.get("CONFORMITE_WORKERS")
+    if configured and configured.isdigit():
+        return max(1, min(int(configured), 2))
+    if evaluations < PARALLEL_THRESHOLD or sys.platform != "linux" or (os.cpu_count() or 1) < 2:
+        return 1
+    return 2
+
+
+_Packed = tuple[Any, ...]
+
+
+def _evaluate_forked_chunk(_: int) -> list[_Packed]:
+    """Run in the worker; findings travel back as plain tuples, which (un)pickle
+    several times faster than dataclass instances."""
+    assert _FORKED_PLAN is not None
+    plan, targets = _FORKED_PLAN
+    return [
+        (
+            f.control_id,
+            f.target_kind,
+            f.target_id,
+            f.target_name,
+            f.protection_need,
+            f.outcome,
+            f.messages,
+            [(x.name, x.kind, x.met, x.details) for x in f.facts],
+        )
+        for f in _evaluate_targets(plan, targets, None)
+    ]
+
+
+def _unpack(plan: _Plan, packed: _Packed, controls: dict[str, CompiledControl]) -> Finding:
+    control_id, kind, target_id, name, need, outcome, messages, facts = packed
+    spec = controls[control_id].control
+    statics = plan.statics[control_id]
+    return Finding(
+        control_id=control_id,
+        family=spec.family,
+        objectives=list(statics.objectives),
+        severity=spec.severity,
+        title=statics.title,
+        target_kind=kind,
+        target_id=target_id,
+        target_name=name,
+        protection_need=need,
+        outcome=outcome,
+        legal_basis=list(statics.citations),
+        messages=messages,
+        facts=[FactResult(*fact) for fact in facts],
+    )
+
+
 def evaluate(
     catalogue: Catalogue,
     data: EvaluationInput,
     progress: Callable[[int], None] | None = None,
 ) -> list[Finding]:
-    """Every finding of every control on every target, in a stable order."""
+    """Every finding of every control on every target, in a stable order.
+
+    On large audits the targets are split between this process and one forked
+    worker (the machine this runs on typically has two cores); the result is
+    identical to a single-process run.
+    """
+    global _FORKED_PLAN
     derived = derive(data.inventory, data.reference)
     canton = str(data.commune.get("canton", "")) or None
     by_kind = {
         kind: catalogue.for_target(kind, canton)
         for kind in ("organisation", "service", "vendor", "endpoint")
     }
-    projections = {kind: projection(controls) for kind, controls in by_kind.items()}
-    statics = {
-        control.id: _statics(catalogue, control, canton or "", data.lang)
-        for controls in by_kind.values()
-        for control in controls
-    }
-    findings: list[Finding] = []
-    contexts: dict[str, Any] = {}
-    for target in iter_targets(data, derived):
-        controls = by_kind[target.kind]
-        if not controls:
-            continue
-        context = contexts.get(target.kind)
-        if context is None:
-            context = contexts[target.kind] = _base_context(data)
-        tree = projections[target.kind]
-        for name, value in target.variables.items():
-            if name in tree:
-                context.add_variable(name, _project(value, tree[name]))
-        for control in controls:
-            findings.append(
-                evaluate_control(control, statics[control.id], target, context, data.lang)
-            )
+    plan = _Plan(
+        data=data,
+        targets=list(iter_targets(data, derived)),
+        by_kind=by_kind,
+        projections={kind: projection(controls) for kind, controls in by_kind.items()},
+        statics={
+            control.id: _statics(catalogue, control, canton or "", data.lang)
+            for controls in by_kind.values()
+            for control in controls
+        },
+    )
+    weights = [len(by_kind[t.kind]) for t in plan.targets]
+    total = sum(weights)
+    if _worker_count(total) == 1:
+        findings = _evaluate_targets(plan, plan.targets, progress)
+    else:
+        # Split where half of the evaluations are done, so both halves take as long.
+        done = 0
+        split = len(plan.targets)
+        for index, weight in enumerate(weights):
+            done += weight
+            if done >= total // 2:
+                split = index + 1
+                break
+        _FORKED_PLAN = (plan, plan.targets[split:])
+        try:
+            with multiprocessing.get_context("fork").Pool(1) as pool:
+                pending = pool.apply_async(_evaluate_forked_chunk, (0,))
+                findings = _evaluate_targets(plan, plan.targets[:split], progress)
+                controls = {c.id: c for group in by_kind.values() for c in group}
+                findings.extend(_unpack(plan, packed, controls) for packed in pending.get())
+        finally:
+            _FORKED_PLAN = None
         if progress is not None:
-            progress(len(controls))
+            progress(total - done)
     findings.sort(key=lambda f: (f.control_id, f.target_kind, f.target_id))
     return findings
 

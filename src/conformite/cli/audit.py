@@ -90,11 +90,23 @@ def audit(
     out = console(stderr=True)
     # About 20,000 evaluations take a second: below that a bar only flickers.
     if total > 20_000 and out.is_terminal:
+        import time
+
         from rich.progress import Progress
 
-        with Progress(console=out, transient=True) as progress:
+        # No refresh thread (auto_refresh=False): the evaluation may fork a
+        # worker, and forking while another thread holds a lock is unsafe.
+        with Progress(console=out, transient=True, auto_refresh=False) as progress:
             task = progress.add_task(translate("audit.progress", lang), total=total)
-            result = run_audit(workspace, date, lang, lambda n: progress.advance(task, n))
+            last = [0.0]
+
+            def advance(count: int) -> None:
+                progress.advance(task, count)
+                if time.monotonic() - last[0] > 0.1:
+                    last[0] = time.monotonic()
+                    progress.refresh()
+
+            result = run_audit(workspace, date, lang, advance)
     else:
         result = run_audit(workspace, date, lang)
 
