@@ -182,3 +182,15 @@ def test_output_file_written_atomically(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert json.loads(out.read_text(encoding="utf-8"))["as_of"] == AS_OF
     assert [p.name for p in out.parent.iterdir()] == ["audit.json"]
+
+
+def test_lang_option_after_the_command() -> None:
+    shown = run("controls", "show", "SUP-DPA", "--lang", "it")
+    assert shown.exit_code == 0
+    assert "responsabile del trattamento" in shown.output or "trattamento" in shown.output
+    listed = run("controls", "list", "--canton", "VD", "--lang", "de", "--format", "json")
+    data = json.loads(listed.output)
+    assert data["canton"] == "VD"
+    dpa = next(c for c in data["controls"] if c["id"] == "SUP-DPA")
+    assert dpa["title"].startswith("Mit dem Lieferanten")
+    assert any(b["canton"] == "VD" for b in dpa["legal_basis"]), "VD overlay cites SUP-DPA"

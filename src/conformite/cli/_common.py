@@ -80,6 +80,26 @@ def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) 
         raise click.BadParameter(f"expected a date such as 2026-11-28, got {value!r}") from None
 
 
+def _remember_lang(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value:
+        root = ctx.find_root()
+        root.ensure_object(dict)
+        root.obj["lang"] = value
+    return value
+
+
+def lang_option(func: F) -> F:
+    """``--lang`` on a command, as an alternative to ``conformite --lang X command``."""
+    return click.option(
+        "--lang",
+        type=LANG_CHOICE,
+        callback=_remember_lang,
+        expose_value=False,
+        is_eager=True,
+        help="Language of the output (fr, de, it, en); default: the workspace's, else en.",
+    )(func)
+
+
 def as_of_option(func: F) -> F:
     return click.option(
         "--as-of",

@@ -13,6 +13,7 @@ from conformite.cli._common import (
     console,
     emit,
     handle_input_errors,
+    lang_option,
     language,
     load,
     resolve_directory,
@@ -26,6 +27,7 @@ SEVERITIES = ("low", "medium", "high", "critical")
 @workspace_argument
 @click.option("--demo", is_flag=True, help="Audit the built-in demo commune.")
 @as_of_option
+@lang_option
 @click.option(
     "--format",
     "output_format",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from conformite.cli._common import CommandError, console, handle_input_errors, language
+from conformite.cli._common import CommandError, console, handle_input_errors, lang_option, language
 from conformite.workspace import CANTONS
 
 
@@ -30,6 +30,7 @@ def controls() -> None:
 
 
 @controls.command("list")
+@lang_option
 @click.option(
     "--format",
     "output_format",
@@ -88,11 +89,8 @@ def list_controls(
             }
             for c in selected
         ]
-        click.echo(
-            json.dumps(
-                {"version": catalogue.version, "controls": rows}, ensure_ascii=False, indent=2
-            )
-        )
+        document = {"version": catalogue.version, "canton": canton, "controls": rows}
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
     table = Table(show_edge=False)
     for key in ("id", "family", "severity", "applies_to", "title", "basis"):
@@ -116,6 +114,7 @@ def list_controls(
 
 @controls.command("show")
 @click.argument("control_id")
+@lang_option
 @click.option(
     "--workspace",
     "directory",
@@ -129,7 +128,7 @@ def show_control(control_id: str, directory: Path | None) -> None:
     \b
     Examples:
       conformite controls show SUP-DPA
-      conformite --lang de controls show SVC-MFA
+      conformite controls show SVC-MFA --lang de
     """
     from rich.markdown import Markdown
 

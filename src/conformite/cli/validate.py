@@ -8,6 +8,7 @@ import click
 
 from conformite.cli._common import (
     handle_input_errors,
+    lang_option,
     language,
     load,
     resolve_directory,
@@ -18,6 +19,7 @@ from conformite.cli._common import (
 @click.command()
 @workspace_argument
 @click.option("--demo", is_flag=True, help="Validate the built-in demo commune.")
+@lang_option
 @handle_input_errors
 def validate(directory: Path | None, demo: bool) -> None:
     """Check conformite.toml, the inventory and the catalogue; report every problem.
