@@ -89,3 +89,21 @@ def test_custom_control_shows_in_the_catalogue(tmp_path: Path) -> None:
         cli, ["controls", "list", "--workspace", str(ws), "--format", "json"]
     )
     assert "CUS-OWNER" in result.output
+
+
+def test_readme_custom_control_example_works(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("# my-controls/CUS-ARCHIVE.yaml\n", 1)[1].split("```", 1)[0]
+    ws = _workspace(tmp_path, '''service.owner == "Greffe"''')
+    (ws / "my-controls" / "CUS-ARCHIVE.yaml").write_text(block, encoding="utf-8")
+    (ws / "inventory" / "services.yaml").write_text(
+        "services:\n  - {id: a, name: A, owner: Greffe, purpose: P, hosting: saas,"
+        " data_categories: [identity]}\n"
+    )
+    result = CliRunner().invoke(cli, ["audit", str(ws), "--as-of", AS_OF, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    finding = next(
+        f for f in json.loads(result.output)["findings"] if f["control_id"] == "CUS-ARCHIVE"
+    )
+    assert finding["outcome"] == "fail"
+    assert finding["messages"] == ["A: no retention basis"]
