@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from conformite import __version__
+from conformite._gc import paused
 from conformite.catalogue import Catalogue
 from conformite.evaluation import evaluate_workspace
 from conformite.i18n import translate
@@ -62,6 +63,16 @@ def run_audit(
     progress: Callable[[int], None] | None = None,
 ) -> AuditResult:
     """Audit a loaded workspace as of a date, in a language."""
+    with paused():
+        return _run_audit(workspace, as_of, lang, progress)
+
+
+def _run_audit(
+    workspace: Workspace,
+    as_of: dt.date,
+    lang: str,
+    progress: Callable[[int], None] | None,
+) -> AuditResult:
     findings = evaluate_workspace(workspace, as_of, lang, progress)
     findings, waiver_statuses = apply_waivers(findings, workspace.inventory.waivers, as_of)
     findings, scores = score_findings(findings)

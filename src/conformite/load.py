@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from conformite._gc import paused
 from conformite._validation import problems_from_validation_error
 from conformite._yaml import YamlDocument, load_yaml_file
 from conformite.catalogue import Catalogue, builtin_catalogue_dir, load_catalogue
@@ -309,6 +310,11 @@ def load_inventory(
 
 def load_workspace(directory: Path) -> Workspace:
     """Load and check a whole workspace; raise :class:`InputError` with all problems."""
+    with paused():
+        return _load_workspace(directory)
+
+
+def _load_workspace(directory: Path) -> Workspace:
     if not directory.is_dir():
         raise InputError(
             [
