@@ -194,3 +194,22 @@ def test_lang_option_after_the_command() -> None:
     dpa = next(c for c in data["controls"] if c["id"] == "SUP-DPA")
     assert dpa["title"].startswith("Mit dem Lieferanten")
     assert any(b["canton"] == "VD" for b in dpa["legal_basis"]), "VD overlay cites SUP-DPA"
+
+
+def test_command_errors_are_said_in_the_chosen_language() -> None:
+    result = run("--lang", "fr", "controls", "show", "NOPE-X")
+    assert result.exit_code == 2
+    assert result.output.startswith("Erreur :")
+
+
+def test_output_files_get_the_usual_permissions(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    out = tmp_path / "audit.json"
+    assert (
+        run("audit", "--demo", "--as-of", AS_OF, "--format", "json", "-o", str(out)).exit_code == 0
+    )
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask

@@ -33,6 +33,19 @@ class CommandError(click.ClickException):
 
     exit_code = EXIT_INPUT
 
+    def __init__(self, message: str):
+        super().__init__(message)
+        # Shown after the command's context is gone: remember its language now.
+        ctx = click.get_current_context(silent=True)
+        self.lang = ((ctx.find_root().obj or {}).get("lang") if ctx else None) or "en"
+
+    def show(self, file: Any = None) -> None:
+        """Like click's, with the "Error:" prefix in the chosen language."""
+        from conformite.i18n import translate
+
+        prefix = translate("errors.prefix", self.lang)
+        click.echo(f"{prefix} {self.format_message()}", file=file, err=file is None)
+
 
 def demo_dir() -> Path:
     """The demo commune shipped inside the package."""
@@ -153,6 +166,10 @@ def write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp creates the file 0600; give it the mode a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
