@@ -22,6 +22,10 @@ REPORTS_AND_COMMANDS = {
     f"audit-{AS_OF}.json": ["audit", "--demo", "--as-of", AS_OF, "--format", "json"],
     f"audit-{AS_OF}.fr.txt": ["--lang", "fr", "audit", "--demo", "--as-of", AS_OF, "--top", "25"],
     f"audit-{AS_OF}.en.txt": ["--lang", "en", "audit", "--demo", "--as-of", AS_OF, "--top", "25"],
+    f"report-{AS_OF}.fr.html": ["report", "--demo", "--as-of", AS_OF, "--no-save"],
+    f"report-{AS_OF}.de.html": ["report", "--demo", "--as-of", AS_OF, "--lang", "de", "--no-save"],
+    f"report-{AS_OF}.fr.md": ["report", "--demo", "--as-of", AS_OF, "--format", "md", "--no-save"],
+    f"register-{AS_OF}.fr.md": ["register", "--demo", "--as-of", AS_OF, "--format", "md"],
 }
 
 

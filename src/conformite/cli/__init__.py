@@ -58,6 +58,13 @@ COMMAND_MODULES = (
     "controls",
     "init",
     "schema",
+    "probe",
+    "report",
+    "register",
+    "diff",
+    "keygen",
+    "sign",
+    "verify",
 )
 
 for _name in COMMAND_MODULES:

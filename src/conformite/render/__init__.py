@@ -9,11 +9,33 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import datetime as dt
+
+    from conformite.register import Register
+    from conformite.reporting import Report
     from conformite.results import AuditResult
 
-__all__ = ["FORMATS", "render"]
+__all__ = [
+    "FORMATS",
+    "REGISTER_FORMATS",
+    "REPORT_FORMATS",
+    "render",
+    "render_register",
+    "render_report",
+]
 
 FORMATS = ("table", "json")
+#: Formats of ``conformite report``, with the file extension of each.
+REPORT_FORMATS = {
+    "html": "html",
+    "pdf": "pdf",
+    "md": "md",
+    "xlsx": "xlsx",
+    "csv": "csv",
+    "json": "json",
+}
+#: Formats of ``conformite register``, with the file extension of each.
+REGISTER_FORMATS = {"md": "md", "xlsx": "xlsx", "csv": "csv", "html": "html"}
 
 
 def render(fmt: str, result: AuditResult, lang: str, target: Any = None, top: int = 10) -> str:
@@ -31,3 +53,51 @@ def render(fmt: str, result: AuditResult, lang: str, target: Any = None, top: in
 
         return render_table(result, lang, target, top=top)
     raise ValueError(f"unknown format {fmt!r}")
+
+
+def render_report(fmt: str, report: Report) -> bytes:
+    """Render the Commission's report in ``fmt`` (see ``REPORT_FORMATS``), as bytes."""
+    if fmt == "html":
+        from conformite.render.html import render_html
+
+        return render_html(report).encode("utf-8")
+    if fmt == "md":
+        from conformite.render.markdown import render_markdown
+
+        return render_markdown(report).encode("utf-8")
+    if fmt == "csv":
+        from conformite.render.csv import render_csv
+
+        return render_csv(report).encode("utf-8")
+    if fmt == "xlsx":
+        from conformite.render.xlsx import render_xlsx
+
+        return render_xlsx(report)
+    if fmt == "pdf":
+        from conformite.render.pdf import render_pdf
+
+        return render_pdf(report)
+    if fmt == "json":
+        return report.result.to_json().encode("utf-8")
+    raise ValueError(f"unknown report format {fmt!r}")
+
+
+def render_register(fmt: str, register: Register, as_of: dt.date) -> bytes:
+    """Render the record of processing activities in ``fmt`` (see ``REGISTER_FORMATS``)."""
+    if fmt == "md":
+        from conformite.render.markdown import render_register_markdown
+
+        return render_register_markdown(register).encode("utf-8")
+    if fmt == "html":
+        from conformite.render.html import render_register_html
+
+        return render_register_html(register).encode("utf-8")
+    if fmt == "csv":
+        from conformite.render.csv import render_register_csv
+
+        return render_register_csv(register).encode("utf-8")
+    if fmt == "xlsx":
+        from conformite.render.xlsx import render_register_xlsx
+
+        return render_register_xlsx(register, as_of)
+    raise ValueError(f"unknown register format {fmt!r}")

@@ -1,0 +1,5 @@
+"""``conformite register``: see :mod:`conformite.cli.report`."""
+
+from conformite.cli.report import register
+
+__all__ = ["register"]

@@ -1,0 +1,327 @@
+"""``conformite report`` and ``conformite register``: what the commission reads.
+
+``report`` audits the workspace and writes the Commission numérique's report
+(HTML, PDF, Markdown, XLSX, CSV of findings or the JSON result). By default
+it goes to ``reports/<year>/report-<date>.<lang>.<ext>`` in the workspace,
+and the JSON result is saved beside it as ``reports/<year>/audit-<date>.json``:
+next year's report finds it there and shows the trend. ``register`` writes
+the record of processing activities (nLPD art. 12) on its own.
+
+``register`` is registered from the tiny module ``cli/register.py`` (the
+command registry wants one module per command name).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from conformite.cli._common import (
+    LANG_CHOICE,
+    CommandError,
+    as_of_option,
+    handle_input_errors,
+    language,
+    load,
+    resolve_directory,
+    workspace_argument,
+)
+from conformite.render import REGISTER_FORMATS, REPORT_FORMATS
+
+if TYPE_CHECKING:
+    from conformite.load import Workspace
+    from conformite.results import AuditResult
+
+REPORTS_DIR = "reports"
+_RESULT_NAME = re.compile(r"^audit-(\d{4}-\d{2}-\d{2})\.json$")
+
+
+def _note(text: str) -> None:
+    click.echo(text, err=True)
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def reports_dir(directory: Path | None, demo: bool) -> Path:
+    """``reports/`` of the workspace; for the built-in demo, of the current folder."""
+    if demo:
+        return Path(REPORTS_DIR)
+    return (directory if directory is not None else Path()) / REPORTS_DIR
+
+
+def result_path(reports: Path, as_of: dt.date) -> Path:
+    return reports / str(as_of.year) / f"audit-{as_of.isoformat()}.json"
+
+
+def write_bytes_atomically(path: Path, data: bytes) -> None:
+    """Like ``write_file``, for bytes: never a half-written file; exit 2 if it cannot be."""
+    import os
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).chmod(0o666 & ~_umask())
+        Path(tmp).replace(path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def find_previous(
+    reports: Path, as_of: dt.date, commune: str, lang: str
+) -> tuple[AuditResult | None, Path | None]:
+    """The newest saved result under ``reports`` dated before ``as_of``, for this commune.
+
+    Results are found by name (``audit-YYYY-MM-DD.json``, in any sub-folder);
+    one that cannot be read, or is of another commune, is skipped with a note.
+    """
+    from conformite.i18n import translate
+    from conformite.results import AuditResult
+
+    if not reports.is_dir():
+        return None, None
+    candidates = []
+    for path in reports.rglob("audit-*.json"):
+        match = _RESULT_NAME.match(path.name)
+        if not match:
+            continue
+        try:
+            date = dt.date.fromisoformat(match.group(1))
+        except ValueError:
+            continue
+        if date < as_of:
+            candidates.append((date, str(path), path))
+    for _, _, path in sorted(candidates, reverse=True):
+        try:
+            result = AuditResult.from_json(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            reason = type(exc).__name__
+            _note(translate("report.previous_skipped", lang, path=path, reason=reason))
+            continue
+        if result.workspace.commune != commune:
+            reason = translate(
+                "report.previous_other_commune", lang, commune=result.workspace.commune
+            )
+            _note(translate("report.previous_skipped", lang, path=path, reason=reason))
+            continue
+        if dt.date.fromisoformat(result.as_of) >= as_of:
+            continue
+        return result, path
+    return None, None
+
+
+def read_result(path: Path, lang: str) -> AuditResult:
+    """A saved JSON result, or a plain error (exit 2)."""
+    from pydantic import ValidationError
+
+    from conformite.i18n import translate
+    from conformite.results import AuditResult
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CommandError(
+            translate("diff.unreadable", lang, path=path, detail=exc.strerror or exc)
+        ) from None
+    try:
+        return AuditResult.from_json(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"])
+        detail = f"{where}: {first['msg']}" if where else first["msg"]
+        raise CommandError(translate("diff.not_a_result", lang, path=path, detail=detail)) from None
+    except ValueError as exc:
+        raise CommandError(translate("diff.not_a_result", lang, path=path, detail=exc)) from None
+
+
+def _lang(option: str | None, workspace: Workspace) -> str:
+    return option or language(workspace)
+
+
+@click.command()
+@workspace_argument
+@click.option("--demo", is_flag=True, help="Report on the built-in demo commune.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(list(REPORT_FORMATS)),
+    default="html",
+    show_default=True,
+    help="html (one self-contained file), pdf (needs conformite[pdf]), md, xlsx, "
+    "csv (the findings) or json (the audit result).",
+)
+@click.option(
+    "--lang",
+    "report_lang",
+    type=LANG_CHOICE,
+    default=None,
+    help="Language of the report (overrides the global --lang and the workspace's).",
+)
+@as_of_option
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here. Default: reports/<year>/report-<date>.<lang>.<ext> in the workspace.",
+)
+@click.option(
+    "--previous",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Compare with this saved JSON result instead of the newest older one under reports/.",
+)
+@click.option(
+    "--no-save",
+    is_flag=True,
+    help="Do not save the JSON result under reports/<year>/ (next year's trend needs it).",
+)
+@handle_input_errors
+def report(
+    directory: Path | None,
+    demo: bool,
+    output_format: str,
+    report_lang: str | None,
+    as_of: dt.date | None,
+    output: Path | None,
+    previous: Path | None,
+    no_save: bool,
+) -> None:
+    """Write the report for the Commission numérique.
+
+    Cover, summary in plain words (score, trend, main risks, decisions to take),
+    scores with charts, findings with legal basis and owner, action plan with
+    costs against the framework credit, waivers, suppliers, the record of
+    processing activities and the method. The JSON result is saved as
+    reports/<year>/audit-<date>.json so that next year's report shows the trend.
+    With --demo, reports/ is in the current folder.
+
+    \b
+    Examples:
+      conformite report my-commune --as-of 2026-11-28
+      conformite report my-commune --format pdf --lang de
+      conformite report --demo --format xlsx -o demo.xlsx
+    """
+    from conformite.audit import run_audit
+    from conformite.i18n import translate
+    from conformite.render import render_report
+    from conformite.reporting import build_report
+
+    workspace = load(resolve_directory(directory, demo))
+    lang = _lang(report_lang, workspace)
+    if output_format == "pdf":
+        from conformite.render.pdf import PdfUnavailable, require_weasyprint
+
+        try:
+            require_weasyprint()
+        except PdfUnavailable as exc:
+            raise CommandError(translate("report.pdf_missing", lang, detail=exc)) from None
+    date = as_of or dt.date.today()
+    reports = reports_dir(directory, demo)
+    previous_result = None
+    previous_path = None
+    if previous is not None:
+        previous_result, previous_path = read_result(previous, lang), previous
+    result = run_audit(workspace, date, lang)
+    if previous is None:
+        previous_result, previous_path = find_previous(
+            reports, date, result.workspace.commune, lang
+        )
+    built = build_report(workspace, result, previous_result, lang)
+    data = render_report(output_format, built)
+    extension = REPORT_FORMATS[output_format]
+    if output is None:
+        if output_format == "json":
+            output = result_path(reports, date)
+        else:
+            output = reports / str(date.year) / f"report-{date.isoformat()}.{lang}.{extension}"
+    write_bytes_atomically(output, data)
+    if previous_path is not None:
+        _note(translate("report.previous_used", lang, path=previous_path))
+    _note(translate("report.written", lang, path=output))
+    saved = result_path(reports, date)
+    if not no_save and saved.resolve() != output.resolve():
+        write_bytes_atomically(saved, result.to_json().encode("utf-8"))
+        _note(translate("report.result_saved", lang, path=saved))
+
+
+@click.command()
+@workspace_argument
+@click.option("--demo", is_flag=True, help="The built-in demo commune's register.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(list(REGISTER_FORMATS)),
+    default="md",
+    show_default=True,
+)
+@click.option(
+    "--lang",
+    "register_lang",
+    type=LANG_CHOICE,
+    default=None,
+    help="Language (overrides the global --lang and the workspace's).",
+)
+@as_of_option
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here. Default: reports/<year>/register-<date>.<lang>.<ext> in the workspace.",
+)
+@handle_input_errors
+def register(
+    directory: Path | None,
+    demo: bool,
+    output_format: str,
+    register_lang: str | None,
+    as_of: dt.date | None,
+    output: Path | None,
+) -> None:
+    """Write the record of processing activities (nLPD article 12) from the inventory.
+
+    One entry per service: controller, purpose, data subjects and data
+    categories, recipients, retention, security measures, states abroad and
+    their safeguards. Facts missing from the inventory are listed to complete.
+
+    \b
+    Examples:
+      conformite register my-commune
+      conformite register my-commune --format xlsx --lang de -o verzeichnis.xlsx
+    """
+    from conformite.i18n import translate
+    from conformite.register import build_register
+    from conformite.render import render_register
+
+    workspace = load(resolve_directory(directory, demo))
+    lang = _lang(register_lang, workspace)
+    date = as_of or dt.date.today()
+    data = render_register(output_format, build_register(workspace, date, lang), date)
+    if output is None:
+        extension = REGISTER_FORMATS[output_format]
+        output = (
+            reports_dir(directory, demo)
+            / str(date.year)
+            / f"register-{date.isoformat()}.{lang}.{extension}"
+        )
+    write_bytes_atomically(output, data)
+    _note(translate("register.written", lang, path=output))

@@ -1,0 +1,5 @@
+"""``conformite verify``: see :mod:`conformite.cli.signing`."""
+
+from conformite.cli.signing import verify
+
+__all__ = ["verify"]

@@ -1,0 +1,276 @@
+"""Live probe of declared endpoints: what the commune's sites and mail domains really do.
+
+:func:`probe_endpoints` takes the endpoints an inventory declares (see
+:mod:`conformite.probe.targets`) and returns one
+:class:`~conformite.observations.Observation` per endpoint, in an
+:class:`~conformite.observations.ObservationFile` that the CLI saves as
+``<workspace>/observations/probe-YYYYMMDDTHHMMSSZ.json`` for the next audit.
+
+For a web endpoint (``https://host[:port]/path``):
+
+1. a TCP connection to the HTTPS port (retried after a transient failure);
+2. ``http://host/`` once, for the redirect to HTTPS (:mod:`.http`);
+3. one TLS handshake per protocol version, then the certificate and its
+   chain against the trust store (:mod:`.tls`);
+4. the page's security headers and cookies (:mod:`.http`);
+5. ``/.well-known/security.txt`` (:mod:`.securitytxt`).
+
+For ``mail:<domain>``: SPF, DMARC and MTA-STS (:mod:`.mail`).
+
+Results that belong to a host rather than a URL (TLS, the ``http://``
+redirect, security.txt) are measured once per run and shared by the URLs on
+that host. An endpoint that cannot be reached is an observation
+(``reachable: false``, ``error: "unreachable: connection refused"``), never
+an exception.
+
+Safety rules, enforced here and tested:
+
+* only the hosts of the given endpoints are contacted (plus, for a mail
+  domain that publishes an MTA-STS record, its ``mta-sts.<domain>`` policy
+  host); redirects to another host are reported, never followed;
+* nothing that identifies the user is sent: no credentials (``.netrc`` and
+  proxy variables are ignored), no cookies, a plain ``User-Agent``;
+* every operation has a timeout, every endpoint a time budget, the run an
+  overall deadline; bodies read are size-limited and page bodies not read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from conformite import __version__
+from conformite.observations import (
+    OBSERVATIONS_DIR,
+    HttpObservation,
+    Observation,
+    ObservationFile,
+    SecurityTxtObservation,
+)
+from conformite.probe.http import check_http_redirect, netloc, new_session, probe_page
+from conformite.probe.mail import DnspythonResolver, Resolver, check_mail_domain
+from conformite.probe.runner import Budget, Once, describe, retry, run_pool
+from conformite.probe.securitytxt import check_security_txt
+from conformite.probe.settings import ProbeSettings
+from conformite.probe.targets import (
+    MAIL_PREFIX,
+    DeclaredEndpoint,
+    declared_endpoints,
+    url_problem,
+)
+from conformite.probe.tls import TlsContexts, probe_tls
+
+__all__ = [
+    "DeclaredEndpoint",
+    "ProbeRun",
+    "ProbeSettings",
+    "declared_endpoints",
+    "dump_observations",
+    "observations_path",
+    "probe_endpoints",
+]
+
+
+@dataclass
+class ProbeRun:
+    """The result of :func:`probe_endpoints`."""
+
+    file: ObservationFile
+    #: Endpoints not finished before the overall deadline: left out of ``file``.
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def observations(self) -> list[Observation]:
+        return self.file.observations
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _connect(host: str, port: int, budget: Budget, timeout: float) -> None:
+    socket.create_connection((host, port), timeout=budget.timeout(timeout)).close()
+
+
+class _Run:
+    """State shared by the workers of one run."""
+
+    def __init__(self, settings: ProbeSettings, needs_dns: bool) -> None:
+        self.settings = settings
+        self.contexts = TlsContexts.build(settings.trust_file())
+        self.once = Once()
+        self.resolver: Resolver | None = settings.resolver
+        if self.resolver is None and needs_dns:
+            self.resolver = DnspythonResolver()
+
+    def probe(self, url: str, budget: Budget) -> Observation:
+        observed_at = _now()
+        try:
+            if url.startswith(MAIL_PREFIX):
+                return self._probe_mail(url, budget, observed_at)
+            return self._probe_web(url, budget, observed_at)
+        except Exception as exc:  # a bug or a very strange host: still an observation
+            return Observation(
+                url=url,
+                kind="mail_domain" if url.startswith(MAIL_PREFIX) else "web",
+                observed_at=observed_at,
+                reachable=False,
+                error=f"probe failed: {describe(exc)}",
+            )
+
+    def _probe_mail(self, url: str, budget: Budget, observed_at: dt.datetime) -> Observation:
+        assert self.resolver is not None
+        domain = url.removeprefix(MAIL_PREFIX)
+        reachable, error, mail = check_mail_domain(
+            domain, self.resolver, self.settings, budget, observed_at
+        )
+        return Observation(
+            url=url,
+            kind="mail_domain",
+            observed_at=observed_at,
+            reachable=reachable,
+            error=error,
+            mail=mail,
+        )
+
+    def _probe_web(self, url: str, budget: Budget, observed_at: dt.datetime) -> Observation:
+        settings = self.settings
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        https_port = parts.port if parts.scheme == "https" and parts.port else 443
+        http_port = parts.port if parts.scheme == "http" and parts.port else settings.http_port
+        page_url = urlunsplit(
+            ("https", netloc(host, https_port, 443), parts.path or "/", parts.query, "")
+        )
+        observation = Observation(url=url, kind="web", observed_at=observed_at, reachable=False)
+
+        https_error: str | None = None
+        try:
+            retry(
+                partial(_connect, host, https_port, budget, settings.timeout),
+                attempts=settings.retries + 1,
+                backoff=settings.backoff,
+                budget=budget,
+            )
+        except Exception as exc:
+            https_error = describe(exc)
+        if https_error == "name not resolved":
+            observation.error = f"unreachable: {https_error}"
+            observation.tls.error = observation.error
+            return observation
+
+        redirect = self.once.get(
+            ("http", host, http_port),
+            partial(check_http_redirect, host, http_port, settings, budget),
+        )
+        if https_error is None:
+            tls = self.once.get(
+                ("tls", host, https_port),
+                partial(probe_tls, host, https_port, self.contexts, settings, budget, observed_at),
+            )
+            observation.tls = tls.model_copy(deep=True)
+        else:
+            observation.tls.error = f"unreachable: {https_error}"
+
+        if observation.tls.versions:
+            session = new_session(settings, self.contexts.http)
+            try:
+                page, _ = probe_page(session, page_url, settings, budget)
+                security_txt = self.once.get(
+                    ("security.txt", host, https_port),
+                    partial(
+                        check_security_txt,
+                        session,
+                        host,
+                        https_port,
+                        settings,
+                        budget,
+                        observed_at,
+                    ),
+                ).model_copy(deep=True)
+            finally:
+                session.close()
+        else:
+            page = HttpObservation(error=f"https unavailable: {observation.tls.error}")
+            security_txt = SecurityTxtObservation(problems=["https_unavailable"])
+
+        page.redirects_to_https = redirect.redirects_to_https
+        page.redirect_location = redirect.location
+        if redirect.cross_host:
+            page.cross_host_redirect = True
+            page.cross_host_location = page.cross_host_location or redirect.location
+        observation.http = page
+        observation.security_txt = security_txt
+        observation.reachable = https_error is None or redirect.answered
+        if not observation.reachable:
+            observation.error = f"unreachable: {https_error}"
+        return observation
+
+
+def probe_endpoints(
+    urls: Sequence[str],
+    settings: ProbeSettings | None = None,
+    *,
+    progress: Callable[[Observation], None] | None = None,
+) -> ProbeRun:
+    """Probe every URL (``http(s)://…`` or ``mail:<domain>``) and nothing else.
+
+    ``progress`` is called with each observation as it is made (from the
+    calling thread). Never raises for a host's behaviour; raises
+    :class:`ValueError` for something that is not an endpoint.
+    """
+    import urllib3
+
+    settings = settings or ProbeSettings()
+    unique = list(dict.fromkeys(urls))
+    for url in unique:
+        problem = url_problem(url)
+        if problem is not None:
+            raise ValueError(f"not an endpoint: {url!r}: {problem}")
+    started_at = _now()
+    run = _Run(settings, needs_dns=any(u.startswith(MAIL_PREFIX) for u in unique))
+    with warnings.catch_warnings():
+        # Page headers are read without checking the certificate on purpose
+        # (the certificate is judged on its own); warnings would only be noise.
+        warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+        done, skipped = run_pool(
+            unique,
+            run.probe,
+            concurrency=settings.concurrency,
+            deadline=settings.deadline,
+            item_seconds=settings.endpoint_seconds,
+            on_done=(lambda _url, observation: progress(observation)) if progress else None,
+        )
+    observations = sorted((observation for _, observation in done), key=lambda o: o.url)
+    return ProbeRun(
+        file=ObservationFile(
+            tool_version=__version__,
+            started_at=started_at,
+            finished_at=_now(),
+            observations=observations,
+        ),
+        skipped=skipped,
+    )
+
+
+def observations_path(directory: Path, started_at: dt.datetime) -> Path:
+    """``<directory>/observations/probe-YYYYMMDDTHHMMSSZ.json``, not yet taken."""
+    folder = directory / OBSERVATIONS_DIR
+    stamp = started_at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = folder / f"probe-{stamp}.json"
+    number = 1
+    while path.exists():
+        path = folder / f"probe-{stamp}-{number}.json"
+        number += 1
+    return path
+
+
+def dump_observations(file: ObservationFile) -> str:
+    """The JSON text of an observation file."""
+    return file.model_dump_json(indent=2) + "\n"

@@ -1,0 +1,398 @@
+"""HTTP of one endpoint: the redirect to HTTPS and the security headers of the page.
+
+What is checked (reference: MDN HTTP Observatory's tests):
+
+* ``http://host/`` redirects to ``https://`` on the *same* host (a redirect to
+  another host first would keep HSTS from ever being set on this one);
+* ``Strict-Transport-Security`` and its ``max-age`` (first header only, RFC 6797);
+* ``Content-Security-Policy`` present; whether it still lets inline script or
+  ``eval`` run (``'unsafe-inline'`` without a nonce or hash, ``'unsafe-eval'``,
+  or no ``script-src``/``default-src`` at all; with several policies, all must
+  allow it); the policy in a ``<meta>`` tag is not read;
+* framing restricted by CSP ``frame-ancestors`` (not ``*``) or
+  ``X-Frame-Options`` exactly ``DENY`` or ``SAMEORIGIN`` (so the combined
+  ``SAMEORIGIN, SAMEORIGIN`` of a duplicated header is invalid, as browsers
+  treat it);
+* ``X-Content-Type-Options: nosniff``, ``Referrer-Policy`` (the last known
+  token applies) and the ``Secure``, ``HttpOnly`` and ``SameSite`` flags of
+  every cookie set along the way.
+
+Safety: a fresh session per check that ignores the environment (no
+``.netrc`` credentials, no proxies), keeps no cookies, sends no
+``Authorization``; redirects are followed by hand, only on the same host and
+only to ``https``; a redirect elsewhere is reported, not followed. Page bodies
+are not read; the bodies that are (security.txt, MTA-STS) are size-limited.
+The page's certificate is not checked here (it is judged by :mod:`.tls`), so
+that the headers of a site with a bad certificate are still observed.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import ssl
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from conformite.observations import CookieObservation, HttpObservation
+from conformite.probe.runner import Budget, BudgetExhausted, describe, retry
+from conformite.probe.settings import ProbeSettings
+
+__all__ = [
+    "Fetched",
+    "Hop",
+    "RedirectCheck",
+    "analyse_csp",
+    "check_http_redirect",
+    "fetch",
+    "netloc",
+    "new_session",
+    "parse_cookie",
+    "parse_hsts",
+    "probe_page",
+]
+
+PRIVATE_REFERRER_POLICIES = frozenset(
+    {"no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin"}
+)
+REFERRER_POLICIES = PRIVATE_REFERRER_POLICIES | {
+    "no-referrer-when-downgrade",
+    "origin",
+    "origin-when-cross-origin",
+    "unsafe-url",
+}
+_OPEN_SOURCES = frozenset({"*", "http:", "https:", "data:", "blob:", "filesystem:"})
+
+
+def netloc(host: str, port: int | None, default: int) -> str:
+    """``host[:port]`` for a URL, with brackets around IPv6 addresses."""
+    name = f"[{host}]" if ":" in host else host
+    return name if port is None or port == default else f"{name}:{port}"
+
+
+def new_session(settings: ProbeSettings, ssl_context: ssl.SSLContext | None = None) -> Any:
+    """A requests session that sends nothing the user did not mean to send.
+
+    ``ssl_context``: an unverified context shared by the run, for ``verify=False``
+    requests (otherwise urllib3 loads the system's roots again for every
+    connection, for nothing: about 40 ms of CPU each).
+    """
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    session = requests.Session()
+    if ssl_context is not None:
+
+        class _Adapter(HTTPAdapter):
+            def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+                kwargs["ssl_context"] = ssl_context
+                super().init_poolmanager(*args, **kwargs)
+
+        session.mount("https://", _Adapter())
+    session.trust_env = False  # no .netrc credentials, no proxy variables, no CA override
+    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    session.headers.clear()
+    session.headers.update(
+        {"User-Agent": settings.user_agent, "Accept": "*/*", "Accept-Encoding": "identity"}
+    )
+    return session
+
+
+@dataclass
+class Hop:
+    """One response on the way to the final one."""
+
+    url: str
+    status: int
+    headers: Any  # requests' case-insensitive dict; repeated headers joined by ", "
+    set_cookies: list[str]
+
+
+@dataclass
+class Fetched:
+    """A GET and the same-host redirects it followed."""
+
+    hops: list[Hop] = field(default_factory=list)
+    body: bytes | None = None
+    too_large: bool = False
+    cross_host_location: str | None = None
+    downgrade_location: str | None = None
+    too_many_redirects: bool = False
+
+    @property
+    def final(self) -> Hop:
+        return self.hops[-1]
+
+
+def _get(session: Any, url: str, timeout: float, verify: bool | str) -> Any:
+    return session.get(
+        url, allow_redirects=False, stream=True, timeout=(timeout, timeout), verify=verify
+    )
+
+
+def fetch(
+    session: Any,
+    url: str,
+    settings: ProbeSettings,
+    budget: Budget,
+    *,
+    verify: bool | str = False,
+    max_body: int | None = None,
+    follow: bool = True,
+) -> Fetched:
+    """GET ``url``, following redirects only on the same host and only to https."""
+    host = (urlsplit(url).hostname or "").lower()
+    fetched = Fetched()
+    current = url
+    for _ in range(settings.max_redirects + 1):
+        call = partial(_get, session, current, budget.timeout(settings.timeout), verify)
+        response = retry(
+            call, attempts=settings.retries + 1, backoff=settings.backoff, budget=budget
+        )
+        try:
+            fetched.hops.append(
+                Hop(
+                    url=current,
+                    status=response.status_code,
+                    headers=response.headers,
+                    set_cookies=list(response.raw.headers.getlist("Set-Cookie")),
+                )
+            )
+            location = response.headers.get("Location")
+            if follow and response.is_redirect and location:
+                target = urljoin(current, location.strip())
+                parts = urlsplit(target)
+                if (parts.hostname or "").lower() != host:
+                    fetched.cross_host_location = target
+                    return fetched
+                if parts.scheme != "https":
+                    fetched.downgrade_location = target
+                    return fetched
+                current = target
+                continue
+            if max_body is not None:
+                fetched.body, fetched.too_large = _read_limited(response, max_body, budget)
+            return fetched
+        finally:
+            response.close()
+    fetched.too_many_redirects = True
+    return fetched
+
+
+def _read_limited(response: Any, limit: int, budget: Budget) -> tuple[bytes, bool]:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(4096):
+        size += len(chunk)
+        if size > limit:
+            return b"".join(chunks), True
+        chunks.append(chunk)
+        if budget.remaining() <= 0:
+            raise BudgetExhausted("time budget used up while reading")
+    return b"".join(chunks), False
+
+
+@dataclass(frozen=True)
+class RedirectCheck:
+    """What ``http://host/`` answered."""
+
+    answered: bool
+    redirects_to_https: bool | None = None
+    location: str | None = None
+    cross_host: bool = False
+    error: str | None = None
+
+
+def check_http_redirect(
+    host: str, port: int, settings: ProbeSettings, budget: Budget
+) -> RedirectCheck:
+    """Ask ``http://host/`` once; ``redirects_to_https`` is ``None`` when nobody answers."""
+    url = f"http://{netloc(host, port, 80)}/"
+    session = new_session(settings)
+    try:
+        call = partial(_get, session, url, budget.timeout(settings.timeout), False)
+        response = retry(
+            call, attempts=settings.retries + 1, backoff=settings.backoff, budget=budget
+        )
+    except Exception as exc:
+        return RedirectCheck(answered=False, error=describe(exc))
+    finally:
+        session.close()
+    try:
+        location = response.headers.get("Location")
+        if not (response.is_redirect and location):
+            return RedirectCheck(answered=True, redirects_to_https=False)
+        target = urljoin(url, location.strip())
+        parts = urlsplit(target)
+        same_host = (parts.hostname or "").lower() == host.lower()
+        return RedirectCheck(
+            answered=True,
+            redirects_to_https=parts.scheme == "https" and same_host,
+            location=target,
+            cross_host=not same_host,
+        )
+    finally:
+        response.close()
+
+
+def parse_hsts(value: str) -> tuple[int | None, bool, list[str]]:
+    """``max-age``, ``includeSubDomains`` and problems of a Strict-Transport-Security value."""
+    first = value.split(",", 1)[0]  # a repeated header is joined by ", "; the first applies
+    max_age: int | None = None
+    include_subdomains = False
+    problems: list[str] = []
+    for directive in first.split(";"):
+        name, _, raw = directive.partition("=")
+        name = name.strip().lower()
+        raw = raw.strip().strip('"')
+        if name == "max-age":
+            if raw.isdigit():
+                max_age = int(raw)
+            else:
+                problems.append("hsts_invalid_max_age")
+        elif name == "includesubdomains":
+            include_subdomains = True
+    if max_age is None and "hsts_invalid_max_age" not in problems:
+        problems.append("hsts_without_max_age")
+    return max_age, include_subdomains, problems
+
+
+def _policies(csp: str) -> list[dict[str, list[str]]]:
+    policies = []
+    for text in csp.split(","):
+        directives: dict[str, list[str]] = {}
+        for part in text.split(";"):
+            tokens = part.split()
+            if tokens and tokens[0].lower() not in directives:  # the first one counts
+                directives[tokens[0].lower()] = [t.lower() for t in tokens[1:]]
+        if directives:
+            policies.append(directives)
+    return policies
+
+
+def analyse_csp(csp: str) -> tuple[bool, bool, str | None]:
+    """Whether inline script and eval may run under ``csp``, and its frame-ancestors."""
+    policies = _policies(csp)
+    if not policies:
+        return True, True, None
+    inline_everywhere = True
+    eval_everywhere = True
+    frame_ancestors: str | None = None
+    for directives in policies:
+        script = directives.get("script-src", directives.get("default-src"))
+        if script is None:
+            inline, evaluate = True, True
+        else:
+            guarded = any(
+                t.startswith(("'nonce-", "'sha256-", "'sha384-", "'sha512-"))
+                or t == "'strict-dynamic'"
+                for t in script
+            )
+            inline = "'unsafe-inline'" in script and not guarded
+            evaluate = "'unsafe-eval'" in script
+        inline_everywhere = inline_everywhere and inline
+        eval_everywhere = eval_everywhere and evaluate
+        if frame_ancestors is None and "frame-ancestors" in directives:
+            frame_ancestors = " ".join(directives["frame-ancestors"]) or "'none'"
+    return inline_everywhere, eval_everywhere, frame_ancestors
+
+
+def parse_cookie(header: str) -> CookieObservation | None:
+    """The flags of one ``Set-Cookie`` header."""
+    parts = header.split(";")
+    name = parts[0].split("=", 1)[0].strip()
+    if not name:
+        return None
+    secure = http_only = False
+    same_site: str | None = None
+    for attribute in parts[1:]:
+        key, _, value = attribute.partition("=")
+        key = key.strip().lower()
+        if key == "secure":
+            secure = True
+        elif key == "httponly":
+            http_only = True
+        elif key == "samesite":
+            same_site = value.strip().capitalize() or None
+    return CookieObservation(name=name, secure=secure, http_only=http_only, same_site=same_site)
+
+
+def _referrer_policy(value: str) -> str | None:
+    """The policy a browser applies: the last token it knows."""
+    known = [t.strip().lower() for t in value.split(",") if t.strip().lower() in REFERRER_POLICIES]
+    return known[-1] if known else None
+
+
+def probe_page(
+    session: Any, url: str, settings: ProbeSettings, budget: Budget
+) -> tuple[HttpObservation, Fetched | None]:
+    """The security headers of the page at ``url`` (https), after same-host redirects."""
+    observation = HttpObservation()
+    try:
+        fetched = fetch(session, url, settings, budget)
+    except Exception as exc:
+        observation.error = describe(exc)
+        return observation, None
+    final = fetched.final
+    headers = final.headers
+    observation.status = final.status
+    observation.final_url = final.url
+    if fetched.cross_host_location is not None:
+        observation.cross_host_redirect = True
+        observation.cross_host_location = fetched.cross_host_location
+    if fetched.downgrade_location is not None:
+        observation.problems.append("redirects_to_http")
+    if fetched.too_many_redirects:
+        observation.problems.append("too_many_redirects")
+
+    sts = next(
+        (
+            hop.headers.get("Strict-Transport-Security")
+            for hop in reversed(fetched.hops)
+            if hop.headers.get("Strict-Transport-Security")
+        ),
+        None,
+    )
+    if sts is not None:
+        max_age, include_subdomains, problems = parse_hsts(sts)
+        observation.hsts_max_age = max_age
+        observation.hsts_include_subdomains = include_subdomains
+        observation.problems.extend(problems)
+
+    csp = headers.get("Content-Security-Policy")
+    if csp is not None:
+        observation.csp = csp
+        inline, evaluate, frame_ancestors = analyse_csp(csp)
+        observation.csp_unsafe_inline = inline
+        observation.csp_unsafe_eval = evaluate
+        observation.frame_ancestors = frame_ancestors
+    xfo = headers.get("X-Frame-Options")
+    observation.x_frame_options = xfo
+    xfo_valid = xfo is not None and xfo.strip().upper() in ("DENY", "SAMEORIGIN")
+    if xfo is not None and not xfo_valid:
+        observation.problems.append("x_frame_options_invalid")
+    ancestors_restricted = observation.frame_ancestors is not None and not (
+        set(observation.frame_ancestors.split()) & _OPEN_SOURCES
+    )
+    observation.framing_restricted = ancestors_restricted or xfo_valid
+    xcto = headers.get("X-Content-Type-Options")
+    observation.nosniff = xcto is not None and xcto.strip().lower() == "nosniff"
+    if xcto is not None and not observation.nosniff:
+        observation.problems.append("x_content_type_options_invalid")
+    referrer = headers.get("Referrer-Policy")
+    observation.referrer_policy = referrer
+    if referrer is not None:
+        applied = _referrer_policy(referrer)
+        observation.referrer_policy_private = applied in PRIVATE_REFERRER_POLICIES
+        if applied is None:
+            observation.problems.append("referrer_policy_invalid")
+
+    cookies: dict[str, CookieObservation] = {}
+    for hop in fetched.hops:
+        for header in hop.set_cookies:
+            cookie = parse_cookie(header)
+            if cookie is not None:
+                cookies[cookie.name] = cookie
+    observation.cookies = list(cookies.values())
+    return observation, fetched
