@@ -22,12 +22,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import cel
-
+from conformite._celbinding import cel
 from conformite.context import ANY, FUNCTIONS, Shape, context_shape
 from conformite.errors import closest
 
-__all__ = ["ExpressionError", "compile_checked"]
+__all__ = ["ExpressionError", "cel", "compile_checked"]
 
 _MACROS = {"all", "exists", "exists_one", "map", "filter"}
 _KEYWORDS = {"true", "false", "null", "in", "has"}

@@ -202,7 +202,7 @@ def make_functions(as_of: dt.date) -> dict[str, Any]:
 
 
 def _stdlib_names() -> set[str]:
-    from cel.stdlib import EXTENSIONS
+    from conformite._celbinding import EXTENSIONS
 
     names: set[str] = set()
     for name in ("core", "strings", "math", "sets", "lists"):

@@ -28,10 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import cel
-from cel.stdlib import add_stdlib_to_context
-
 from conformite._cel import PRESENCE
+from conformite._celbinding import add_stdlib_to_context, cel
 from conformite.catalogue import Catalogue, CompiledControl
 from conformite.context import make_functions
 from conformite.derive import Derived, derive

@@ -26,6 +26,8 @@ __all__ = [
 
 #: Bump the major part on any change a consumer of the JSON must adapt to.
 SCHEMA_VERSION = "1.1"
+#: Results with more findings than this are written without indentation.
+COMPACT_ABOVE = 5_000
 
 Outcome = Literal["pass", "fail", "waived", "not_applicable", "error"]
 
@@ -166,5 +168,8 @@ class AuditResult(_Model):
     def to_json(self) -> str:
         """Deterministic JSON text (UTF-8 friendly, two-space indent, final newline)."""
         # pydantic-core's serialiser: the standard library's pure-Python
-        # indenting encoder takes seconds on 20,000 findings.
-        return self.model_dump_json(indent=2) + "\n"
+        # indenting encoder takes seconds on 20,000 findings. Large results are
+        # written compact (a third of the size, twice as fast to write and read);
+        # 'python -m json.tool' indents them for reading.
+        indent = 2 if len(self.findings) <= COMPACT_ABOVE else None
+        return self.model_dump_json(indent=indent) + "\n"
