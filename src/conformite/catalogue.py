@@ -487,7 +487,7 @@ def load_catalogue(
             p
             for p in directory.rglob("*.yaml")
             if p.is_file()
-            and p.name != "catalogue.yaml"
+            and p.name not in ("catalogue.yaml", "screening.yaml")
             and not {"reference", "cantons"} & set(p.relative_to(directory).parts)
         )
         for path in files:

@@ -65,6 +65,8 @@ COMMAND_MODULES = (
     "keygen",
     "sign",
     "verify",
+    "screen",
+    "questionnaire",
 )
 
 for _name in COMMAND_MODULES:

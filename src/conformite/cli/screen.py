@@ -1,0 +1,214 @@
+"""``conformite screen``: go / conditional / no-go for a candidate vendor."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from conformite.cli._common import (
+    CommandError,
+    as_of_option,
+    handle_input_errors,
+    lang_option,
+    language,
+)
+from conformite.workspace import CANTONS
+
+if TYPE_CHECKING:
+    from conformite.screening import ScreeningResult
+
+
+@click.command()
+@click.argument(
+    "vendor_file", metavar="VENDOR.yaml", type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option("--use", "use", required=True, help="What the commune would use the vendor for.")
+@click.option(
+    "--data",
+    "data",
+    required=True,
+    metavar="CATEGORY[,...]",
+    help="Data categories the service would hold (see controls/reference/data_categories.yaml).",
+)
+@click.option(
+    "--protection",
+    metavar="C=L,I=L,A=L,T=L",
+    help="Declared protection needs, L = normal, high or very_high (e.g. C=high,A=normal).",
+)
+@click.option(
+    "--canton",
+    type=click.Choice(CANTONS),
+    help="The commune's canton (cantonal controls). Default: --workspace's, else none.",
+)
+@click.option(
+    "--hosting",
+    type=click.Choice(["saas", "vendor_hosted", "on_premises"]),
+    default="saas",
+    show_default=True,
+    help="How the service would be run.",
+)
+@click.option("--subjects", type=click.IntRange(min=0), help="Number of data subjects.")
+@click.option(
+    "--workspace",
+    "workspace_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Take canton, parameter overrides and extra controls from this workspace's "
+    "conformite.toml, as the audit does.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "md"]),
+    default="table",
+    show_default=True,
+)
+@lang_option
+@as_of_option
+@handle_input_errors
+def screen(
+    vendor_file: Path,
+    use: str,
+    data: str,
+    protection: str | None,
+    canton: str | None,
+    hosting: str,
+    subjects: int | None,
+    workspace_dir: Path | None,
+    fmt: str,
+    as_of: object,
+) -> None:
+    """Screen a candidate vendor before procurement: go, conditional or no-go.
+
+    Runs the audit's own supplier controls (target vendor, and service
+    controls that read the vendor) on the vendor and one hypothetical service
+    using it. VENDOR.yaml holds one vendor entry in the vendors.yaml format,
+    under `vendor:` (or `vendors:` with one item, or as a bare mapping),
+    optionally beside `data_location:` and `encryption_at_rest:` (what the
+    vendor offers for this service).
+
+    Exit codes: 0 go, 3 conditional (contract clauses listed), 4 no-go
+    (blocking reasons listed), 2 input error.
+
+    \b
+    Example:
+      conformite screen nuage.yaml --use "Dossiers de l'aide sociale" \\
+          --data social_assistance,contact --protection C=very_high --canton VD
+    """
+    import datetime as dt
+
+    from conformite.catalogue import builtin_catalogue_dir, load_catalogue
+    from conformite.errors import closest
+    from conformite.i18n import translate
+    from conformite.reference import load_reference
+    from conformite.screening import (
+        load_candidate,
+        load_screening_rules,
+        parse_protection,
+        screen_vendor,
+    )
+
+    lang = language()
+    overrides: dict[str, dict[str, object]] = {}
+    directories = [builtin_catalogue_dir()]
+    if workspace_dir is not None:
+        from conformite.workspace import load_config
+
+        config = load_config(workspace_dir)
+        overrides = config.parameters
+        directories += [workspace_dir / extra for extra in config.catalogue.extra]
+        canton = canton or config.commune.canton
+        if not (click.get_current_context().find_root().obj or {}).get("lang"):
+            lang = config.commune.language
+    reference = load_reference(builtin_catalogue_dir() / "reference")
+    categories = [c.strip() for c in data.split(",") if c.strip()]
+    for category in categories:
+        if category not in reference.categories:
+            suggestion = closest(category, reference.categories)
+            raise CommandError(
+                translate(
+                    "screen.unknown_category",
+                    lang,
+                    value=category,
+                    hint=f" → {suggestion}?" if suggestion else "",
+                    known=", ".join(sorted(reference.categories)),
+                )
+            )
+    try:
+        needs = parse_protection(protection)
+    except ValueError as exc:
+        raise CommandError(translate("screen.bad_protection", lang, value=str(exc))) from None
+    candidate = load_candidate(vendor_file, reference)
+    catalogue = load_catalogue(directories, parameter_overrides=overrides)
+    result = screen_vendor(
+        candidate,
+        use=use,
+        data_categories=categories,
+        catalogue=catalogue,
+        reference=reference,
+        rules=load_screening_rules(),
+        protection=needs,
+        hosting=hosting,  # type: ignore[arg-type]
+        subjects=subjects,
+        canton=canton,
+        as_of=as_of if isinstance(as_of, dt.date) else dt.date.today(),
+        lang=lang,
+    )
+    if candidate.data_location is None and hosting != "on_premises":
+        click.echo(translate("screen.no_location", lang), err=True)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_text(result, use, lang, markdown=fmt == "md"))
+    click.get_current_context().exit(result.exit_code)
+
+
+def render_text(result: ScreeningResult, use: str, lang: str, *, markdown: bool) -> str:
+    """The verdict, the blocking reasons and the clauses, as plain text or Markdown."""
+    from conformite.i18n import translate
+
+    def t(key: str, **values: object) -> str:
+        return translate(key, lang, **values)
+
+    lines: list[str] = []
+    title = t("screen.title", vendor=result.vendor_name, use=use)
+    verdict = t(f"screen.verdict.{result.verdict}")
+    if markdown:
+        lines += [f"# {title}", "", f"**{t('screen.verdict_label')}: {verdict}**", ""]
+    else:
+        lines += [title, f"{t('screen.verdict_label')}: {verdict}", ""]
+    sections = (
+        ("screen.blocking_heading", result.blocking, False),
+        ("screen.conditions_heading", result.conditions, True),
+    )
+    for key, reasons, with_clause in sections:
+        if not reasons:
+            continue
+        lines.append(f"## {t(key)}" if markdown else t(key))
+        if markdown:
+            lines.append("")
+        for reason in reasons:
+            bullet = "-" if markdown else "  -"
+            lines.append(f"{bullet} {reason.control_id} ({reason.severity}): {reason.title}")
+            for message in reason.messages:
+                lines.append(f"    {message}" if not markdown else f"  - {message}")
+            if with_clause and reason.clause:
+                label = t("screen.clause_label")
+                lines.append(
+                    f"  - **{label}:** {reason.clause}"
+                    if markdown
+                    else f"    {label}: {reason.clause}"
+                )
+        lines.append("")
+    lines.append(
+        t(
+            "screen.summary",
+            passed=len(result.passed),
+            not_applicable=len(result.not_applicable),
+            date=result.as_of.isoformat(),
+            canton=result.canton or "-",
+        )
+    )
+    return "\n".join(lines)
