@@ -24,7 +24,10 @@ and, by target kind:
 * ``service``: ``service``, its ``vendor`` (or ``null``), ``derived`` (see
   :mod:`conformite.derive`);
 * ``vendor``: ``vendor``, ``vendor_services`` (the services it provides),
-  ``derived``;
+  ``derived``; a vendor built on a supplier profile is seen merged, with
+  ``vendor.profile`` (``ID@VERSION``) and ``vendor.profile_valid_until`` (from
+  the profile; both are :class:`~conformite.inventory.Vendor` fields, so the
+  shape below knows them);
 * ``endpoint``: ``endpoint`` (``url``, ``host``, ``kind``: ``website``,
   ``portal``, ``api``, ``other`` or ``mail_domain``; ``owner_kind``,
   ``owner_id``) and ``observation`` (the newest probe observation, see

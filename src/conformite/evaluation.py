@@ -24,7 +24,7 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -53,6 +53,8 @@ class Target:
     variables: dict[str, Any]
     need: int  # highest effective protection need, 1..3 (organisation: 1)
     needs: dict[str, int]
+    #: Vendor field path -> where the fact comes from (vendors built on a profile).
+    provenance: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ def iter_targets(data: EvaluationInput, derived: Derived) -> Iterator[Target]:
             },
             need=facts.max_need,
             needs=facts.needs,
+            provenance=inventory.provenance.get(service.vendor, {}) if service.vendor else {},
         )
     for vendor in inventory.vendors:
         vfacts = derived.vendors[vendor.id]
@@ -122,6 +125,7 @@ def iter_targets(data: EvaluationInput, derived: Derived) -> Iterator[Target]:
             },
             need=vfacts.max_need,
             needs=vfacts.needs,
+            provenance=inventory.provenance.get(vendor.id, {}),
         )
     observations = data.observations or {}
     seen: set[str] = set()
@@ -254,6 +258,54 @@ class _ControlStatics:
     citations: tuple[LegalCitation, ...]
     not_applicable_reason: str | None
     parameters: dict[str, str]  # as text, for messages
+    vendor_paths: tuple[str, ...]  # vendor fields the control reads ("" = all)
+
+
+#: Derived facts and the vendor fields they are computed from.
+_DERIVED_FROM = {
+    "chain": ("sub_processors",),
+    "countries": ("country", "parent", "sub_processors"),
+    "foreign_countries": ("country", "parent", "sub_processors"),
+}
+
+
+def _vendor_paths(control: CompiledControl) -> tuple[str, ...]:
+    """The vendor fields (``dpa.signed_on``) a control's expressions read."""
+    out: set[str] = set()
+    for path in control.paths:
+        if not path:
+            continue
+        fields: list[str] = []
+        for part in path[1:]:
+            if part in (PRESENCE, "[]"):
+                break
+            fields.append(part)
+        if path[0] == "vendor":
+            out.add(".".join(fields))
+        elif path[0] == "derived" and fields and control.control.target in ("vendor", "service"):
+            out.update(_DERIVED_FROM.get(fields[0], ()))
+    return tuple(sorted(out))
+
+
+#: Provenance of a fact neither the inventory nor the profile states (a default).
+NOT_STATED = "not stated"
+
+
+def provenance_of(paths: tuple[str, ...], sources: dict[str, str]) -> dict[str, str]:
+    """The sources of the facts under ``paths`` (a fact inside, or holding, a path)."""
+    if not sources or not paths:
+        return {}
+    out = {}
+    covered: set[str] = set()
+    for key, source in sources.items():
+        for path in paths:
+            if not path or key == path or key.startswith(path + ".") or path.startswith(key + "."):
+                out[f"vendor.{key}"] = source
+                covered.add(path)
+    for path in paths:
+        if path and path not in covered:
+            out[f"vendor.{path}"] = NOT_STATED
+    return dict(sorted(out.items()))
 
 
 def _statics(
@@ -271,6 +323,7 @@ def _statics(
             spec.not_applicable_reason.get(lang) if spec.not_applicable_reason else None
         ),
         parameters={name: _param_text(value) for name, value in control.parameters.items()},
+        vendor_paths=_vendor_paths(control),
     )
 
 
@@ -366,6 +419,7 @@ def evaluate_control(
         legal_basis=list(statics.citations),
         messages=messages,
         facts=facts,
+        provenance=provenance_of(statics.vendor_paths, target.provenance),
     )
 
 
@@ -442,13 +496,14 @@ def _evaluate_forked_chunk(_: int) -> list[_Packed]:
             f.outcome,
             f.messages,
             [(x.name, x.kind, x.met, x.details) for x in f.facts],
+            f.provenance,
         )
         for f in _evaluate_targets(plan, targets, None)
     ]
 
 
 def _unpack(plan: _Plan, packed: _Packed, controls: dict[str, CompiledControl]) -> Finding:
-    control_id, kind, target_id, name, need, outcome, messages, facts = packed
+    control_id, kind, target_id, name, need, outcome, messages, facts, provenance = packed
     spec = controls[control_id].control
     statics = plan.statics[control_id]
     return Finding(
@@ -465,6 +520,7 @@ def _unpack(plan: _Plan, packed: _Packed, controls: dict[str, CompiledControl]) 
         legal_basis=list(statics.citations),
         messages=messages,
         facts=[FactResult(*fact) for fact in facts],
+        provenance=provenance,
     )
 
 

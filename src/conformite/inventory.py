@@ -430,6 +430,19 @@ class ExitTerms(Model):
 
 class Vendor(Model):
     id: Identifier
+    profile: (
+        Annotated[
+            str,
+            StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,79}@[1-9][0-9]{0,5}$"),
+            Field(description="supplier profile 'ID@VERSION' whose facts this entry starts from"),
+        ]
+        | None
+    ) = None
+    profile_valid_until: Date | None = Field(
+        None,
+        description="set when loading, from the profile (never written in vendors.yaml): "
+        "the date until which its vetted facts hold",
+    )
     name: Text
     country: Country = Field(description="jurisdiction of the contracting company")
     parent: Company | None = None
@@ -496,6 +509,9 @@ class Inventory(BaseModel):
     services: list[Service]
     vendors: list[Vendor]
     waivers: list[Waiver]
+    #: Vendor id -> field path -> where the fact comes from, for vendors
+    #: built on a supplier profile ("inventory" or "profile ID@VERSION (publisher)").
+    provenance: dict[str, dict[str, str]] = {}
 
     def vendor(self, vendor_id: str) -> Vendor | None:
         return next((v for v in self.vendors if v.id == vendor_id), None)

@@ -9,7 +9,7 @@ located (file, line, column, field path), and raises :class:`InputError`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,10 +31,23 @@ from conformite.inventory import (
     VendorsFile,
     WaiversFile,
 )
+from conformite.profiles.model import (
+    NOT_IN_PROFILE,
+    ProfileRegistry,
+    builtin_profiles_dir,
+    flatten_facts,
+    load_profiles,
+)
 from conformite.reference import ReferenceData, load_reference
 from conformite.workspace import CONFIG_FILE, Config, load_config
 
-__all__ = ["OPTIONAL_FILES", "Workspace", "load_inventory", "load_workspace"]
+__all__ = [
+    "OPTIONAL_FILES",
+    "Workspace",
+    "load_inventory",
+    "load_profile_registry",
+    "load_workspace",
+]
 
 INVENTORY_DIR = "inventory"
 OPTIONAL_FILES = {"waivers.yaml"}
@@ -52,7 +65,11 @@ class Workspace:
 
 
 def _read_inventory_file(
-    path: Path, display: str, model: type[BaseModel], problems: ProblemCollector
+    path: Path,
+    display: str,
+    model: type[BaseModel],
+    problems: ProblemCollector,
+    prepare: Callable[[Any, YamlDocument], Any] | None = None,
 ) -> tuple[BaseModel | None, YamlDocument | None]:
     try:
         doc = load_yaml_file(path, display)
@@ -71,8 +88,9 @@ def _read_inventory_file(
             else "see 'conformite init' for an example",
         )
         return None, doc
+    data = doc.data if prepare is None else prepare(doc.data, doc)
     try:
-        return model.model_validate(doc.data), doc
+        return model.model_validate(data), doc
     except ValidationError as exc:
         problems.extend(problems_from_validation_error(exc, doc, model))
         return None, doc
@@ -259,16 +277,119 @@ def _cross_check(
             )
 
 
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``over``'s keys on top; mappings merge, anything else is replaced."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _merge_profiles(
+    data: Any,
+    doc: YamlDocument,
+    registry: ProfileRegistry,
+    provenance: dict[str, dict[str, str]],
+    problems: ProblemCollector,
+) -> Any:
+    """Vendors that name a profile start from its facts; what the inventory writes wins.
+
+    The keys written in ``vendors.yaml`` are exactly the fields the user set
+    (pydantic's ``model_fields_set`` of each level), so merging the plain
+    mappings before validation gives the same result while letting a vendor
+    omit ``name`` and ``country`` when its profile has them.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("vendors"), list):
+        return data
+    vendors: list[Any] = []
+    for index, raw in enumerate(data["vendors"]):
+        ref = raw.get("profile") if isinstance(raw, dict) else None
+        if not isinstance(ref, str):
+            vendors.append(raw)
+            continue
+        path: tuple[str | int, ...] = ("vendors", index)
+        if "profile_valid_until" in raw:
+            line, column = doc.locate((*path, "profile_valid_until"))
+            problems.report(
+                doc.file,
+                "'profile_valid_until' comes from the profile and is not written by hand",
+                line=line,
+                column=column,
+                path=format_path((*path, "profile_valid_until")),
+                hint="remove it; the profile's valid_until is used",
+            )
+        profile = registry.get(ref)
+        if profile is None:
+            line, column = doc.locate((*path, "profile"))
+            known = registry.refs()
+            same_id = [r for r in known if r.split("@")[0] == ref.split("@")[0]]
+            suggestion = closest(ref, same_id or known)
+            problems.report(
+                doc.file,
+                f"unknown supplier profile '{ref}'",
+                line=line,
+                column=column,
+                path=format_path((*path, "profile")),
+                hint=f"did you mean '{suggestion}'?"
+                if suggestion
+                else "list the known profiles with: conformite profiles list",
+                expected=", ".join(same_id or known) or "(no profile known)",
+            )
+            vendors.append(raw)
+            continue
+        facts = {k: v for k, v in profile.facts.items() if k not in NOT_IN_PROFILE}
+        merged = _deep_merge(facts, {k: v for k, v in raw.items() if k != "profile_valid_until"})
+        merged["profile_valid_until"] = profile.meta.valid_until
+        written = set(flatten_facts(raw))
+        label = profile.label
+        if isinstance(raw.get("id"), str):
+            provenance[raw["id"]] = {
+                leaf: "inventory" if leaf in written else label
+                for leaf in flatten_facts(merged)
+                if leaf.split(".", 1)[0] not in NOT_IN_PROFILE
+            } | {"profile": "inventory", "profile_valid_until": label}
+        vendors.append(merged)
+    return {**data, "vendors": vendors}
+
+
+def load_profile_registry(directory: Path | None, config: Config | None) -> ProfileRegistry:
+    """The shipped profiles plus those synced into the workspace's cache.
+
+    Cached profiles were verified (signature, hashes) when synced; each file's
+    SHA-256 is checked against the cached index again here.
+    """
+    from conformite.profiles.index import load_cached_profiles
+
+    problems = ProblemCollector()
+    registry = ProfileRegistry()
+    load_profiles(builtin_profiles_dir(), registry, problems)
+    if directory is not None and config is not None:
+        for name in sorted(config.profiles.sources):
+            load_cached_profiles(directory, name, registry, problems)
+    problems.raise_if_any()
+    return registry
+
+
 def load_inventory(
     directory: Path,
     reference: ReferenceData,
     catalogue: Catalogue | None,
     problems: ProblemCollector,
+    profiles: ProfileRegistry | None = None,
 ) -> Inventory | None:
     """Read the four inventory files; add every problem to ``problems``."""
     folder = directory / INVENTORY_DIR
     parsed: dict[str, Any] = {}
     docs: dict[str, YamlDocument | None] = {}
+    provenance: dict[str, dict[str, str]] = {}
+    registry = profiles if profiles is not None else ProfileRegistry()
+
+    def prepare(data: Any, doc: YamlDocument) -> Any:
+        return _merge_profiles(data, doc, registry, provenance, problems)
+
     for name, model in INVENTORY_FILES.items():
         path = folder / name
         display = str(path)
@@ -284,7 +405,9 @@ def load_inventory(
                 "'conformite init' writes a commented one",
             )
             continue
-        value, doc = _read_inventory_file(path, display, model, problems)
+        value, doc = _read_inventory_file(
+            path, display, model, problems, prepare if name == "vendors.yaml" else None
+        )
         docs[name] = doc
         if value is not None:
             parsed[name] = value
@@ -303,6 +426,7 @@ def load_inventory(
         services=services.services,
         vendors=vendors.vendors,
         waivers=waivers.waivers,
+        provenance=provenance,
     )
     _cross_check(inventory, docs, reference, catalogue, problems)
     return inventory
@@ -342,7 +466,13 @@ def _load_workspace(directory: Path) -> Workspace:
         problems.extend(exc.problems)
         catalogue = None
     reference = load_reference(builtin_catalogue_dir() / "reference")
-    inventory = load_inventory(directory, reference, catalogue, problems)
+    registry: ProfileRegistry | None
+    try:
+        registry = load_profile_registry(directory, config)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        registry = None
+    inventory = load_inventory(directory, reference, catalogue, problems, registry)
     problems.raise_if_any()
     assert inventory is not None and catalogue is not None
     return Workspace(

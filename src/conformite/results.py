@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 #: Bump the major part on any change a consumer of the JSON must adapt to.
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 #: Results with more findings than this are written without indentation.
 COMPACT_ABOVE = 5_000
 
@@ -85,6 +85,10 @@ class Finding:
     weight: float = 0.0
     waiver: AppliedWaiver | None = None
     expired_waiver: AppliedWaiver | None = None
+    #: For a vendor built on a supplier profile (and its services): each vendor
+    #: fact the control read -> "inventory" or "profile ID@VERSION (publisher)".
+    #: Keys are sorted; empty when no profile is involved. Since schema 1.2.
+    provenance: dict[str, str] = field(default_factory=dict)
 
 
 class WaiverStatus(_Model):

@@ -67,6 +67,22 @@ class ReportOptions(_Strict):
     person_day_chf: float = Field(800.0, ge=0, le=100_000)
 
 
+class ProfileSource(_Strict):
+    """A publisher of signed supplier profiles (``conformite profiles add-source``)."""
+
+    #: Base address of the published folder (``index.json`` and the profiles).
+    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+(/\S*)?$")]
+    #: The publisher's Ed25519 public key, PEM (SubjectPublicKeyInfo).
+    pubkey: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class ProfilesOptions(_Strict):
+    #: Sources by name: ``[profiles.sources.association]``.
+    sources: dict[
+        Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")], ProfileSource
+    ] = Field(default_factory=dict)
+
+
 class Config(_Strict):
     """The content of ``conformite.toml``."""
 
@@ -74,6 +90,7 @@ class Config(_Strict):
     catalogue: CatalogueOptions = Field(default_factory=CatalogueOptions)
     probe: ProbeOptions = Field(default_factory=ProbeOptions)
     report: ReportOptions = Field(default_factory=ReportOptions)
+    profiles: ProfilesOptions = Field(default_factory=ProfilesOptions)
     #: Per-control parameter overrides: ``[parameters.GOV-TRAINING]``.
     parameters: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

@@ -65,6 +65,7 @@ COMMAND_MODULES = (
     "keygen",
     "sign",
     "verify",
+    "profiles",
     "screen",
     "questionnaire",
 )

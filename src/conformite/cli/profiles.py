@@ -1,0 +1,406 @@
+"""``conformite profiles``: supplier profiles, published and synced with signatures.
+
+Exit codes: 0 done, 1 ``verify`` found a copy that does not verify, 2 usage
+or input error, or a source that could not be synced (the last good copy
+stays in use).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from conformite.cli._common import (
+    EXIT_FINDINGS,
+    EXIT_INPUT,
+    CommandError,
+    handle_input_errors,
+    lang_option,
+    parse_date,
+    workspace_argument,
+    write_file,
+)
+
+if TYPE_CHECKING:
+    from conformite.workspace import Config
+
+
+def _lang(config: Config | None = None) -> str:
+    ctx = click.get_current_context()
+    chosen = (ctx.find_root().obj or {}).get("lang")
+    if chosen:
+        return str(chosen)
+    return config.commune.language if config is not None else "en"
+
+
+def _t(key: str, config: Config | None = None, **values: object) -> str:
+    from conformite.i18n import translate
+
+    return translate(key, _lang(config), **values)
+
+
+def _reason(exc: Any, config: Config | None = None) -> str:
+    """The text of a :class:`ProfileError`."""
+    return _t(exc.key, config, **exc.values)
+
+
+def _read_key(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise CommandError(_t("sign.no_file", path=path)) from None
+    except OSError as exc:
+        raise CommandError(_t("sign.unreadable", path=path, detail=exc.strerror or exc)) from None
+
+
+def _key_error(path: Path, kind: str) -> CommandError:
+    key = {
+        "private": "sign.bad_private_key",
+        "public": "sign.bad_public_key",
+        "private_as_public": "sign.private_as_public",
+    }[kind]
+    return CommandError(_t(key, path=path))
+
+
+def _directory(directory: Path | None) -> Path:
+    return directory if directory is not None else Path.cwd()
+
+
+@click.group()
+def profiles() -> None:
+    """Supplier profiles: vetted vendor facts, shipped, published and synced.
+
+    An inventory vendor can start from a profile ('profile: ID@VERSION' in
+    vendors.yaml); what vendors.yaml writes wins over the profile's facts.
+
+    \b
+    Example:
+      conformite profiles list
+      conformite profiles add-source association https://profils.example.ch/ --pubkey assoc.pub
+      conformite profiles sync
+    """
+
+
+@profiles.command()
+@click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--key",
+    "key_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The publisher's Ed25519 private key (conformite keygen).",
+)
+@click.option(
+    "--index-version",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Version of the new index. Default: the published one plus 1, else 1.",
+)
+@click.option("--publisher", default=None, help="Publisher named in the index.")
+@lang_option
+@handle_input_errors
+def publish(
+    directory: Path, key_path: Path, index_version: int | None, publisher: str | None
+) -> None:
+    """Sign an index of the profiles in DIRECTORY for communes to sync.
+
+    Validates every *.yaml profile in DIRECTORY, then writes DIRECTORY/index.json
+    (id, version, file, SHA-256 of each profile, index version, issue time) and
+    DIRECTORY/index.json.sig (its Ed25519 signature). Serve the folder as is
+    over https; communes add it with 'profiles add-source' and your .pub key.
+    The index version only goes up: communes refuse an older one.
+
+    \b
+    Example:
+      conformite profiles publish ./published --key ~/.config/conformite/publisher.key
+    """
+    from conformite.profiles.index import INDEX_FILE, SIGNATURE_FILE, build_index, parse_index
+    from conformite.signing import KeyFileError, fingerprint, load_private_key
+
+    pem = _read_key(key_path)
+    try:
+        key = load_private_key(pem)
+    except KeyFileError as exc:
+        raise _key_error(key_path, exc.kind) from None
+    index_path = directory / INDEX_FILE
+    previous = 0
+    if index_path.is_file():
+        try:
+            previous = parse_index(index_path.read_bytes()).index_version
+        except Exception:
+            previous = 0
+    version = index_version if index_version is not None else previous + 1
+    if version <= previous:
+        raise CommandError(_t("profiles.publish_downgrade", found=version, expected=previous))
+    data, signature, loaded = build_index(
+        directory, pem, version, dt.datetime.now(dt.UTC), publisher
+    )
+    write_file(index_path, data.decode("utf-8"))
+    write_file(directory / SIGNATURE_FILE, signature.decode("ascii"))
+    click.echo(
+        _t(
+            "profiles.published",
+            count=len(loaded),
+            index=index_path,
+            version=version,
+            fingerprint=fingerprint(key.public_key()),
+            signature=directory / SIGNATURE_FILE,
+        )
+    )
+
+
+@profiles.command("add-source")
+@click.argument("name")
+@click.argument("url")
+@workspace_argument
+@click.option(
+    "--pubkey",
+    "pubkey_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The publisher's Ed25519 public key (.pub), obtained from the publisher directly.",
+)
+@click.option("--replace", is_flag=True, help="Replace a source of the same name.")
+@lang_option
+@handle_input_errors
+def add_source(
+    name: str, url: str, directory: Path | None, pubkey_path: Path, replace: bool
+) -> None:
+    """Add a signed profile source to the workspace (conformite.toml).
+
+    NAME is a short name for the source; URL the address of the published
+    folder (https://; http:// only on this machine). The public key is stored
+    in conformite.toml: only indexes it signed are accepted.
+
+    \b
+    Example:
+      conformite profiles add-source assoc https://profils.example.ch/ --pubkey a.pub my-commune
+    """
+    import re
+    import tomllib
+
+    import tomli_w
+
+    from conformite.profiles.index import ProfileError
+    from conformite.profiles.sync import check_source_url
+    from conformite.signing import KeyFileError, fingerprint, load_public_key
+    from conformite.workspace import CONFIG_FILE, load_config
+
+    folder = _directory(directory)
+    config = load_config(folder)
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", name):
+        raise CommandError(_t("profiles.bad_source_name", config, source=name))
+    try:
+        check_source_url(url)
+    except ProfileError as exc:
+        raise CommandError(_reason(exc, config)) from None
+    pem = _read_key(pubkey_path)
+    try:
+        key = load_public_key(pem)
+    except KeyFileError as exc:
+        raise _key_error(pubkey_path, exc.kind) from None
+    path = folder / CONFIG_FILE
+    if name in config.profiles.sources and not replace:
+        raise CommandError(_t("profiles.source_exists", config, source=name, path=path))
+    entry = {"url": url, "pubkey": pem.decode("ascii").strip() + "\n"}
+    text = path.read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    if "profiles" not in data:
+        # Append: keeps the comments 'conformite init' wrote.
+        section = tomli_w.dumps({"profiles": {"sources": {name: entry}}})
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        data["profiles"].setdefault("sources", {})[name] = entry
+        text = tomli_w.dumps(data)
+    write_file(path, text)
+    load_config(folder)  # what we wrote, we can read
+    click.echo(
+        _t("profiles.source_added", config, source=name, path=path, fingerprint=fingerprint(key))
+    )
+
+
+@profiles.command()
+@workspace_argument
+@click.option("--source", "only", default=None, help="Sync this source only.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1, max=120),
+    default=10.0,
+    show_default=True,
+    help="Seconds for connecting and for each read.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    callback=parse_date,
+    metavar="DATE",
+    help="Date used to check expiry (YYYY-MM-DD). Default: today.",
+)
+@lang_option
+@handle_input_errors
+def sync(directory: Path | None, only: str | None, timeout: float, as_of: dt.date | None) -> None:
+    """Download and verify the profiles of the workspace's sources.
+
+    For each source: a conditional request for index.json (nothing is
+    downloaded when it has not changed), its Ed25519 signature checked with
+    the source's key, no older index version accepted, then each profile
+    checked against its SHA-256, validated and checked for expiry. Only a
+    copy that passes every check replaces the cached one
+    (.conformite/profiles/NAME/); otherwise the last good copy stays and the
+    command exits with code 2.
+
+    \b
+    Example:
+      conformite profiles sync my-commune
+    """
+    from conformite.errors import closest
+    from conformite.profiles.index import ProfileError
+    from conformite.profiles.sync import sync_source
+    from conformite.workspace import load_config
+
+    folder = _directory(directory)
+    config = load_config(folder)
+    day = as_of or dt.date.today()
+    sources = config.profiles.sources
+    if not sources:
+        raise CommandError(_t("profiles.no_sources", config))
+    if only is not None and only not in sources:
+        suggestion = closest(only, list(sources))
+        known = ", ".join(sorted(sources))
+        if suggestion:
+            known += f" ({suggestion}?)"
+        raise CommandError(_t("profiles.unknown_source", config, source=only, known=known))
+    failed = False
+    for name in sorted(sources) if only is None else [only]:
+        source = sources[name]
+        try:
+            result = sync_source(folder, name, source.url, source.pubkey, day, timeout=timeout)
+        except ProfileError as exc:
+            failed = True
+            click.echo(
+                _t("profiles.refused", config, source=name, reason=_reason(exc, config)), err=True
+            )
+            continue
+        key = "profiles.synced" if result.status == "updated" else "profiles.not_modified"
+        click.echo(
+            _t(
+                key,
+                config,
+                source=name,
+                version=result.index_version,
+                count=result.profiles,
+                downloaded=result.downloaded,
+            )
+        )
+    if failed:
+        click.get_current_context().exit(EXIT_INPUT)
+
+
+@profiles.command("list")
+@workspace_argument
+@lang_option
+@handle_input_errors
+def list_(directory: Path | None) -> None:
+    """List the supplier profiles a workspace can reference.
+
+    The built-in profiles and those synced from the workspace's sources, as
+    'ID@VERSION' to write in vendors.yaml, with publisher and validity.
+
+    \b
+    Example:
+      conformite profiles list my-commune
+    """
+    from conformite.load import load_profile_registry
+    from conformite.workspace import CONFIG_FILE, load_config
+
+    folder = _directory(directory)
+    config = load_config(folder) if (folder / CONFIG_FILE).is_file() else None
+    registry = load_profile_registry(folder, config)
+    builtin = _t("profiles.builtin", config)
+    rows = [_t("profiles.list_heading", config).split("|")]
+    for ref in registry.refs():
+        p = registry.profiles[ref]
+        rows.append(
+            [
+                ref,
+                p.meta.publisher,
+                p.meta.vetted_on.isoformat(),
+                p.meta.valid_until.isoformat(),
+                builtin if p.origin == "built-in" else p.origin,
+                str(p.facts.get("name", "")),
+            ]
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        click.echo("  ".join([*cells, row[-1]]).rstrip())
+
+
+@profiles.command()
+@workspace_argument
+@click.option(
+    "--as-of",
+    "as_of",
+    callback=parse_date,
+    metavar="DATE",
+    help="Date used to check expiry (YYYY-MM-DD). Default: today.",
+)
+@lang_option
+@handle_input_errors
+def verify(directory: Path | None, as_of: dt.date | None) -> None:
+    """Verify the built-in profiles and every source's cached copy again.
+
+    Checks each cached copy's signature with the key in conformite.toml, each
+    profile's SHA-256 and content, and expiry on the given date. Exit code 1
+    when a copy does not verify (sync it again), 2 on an input error.
+
+    \b
+    Example:
+      conformite profiles verify my-commune
+    """
+    from conformite.errors import ProblemCollector
+    from conformite.profiles.index import ProfileError, current_copy, verify_copy
+    from conformite.profiles.model import ProfileRegistry, builtin_profiles_dir, load_profiles
+    from conformite.signing import fingerprint, load_public_key
+    from conformite.workspace import CONFIG_FILE, load_config
+
+    folder = _directory(directory)
+    config = load_config(folder) if (folder / CONFIG_FILE).is_file() else None
+    day = as_of or dt.date.today()
+    problems = ProblemCollector()
+    registry = ProfileRegistry()
+    load_profiles(builtin_profiles_dir(), registry, problems)
+    problems.raise_if_any()
+    click.echo(_t("profiles.builtin_ok", config, count=len(registry.profiles)))
+    failed = False
+    sources = config.profiles.sources if config is not None else {}
+    for name in sorted(sources):
+        copy = current_copy(folder, name)
+        if copy is None:
+            click.echo(_t("profiles.never_synced", config, source=name))
+            continue
+        try:
+            index, loaded = verify_copy(copy, sources[name].pubkey, day, name)
+        except ProfileError as exc:
+            failed = True
+            click.echo(
+                _t("profiles.verify_failed", config, source=name, reason=_reason(exc, config)),
+                err=True,
+            )
+            continue
+        key = load_public_key(sources[name].pubkey.encode("ascii"))
+        click.echo(
+            _t(
+                "profiles.verify_ok",
+                config,
+                source=name,
+                version=index.index_version,
+                count=len(loaded),
+                fingerprint=fingerprint(key),
+            )
+        )
+    if failed:
+        click.get_current_context().exit(EXIT_FINDINGS)

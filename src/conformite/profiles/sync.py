@@ -1,0 +1,290 @@
+"""Fetch a signed profile source into the workspace's cache.
+
+``sync_source`` downloads ``index.json`` and its signature (a conditional GET:
+``If-None-Match`` / ``If-Modified-Since`` from the last good copy, so an
+unchanged source costs one small request), verifies the signature with the
+source's public key, refuses a downgrade (an older ``index_version``), then
+fetches every listed profile not already cached with the same SHA-256,
+checks hash, content, id/version and expiry, and only when everything holds
+swaps the new copy in (see :mod:`conformite.profiles.index`).
+
+Network rules: time-outs on connecting and on each read, a deadline per
+file (a server trickling bytes is cut off), retries with exponential backoff
+on transient failures (time-outs, resets, HTTP 5xx), a size cap per file,
+redirects followed only within the source's own scheme, host and port.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from conformite.profiles.index import (
+    INDEX_FILE,
+    SIGNATURE_FILE,
+    ProfileError,
+    cache_dir,
+    check_profile,
+    current_copy,
+    verify_index_signature,
+)
+
+__all__ = [
+    "MAX_INDEX_BYTES",
+    "MAX_PROFILE_BYTES",
+    "SyncResult",
+    "check_source_url",
+    "sync_source",
+]
+
+MAX_INDEX_BYTES = 1024 * 1024
+MAX_PROFILE_BYTES = 256 * 1024
+REDIRECTS = 3
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    source: str
+    status: str  # "updated" or "not_modified"
+    index_version: int
+    profiles: int
+    downloaded: int
+
+
+class _Transient(Exception):
+    transient = True
+
+
+def check_source_url(url: str) -> str:
+    """The base address, ending with '/'; https required except on this machine."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ProfileError("profiles.bad_url", url=url)
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK:
+        raise ProfileError("profiles.https_required", url=url)
+    return url if url.endswith("/") else url + "/"
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+@dataclass
+class _Response:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+
+def _get_once(
+    session: Any,
+    url: str,
+    headers: dict[str, str],
+    max_bytes: int,
+    timeout: float,
+) -> _Response:
+    origin = _origin(url)
+    for _ in range(REDIRECTS + 1):
+        response = session.get(
+            url, headers=headers, timeout=(timeout, timeout), allow_redirects=False, stream=True
+        )
+        with response:
+            status = response.status_code
+            if status in (301, 302, 303, 307, 308):
+                target = urljoin(url, response.headers.get("Location", ""))
+                if _origin(target) != origin:
+                    raise ProfileError("profiles.redirect_other_host", url=url, target=target)
+                url = target
+                continue
+            if status == 304:
+                return _Response(304, b"", dict(response.headers))
+            if status >= 500 or status == 429:
+                raise _Transient(f"HTTP {status}")
+            if status != 200:
+                raise ProfileError("profiles.http_status", url=url, status=status)
+            length = response.headers.get("Content-Length")
+            if length and length.isdigit() and int(length) > max_bytes:
+                raise ProfileError("profiles.too_large", url=url, limit=max_bytes)
+            deadline = time.monotonic() + 3 * timeout
+            body = bytearray()
+            for chunk in response.iter_content(65536):
+                body.extend(chunk)
+                if len(body) > max_bytes:
+                    raise ProfileError("profiles.too_large", url=url, limit=max_bytes)
+                if time.monotonic() > deadline:
+                    raise TimeoutError("response too slow")
+            return _Response(200, bytes(body), dict(response.headers))
+    raise ProfileError("profiles.too_many_redirects", url=url)
+
+
+def _get(
+    session: Any,
+    url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    max_bytes: int,
+    timeout: float,
+    attempts: int,
+    backoff: float,
+) -> _Response:
+    from conformite.probe.runner import Budget, describe, is_transient, retry
+
+    budget = Budget.start(attempts * 4 * timeout, time.monotonic() + attempts * 4 * timeout)
+    try:
+        return retry(
+            lambda: _get_once(session, url, headers or {}, max_bytes, timeout),
+            attempts=attempts,
+            backoff=backoff,
+            budget=budget,
+            transient=lambda exc: not isinstance(exc, ProfileError) and is_transient(exc),
+        )
+    except ProfileError:
+        raise
+    except _Transient as exc:
+        raise ProfileError("profiles.unreachable", url=url, reason=str(exc)) from None
+    except Exception as exc:
+        raise ProfileError("profiles.unreachable", url=url, reason=describe(exc)) from None
+
+
+def _read_meta(folder: Path | None) -> dict[str, Any]:
+    if folder is None:
+        return {}
+    try:
+        data = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _swap(base: Path, new: Path) -> None:
+    """Point ``base/current`` at ``new`` atomically; remove the copy it replaces."""
+    current = base / "current"
+    old = current.resolve() if current.is_symlink() else None
+    link = base / f".current-{secrets.token_hex(4)}"
+    link.symlink_to(new.name)
+    link.replace(current)
+    if old is not None and old != new.resolve() and old.parent == base.resolve():
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def sync_source(
+    workspace: Path,
+    name: str,
+    url: str,
+    pubkey_pem: str,
+    as_of: dt.date,
+    *,
+    timeout: float = 10.0,
+    attempts: int = 3,
+    backoff: float = 0.5,
+    max_index_bytes: int = MAX_INDEX_BYTES,
+    max_profile_bytes: int = MAX_PROFILE_BYTES,
+    session: Any = None,
+) -> SyncResult:
+    """Bring ``name``'s cached copy up to date; raise :class:`ProfileError` and keep
+    the last good copy when anything is wrong."""
+    import requests
+
+    base_url = check_source_url(url)
+    session = session or requests.Session()
+    base = cache_dir(workspace, name)
+    current = current_copy(workspace, name)
+    meta = _read_meta(current)
+    headers: dict[str, str] = {"User-Agent": "conformite-profiles"}
+    if current is not None:
+        if meta.get("etag"):
+            headers["If-None-Match"] = str(meta["etag"])
+        if meta.get("last_modified"):
+            headers["If-Modified-Since"] = str(meta["last_modified"])
+    common = {"timeout": timeout, "attempts": attempts, "backoff": backoff}
+    index_response = _get(
+        session, base_url + INDEX_FILE, headers=headers, max_bytes=max_index_bytes, **common
+    )
+    if index_response.status == 304 and current is not None:
+        return SyncResult(
+            source=name,
+            status="not_modified",
+            index_version=int(meta.get("index_version", 0)),
+            profiles=int(meta.get("profiles", 0)),
+            downloaded=0,
+        )
+    if index_response.status == 304:
+        raise ProfileError("profiles.http_status", url=base_url + INDEX_FILE, status=304)
+    data = index_response.body
+    try:
+        signature = _get(session, base_url + SIGNATURE_FILE, max_bytes=4096, **common).body
+    except ProfileError as exc:
+        if exc.key == "profiles.http_status" and exc.values.get("status") == 404:
+            raise ProfileError("profiles.no_signature") from None
+        raise
+    index = verify_index_signature(data, signature, pubkey_pem)
+    if current is not None:
+        old_data = (current / INDEX_FILE).read_bytes()
+        old_version = int(meta.get("index_version", 0))
+        if index.index_version < old_version:
+            raise ProfileError(
+                "profiles.downgrade", found=index.index_version, expected=old_version
+            )
+        if index.index_version == old_version and data != old_data:
+            raise ProfileError("profiles.same_version_changed", version=old_version)
+    base.mkdir(parents=True, exist_ok=True)
+    staging = base / f"v{index.index_version}-{secrets.token_hex(4)}"
+    (staging / "profiles").mkdir(parents=True)
+    downloaded = 0
+    try:
+        (staging / INDEX_FILE).write_bytes(data)
+        (staging / SIGNATURE_FILE).write_bytes(signature)
+        for entry in index.profiles:
+            target = staging / "profiles" / entry.file
+            cached = current / "profiles" / entry.file if current is not None else None
+            body = cached.read_bytes() if cached is not None and cached.is_file() else b""
+            if hashlib.sha256(body).hexdigest() != entry.sha256:
+                body = _get(
+                    session,
+                    base_url + entry.file,
+                    max_bytes=max_profile_bytes,
+                    **common,
+                ).body
+                downloaded += 1
+                if hashlib.sha256(body).hexdigest() != entry.sha256:
+                    raise ProfileError("profiles.tampered", file=entry.file)
+            target.write_bytes(body)
+            check_profile(target, entry, as_of, name)
+        (staging / "meta.json").write_text(
+            json.dumps(
+                {
+                    "url": base_url,
+                    "etag": index_response.headers.get("ETag"),
+                    "last_modified": index_response.headers.get("Last-Modified"),
+                    "index_version": index.index_version,
+                    "issued_at": index.issued_at.isoformat(),
+                    "profiles": len(index.profiles),
+                    "synced_on": as_of.isoformat(),
+                },
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+        _swap(base, staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return SyncResult(
+        source=name,
+        status="updated",
+        index_version=index.index_version,
+        profiles=len(index.profiles),
+        downloaded=downloaded,
+    )
