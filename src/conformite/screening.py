@@ -51,6 +51,7 @@ from conformite.inventory import (
     Service,
     Vendor,
 )
+from conformite.profiles.model import NOT_IN_PROFILE, ProfileRegistry
 from conformite.reference import ReferenceData
 from conformite.results import Finding
 
@@ -208,6 +209,27 @@ def load_candidate(path: Path, reference: ReferenceData) -> Candidate:
         data_location=offer.data_location,
         encryption_at_rest=offer.encryption_at_rest,
     )
+
+
+def candidate_from_profile(ref: str, registry: ProfileRegistry) -> Candidate | None:
+    """The candidate described by a supplier profile (``ID@VERSION``, or ``ID`` for
+    its newest version); None when no such profile is known."""
+    profile = registry.get(ref)
+    if profile is None and "@" not in ref:
+        versions = [p for p in registry.profiles.values() if p.meta.id == ref]
+        profile = max(versions, key=lambda p: p.meta.version, default=None)
+    if profile is None:
+        return None
+    facts = {k: v for k, v in profile.facts.items() if k not in NOT_IN_PROFILE}
+    vendor = Vendor.model_validate(
+        {
+            **facts,
+            "id": profile.meta.id,
+            "profile": profile.meta.ref,
+            "profile_valid_until": profile.meta.valid_until,
+        }
+    )
+    return Candidate(vendor=vendor)
 
 
 def _check_countries(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument(
-    "vendor_file", metavar="VENDOR.yaml", type=click.Path(dir_okay=False, path_type=Path)
+    "vendor_file", metavar="VENDOR.yaml|PROFILE_ID", type=click.Path(dir_okay=False, path_type=Path)
 )
 @click.option("--use", "use", required=True, help="What the commune would use the vendor for.")
 @click.option(
@@ -87,15 +88,18 @@ def screen(
     using it. VENDOR.yaml holds one vendor entry in the vendors.yaml format,
     under `vendor:` (or `vendors:` with one item, or as a bare mapping),
     optionally beside `data_location:` and `encryption_at_rest:` (what the
-    vendor offers for this service).
+    vendor offers for this service). Instead of a file, name a supplier
+    profile: `ID@VERSION`, or `ID` for its newest version (`conformite
+    profiles list`).
 
     Exit codes: 0 go, 3 conditional (contract clauses listed), 4 no-go
     (blocking reasons listed), 2 input error.
 
     \b
-    Example:
+    Examples:
       conformite screen nuage.yaml --use "Dossiers de l'aide sociale" \\
           --data social_assistance,contact --protection C=very_high --canton VD
+      conformite screen nuage-alpin@2 --use "Guichet virtuel" --data identity,contact
     """
     import datetime as dt
 
@@ -140,7 +144,23 @@ def screen(
         needs = parse_protection(protection)
     except ValueError as exc:
         raise CommandError(translate("screen.bad_protection", lang, value=str(exc))) from None
-    candidate = load_candidate(vendor_file, reference)
+    if not vendor_file.is_file() and re.fullmatch(
+        r"[a-z0-9][a-z0-9._-]*(@[0-9]+)?", str(vendor_file)
+    ):
+        from conformite.load import load_profile_registry
+        from conformite.screening import candidate_from_profile
+
+        registry = load_profile_registry(workspace_dir, config if workspace_dir else None)
+        found = candidate_from_profile(str(vendor_file), registry)
+        if found is None:
+            suggestion = closest(str(vendor_file), registry.refs())
+            raise CommandError(
+                translate("screen.unknown_profile", lang, value=str(vendor_file))
+                + (f" ({suggestion}?)" if suggestion else "")
+            )
+        candidate = found
+    else:
+        candidate = load_candidate(vendor_file, reference)
     catalogue = load_catalogue(directories, parameter_overrides=overrides)
     result = screen_vendor(
         candidate,
