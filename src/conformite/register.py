@@ -28,7 +28,15 @@ from conformite.inventory import Service, Vendor
 from conformite.load import Workspace
 from conformite.reference import ReferenceData
 
-__all__ = ["Destination", "Register", "RegisterEntry", "build_register", "safeguard"]
+__all__ = [
+    "COLUMNS",
+    "Destination",
+    "Register",
+    "RegisterEntry",
+    "build_register",
+    "rows",
+    "safeguard",
+]
 
 
 @dataclass(frozen=True)
@@ -246,3 +254,31 @@ def build_register(workspace: Workspace, as_of: dt.date, lang: str) -> Register:
         else _t("register.no_advisor", lang),
         entries=entries,
     )
+
+
+#: The register's columns (message keys), in order, for tabular formats.
+COLUMNS = (
+    "register.col.reference", "register.col.activity", "register.col.controller",
+    "register.col.purpose", "register.col.legal_basis", "register.col.subjects",
+    "register.col.count", "register.col.categories", "register.col.sensitive",
+    "register.col.recipients", "register.col.retention", "register.col.security",
+    "register.col.abroad", "register.col.listed", "register.col.missing",
+)  # fmt: skip
+
+
+def rows(register: Register, short: str, long: str) -> list[list[object]]:
+    """One row per entry in the order of :data:`COLUMNS`; lists joined with
+    ``short`` (names, categories) or ``long`` (recipients, measures, states)."""
+    lang = register.lang
+    yes, no = _t("report.yes", lang), _t("report.no", lang)
+    return [
+        [
+            e.reference, e.name, e.controller, e.purpose, e.legal_basis,
+            short.join(e.data_subjects), e.data_subject_count, short.join(e.data_categories),
+            short.join(e.sensitive_categories), long.join(e.recipients), e.retention,
+            long.join(e.security_measures),
+            long.join(f"{d.country}: {d.safeguard}" for d in e.destinations),
+            yes if e.listed else no, short.join(e.missing),
+        ]
+        for e in register.entries
+    ]  # fmt: skip

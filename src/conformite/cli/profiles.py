@@ -23,6 +23,7 @@ from conformite.cli._common import (
     workspace_argument,
     write_file,
 )
+from conformite.cli.signing import key_problem, read_or_fail
 
 if TYPE_CHECKING:
     from conformite.workspace import Config
@@ -45,24 +46,6 @@ def _t(key: str, config: Config | None = None, **values: object) -> str:
 def _reason(exc: Any, config: Config | None = None) -> str:
     """The text of a :class:`ProfileError`."""
     return _t(exc.key, config, **exc.values)
-
-
-def _read_key(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise CommandError(_t("sign.no_file", path=path)) from None
-    except OSError as exc:
-        raise CommandError(_t("sign.unreadable", path=path, detail=exc.strerror or exc)) from None
-
-
-def _key_error(path: Path, kind: str) -> CommandError:
-    key = {
-        "private": "sign.bad_private_key",
-        "public": "sign.bad_public_key",
-        "private_as_public": "sign.private_as_public",
-    }[kind]
-    return CommandError(_t(key, path=path))
 
 
 def _directory(directory: Path | None) -> Path:
@@ -120,11 +103,11 @@ def publish(
     from conformite.profiles.index import INDEX_FILE, SIGNATURE_FILE, build_index, parse_index
     from conformite.signing import KeyFileError, fingerprint, load_private_key
 
-    pem = _read_key(key_path)
+    pem = read_or_fail(key_path)
     try:
         key = load_private_key(pem)
     except KeyFileError as exc:
-        raise _key_error(key_path, exc.kind) from None
+        raise key_problem(key_path, exc.kind) from None
     index_path = directory / INDEX_FILE
     previous = 0
     if index_path.is_file():
@@ -197,11 +180,11 @@ def add_source(
         check_source_url(url)
     except ProfileError as exc:
         raise CommandError(_reason(exc, config)) from None
-    pem = _read_key(pubkey_path)
+    pem = read_or_fail(pubkey_path)
     try:
         key = load_public_key(pem)
     except KeyFileError as exc:
-        raise _key_error(pubkey_path, exc.kind) from None
+        raise key_problem(pubkey_path, exc.kind) from None
     path = folder / CONFIG_FILE
     if name in config.profiles.sources and not replace:
         raise CommandError(_t("profiles.source_exists", config, source=name, path=path))

@@ -26,7 +26,8 @@ def _t(key: str, **values: object) -> str:
     return translate(key, language(), **values)
 
 
-def _read(path: Path) -> bytes:
+def read_or_fail(path: Path) -> bytes:
+    """The bytes of ``path``, or a plain exit-2 error saying why they can't be read."""
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -35,7 +36,8 @@ def _read(path: Path) -> bytes:
         raise CommandError(_t("sign.unreadable", path=path, detail=exc.strerror or exc)) from None
 
 
-def _key_problem(path: Path, kind: str) -> CommandError:
+def key_problem(path: Path, kind: str) -> CommandError:
+    """The error for a key file of the wrong kind or form."""
     key = {
         "private": "sign.bad_private_key",
         "public": "sign.bad_public_key",
@@ -118,11 +120,11 @@ def sign(file: Path, key_path: Path, output: Path | None) -> None:
         signature_text,
     )
 
-    data = _read(file)
+    data = read_or_fail(file)
     try:
-        private = load_private_key(_read(key_path))
+        private = load_private_key(read_or_fail(key_path))
     except KeyFileError as exc:
-        raise _key_problem(key_path, exc.kind) from None
+        raise key_problem(key_path, exc.kind) from None
     signature_path = output or file.with_name(file.name + ".sig")
     write_bytes_atomically(signature_path, signature_text(sign_bytes(private, data)).encode())
     click.echo(
@@ -170,15 +172,15 @@ def verify(file: Path, pubkey_path: Path, signature_path: Path | None) -> None:
     )
 
     signature_path = signature_path or file.with_name(file.name + ".sig")
-    data = _read(file)
+    data = read_or_fail(file)
     try:
-        public = load_public_key(_read(pubkey_path))
+        public = load_public_key(read_or_fail(pubkey_path))
     except KeyFileError as exc:
-        raise _key_problem(pubkey_path, exc.kind) from None
+        raise key_problem(pubkey_path, exc.kind) from None
     if not signature_path.exists():
         raise CommandError(_t("sign.no_signature", signature=signature_path, file=file))
     try:
-        signature = read_signature(_read(signature_path))
+        signature = read_signature(read_or_fail(signature_path))
     except SignatureFormatError:
         raise CommandError(_t("sign.bad_signature_file", signature=signature_path)) from None
     key_id = fingerprint(public)

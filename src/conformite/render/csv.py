@@ -13,7 +13,9 @@ import io
 from collections.abc import Iterable, Sequence
 
 from conformite.i18n import translate
+from conformite.register import COLUMNS as register_columns
 from conformite.register import Register
+from conformite.register import rows as register_rows
 from conformite.reporting import Report
 
 __all__ = ["render_csv", "render_register_csv"]
@@ -57,28 +59,5 @@ def render_csv(r: Report) -> str:
 
 def render_register_csv(register: Register) -> str:
     """The record of processing activities, one row per activity."""
-    lang = register.lang
-
-    def t(key: str) -> str:
-        return translate(key, lang)
-
-    return _write(
-        [
-            t("register.col.reference"), t("register.col.activity"), t("register.col.controller"),
-            t("register.col.purpose"), t("register.col.legal_basis"), t("register.col.subjects"),
-            t("register.col.count"), t("register.col.categories"), t("register.col.sensitive"),
-            t("register.col.recipients"), t("register.col.retention"), t("register.col.security"),
-            t("register.col.abroad"), t("register.col.listed"), t("register.col.missing"),
-        ],
-        (
-            [
-                e.reference, e.name, e.controller, e.purpose, e.legal_basis,
-                " | ".join(e.data_subjects), e.data_subject_count, " | ".join(e.data_categories),
-                " | ".join(e.sensitive_categories), " | ".join(e.recipients), e.retention,
-                " | ".join(e.security_measures),
-                " | ".join(f"{d.country}: {d.safeguard}" for d in e.destinations),
-                t("report.yes") if e.listed else t("report.no"), " | ".join(e.missing),
-            ]
-            for e in register.entries
-        ),
-    )  # fmt: skip
+    header = [translate(key, register.lang) for key in register_columns]
+    return _write(header, register_rows(register, " | ", " | "))

@@ -20,7 +20,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from conformite.i18n import translate
+from conformite.register import COLUMNS as register_columns
 from conformite.register import Register
+from conformite.register import rows as register_rows
 from conformite.reporting import Report
 
 __all__ = ["render_register_xlsx", "render_xlsx"]
@@ -89,25 +91,9 @@ def _register_sheet(workbook: Any, register: Register) -> None:
     _sheet(
         workbook,
         t("xlsx.sheet.register"),
-        [
-            t("register.col.reference"), t("register.col.activity"), t("register.col.controller"),
-            t("register.col.purpose"), t("register.col.legal_basis"), t("register.col.subjects"),
-            t("register.col.count"), t("register.col.categories"), t("register.col.sensitive"),
-            t("register.col.recipients"), t("register.col.retention"), t("register.col.security"),
-            t("register.col.abroad"), t("register.col.listed"), t("register.col.missing"),
-        ],
-        (
-            [
-                e.reference, e.name, e.controller, e.purpose, e.legal_basis,
-                ", ".join(e.data_subjects), e.data_subject_count, ", ".join(e.data_categories),
-                ", ".join(e.sensitive_categories), "\n".join(e.recipients), e.retention,
-                "\n".join(e.security_measures),
-                "\n".join(f"{d.country}: {d.safeguard}" for d in e.destinations),
-                t("report.yes") if e.listed else t("report.no"), ", ".join(e.missing),
-            ]
-            for e in register.entries
-        ),
-    )  # fmt: skip
+        [t(key) for key in register_columns],
+        register_rows(register, ", ", "\n"),
+    )
 
 
 def _deterministic(data: bytes, when: dt.date) -> bytes:
