@@ -461,6 +461,9 @@ def _evaluate_targets(
 
 #: Below this many evaluations a second process costs more than it saves.
 PARALLEL_THRESHOLD = 20_000
+#: The parent's part of the evaluations: it also unpacks the worker's findings,
+#: while the worker pickles them, so an even split leaves the parent waiting.
+PARENT_SHARE = 0.6  # measured: 0.5 → 1.11 s, 0.6 → 1.02 s, 0.7 → 1.07 s (benchmark)
 #: The plan a forked worker evaluates (inherited, not pickled: CEL programs can't be).
 _FORKED_PLAN: tuple[_Plan, list[Target]] | None = None
 
@@ -558,12 +561,12 @@ def evaluate(
     if _worker_count(total) == 1:
         findings = _evaluate_targets(plan, plan.targets, progress)
     else:
-        # Split where half of the evaluations are done, so both halves take as long.
+        # Split so that both processes finish at about the same time.
         done = 0
         split = len(plan.targets)
         for index, weight in enumerate(weights):
             done += weight
-            if done >= total // 2:
+            if done >= total * PARENT_SHARE:
                 split = index + 1
                 break
         _FORKED_PLAN = (plan, plan.targets[split:])
