@@ -29,6 +29,7 @@ from conformite.cli._common import (
     load,
     resolve_directory,
     workspace_argument,
+    write_file,
 )
 from conformite.render import REGISTER_FORMATS, REPORT_FORMATS
 
@@ -44,14 +45,6 @@ def _note(text: str) -> None:
     click.echo(text, err=True)
 
 
-def _umask() -> int:
-    import os
-
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def reports_dir(directory: Path | None, demo: bool) -> Path:
     """``reports/`` of the workspace; for the built-in demo, of the current folder."""
     if demo:
@@ -61,31 +54,6 @@ def reports_dir(directory: Path | None, demo: bool) -> Path:
 
 def result_path(reports: Path, as_of: dt.date) -> Path:
     return reports / str(as_of.year) / f"audit-{as_of.isoformat()}.json"
-
-
-def write_bytes_atomically(path: Path, data: bytes) -> None:
-    """Like ``write_file``, for bytes: never a half-written file; exit 2 if it cannot be."""
-    import os
-    import tempfile
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).chmod(0o666 & ~_umask())
-        Path(tmp).replace(path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def find_previous(
@@ -254,13 +222,13 @@ def report(
             output = result_path(reports, date)
         else:
             output = reports / str(date.year) / f"report-{date.isoformat()}.{lang}.{extension}"
-    write_bytes_atomically(output, data)
+    write_file(output, data)
     if previous_path is not None:
         _note(translate("report.previous_used", lang, path=previous_path))
     _note(translate("report.written", lang, path=output))
     saved = result_path(reports, date)
     if not no_save and saved.resolve() != output.resolve():
-        write_bytes_atomically(saved, result.to_json().encode("utf-8"))
+        write_file(saved, result.to_json().encode("utf-8"))
         _note(translate("report.result_saved", lang, path=saved))
 
 
@@ -323,5 +291,5 @@ def register(
             / str(date.year)
             / f"register-{date.isoformat()}.{lang}.{extension}"
         )
-    write_bytes_atomically(output, data)
+    write_file(output, data)
     _note(translate("register.written", lang, path=output))

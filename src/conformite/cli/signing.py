@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from conformite.cli._common import EXIT_FINDINGS, CommandError, language
+from conformite.cli._common import EXIT_FINDINGS, CommandError, language, write_file
 
 DEFAULT_KEY = "conformite-signing.key"
 
@@ -111,7 +111,6 @@ def sign(file: Path, key_path: Path, output: Path | None) -> None:
     Example:
       conformite sign reports/2026/report-2026-11-28.fr.html --key conformite-signing.key
     """
-    from conformite.cli.report import write_bytes_atomically
     from conformite.signing import (
         KeyFileError,
         fingerprint,
@@ -126,7 +125,7 @@ def sign(file: Path, key_path: Path, output: Path | None) -> None:
     except KeyFileError as exc:
         raise key_problem(key_path, exc.kind) from None
     signature_path = output or file.with_name(file.name + ".sig")
-    write_bytes_atomically(signature_path, signature_text(sign_bytes(private, data)).encode())
+    write_file(signature_path, signature_text(sign_bytes(private, data)).encode())
     click.echo(
         _t(
             "sign.signed",
