@@ -3,14 +3,37 @@
 from __future__ import annotations
 
 import typing
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from conformite._yaml import YamlDocument
-from conformite.errors import Problem, closest, format_path
+from conformite._yaml import YamlDocument, load_yaml_file
+from conformite.errors import InputError, Problem, ProblemCollector, closest, format_path
 
-__all__ = ["allowed_keys", "problems_from_validation_error"]
+__all__ = ["allowed_keys", "problems_from_validation_error", "read_model"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_model(
+    path: Path, model: type[M], problems: ProblemCollector, display: str | None = None
+) -> tuple[M | None, YamlDocument | None]:
+    """Parse ``path`` and validate it as ``model``, adding any problem to ``problems``.
+
+    Returns the model (None if invalid) and the document (None if unreadable),
+    so that callers can still locate later problems in a valid file.
+    """
+    try:
+        doc = load_yaml_file(path, display)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None, None
+    try:
+        return model.model_validate(doc.data), doc
+    except ValidationError as exc:
+        problems.extend(problems_from_validation_error(exc, doc, model))
+        return None, doc
 
 
 def _unwrap(annotation: Any) -> Any:

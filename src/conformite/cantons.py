@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from conformite._validation import problems_from_validation_error
-from conformite._yaml import load_yaml_file
-from conformite.errors import InputError, ProblemCollector
+from conformite._validation import read_model
+from conformite.errors import ProblemCollector
 
 __all__ = ["CantonOverlay", "CantonalCitation", "Jurisdiction", "jurisdiction", "load_overlays"]
 
@@ -111,15 +110,8 @@ def load_overlays(directory: Path, control_ids: set[str] | None = None) -> dict[
         return overlays
     problems = ProblemCollector()
     for path in sorted(p for p in directory.glob("*.yaml") if p.is_file()):
-        try:
-            doc = load_yaml_file(path)
-        except InputError as exc:
-            problems.extend(exc.problems)
-            continue
-        try:
-            overlay = CantonOverlay.model_validate(doc.data)
-        except ValidationError as exc:
-            problems.extend(problems_from_validation_error(exc, doc, CantonOverlay))
+        overlay, doc = read_model(path, CantonOverlay, problems)
+        if overlay is None or doc is None:
             continue
         if path.stem != overlay.canton:
             line, column = doc.locate(("canton",))

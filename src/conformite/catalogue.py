@@ -27,15 +27,14 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     model_validator,
 )
 
 from conformite import _cel
-from conformite._validation import problems_from_validation_error
+from conformite._validation import read_model
 from conformite._yaml import YamlDocument, load_yaml_file
 from conformite.cantons import CantonOverlay, load_overlays
-from conformite.errors import InputError, ProblemCollector
+from conformite.errors import ProblemCollector
 
 __all__ = [
     "FAMILIES",
@@ -492,17 +491,12 @@ def load_catalogue(
         )
         for path in files:
             display = _display(path)
-            try:
-                doc = load_yaml_file(path, display)  # checks the size before reading
-            except InputError as exc:
-                problems.extend(exc.problems)
+            control, doc = read_model(path, Control, problems, display)
+            if doc is None:
                 continue
             name = path.relative_to(directory).as_posix().encode()
             hasher.update(name + b"\0" + doc.text.encode("utf-8") + b"\0")
-            try:
-                control = Control.model_validate(doc.data)
-            except ValidationError as exc:
-                problems.extend(problems_from_validation_error(exc, doc, Control))
+            if control is None:
                 continue
             if path.stem != control.id:
                 line, column = doc.locate(("id",))

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from conformite._validation import problems_from_validation_error
-from conformite._yaml import load_yaml_file
+from conformite._validation import read_model
 from conformite.errors import ProblemCollector
 
 __all__ = ["LEVELS", "ReferenceData", "load_reference"]
@@ -116,12 +115,9 @@ def load_reference(directory: Path) -> ReferenceData:
         ("certifications.yaml", CertificationsFile),
         ("countries.yaml", CountriesFile),
     ):
-        path = directory / name
-        doc = load_yaml_file(path)
-        try:
-            loaded[name] = model.model_validate(doc.data)
-        except ValidationError as exc:
-            problems.extend(problems_from_validation_error(exc, doc, model))
+        value, _ = read_model(directory / name, model, problems)
+        if value is not None:
+            loaded[name] = value
     problems.raise_if_any()
     categories = loaded["data_categories.yaml"]
     adequacy = loaded["adequacy.yaml"]

@@ -17,9 +17,9 @@ from conformite.cli._common import (
     EXIT_FINDINGS,
     EXIT_INPUT,
     CommandError,
+    as_of_option,
     handle_input_errors,
     lang_option,
-    parse_date,
     workspace_argument,
     write_file,
 )
@@ -215,13 +215,7 @@ def add_source(
     show_default=True,
     help="Seconds for connecting and for each read.",
 )
-@click.option(
-    "--as-of",
-    "as_of",
-    callback=parse_date,
-    metavar="DATE",
-    help="Date used to check expiry (YYYY-MM-DD). Default: today.",
-)
+@as_of_option
 @lang_option
 @handle_input_errors
 def sync(directory: Path | None, only: str | None, timeout: float, as_of: dt.date | None) -> None:
@@ -324,13 +318,7 @@ def list_(directory: Path | None) -> None:
 
 @profiles.command()
 @workspace_argument
-@click.option(
-    "--as-of",
-    "as_of",
-    callback=parse_date,
-    metavar="DATE",
-    help="Date used to check expiry (YYYY-MM-DD). Default: today.",
-)
+@as_of_option
 @lang_option
 @handle_input_errors
 def verify(directory: Path | None, as_of: dt.date | None) -> None:
