@@ -115,6 +115,10 @@ def _walk(
     return shape, None
 
 
+#: Macros whose result is made only of what their body computes. ``filter``
+#: is not one: it returns whole elements, whose later use is not tracked.
+_ELEMENT_MACROS = {"all", "exists", "exists_one", "map"}
+
 #: Lists that grow with the commune: CEL's filter() re-copies its result list at
 #: every step, so on lists of records it is quadratic (about 6 s for 1,000
 #: services); map(x, condition, value) keeps only small values.
@@ -125,6 +129,8 @@ _LONG_LISTS = {("services",), ("vendors",)}
 PRESENCE = "?"
 _NULL_TEST_AFTER = re.compile(r"\s*[!=]=\s*null\b")
 _NULL_TEST_BEFORE = re.compile(r"\bnull\s*[!=]=\s*$")
+_SIZE_BEFORE = re.compile(r"(?<![\w.])size\s*\(\s*$")
+_CLOSE_AFTER = re.compile(r"\s*\)")
 
 
 def check_expression(
@@ -150,7 +156,10 @@ def check_expression(
             return variables[name], (name,)
         return None
 
+    declarations: set[int] = set()  # offsets of comprehension variables where bound
     for match in _CHAIN.finditer(text):
+        if match.start() in declarations:
+            continue  # ``s`` in ``exists(s, ...)`` declares a name; it reads nothing
         root = match.group(1)
         segments = _SEGMENT.findall(match.group(2) or "")
         is_call = bool(match.group(3))
@@ -185,7 +194,19 @@ def check_expression(
         null_test = not is_call and (
             _NULL_TEST_AFTER.match(text, match.end()) or _NULL_TEST_BEFORE.search(text, 0, start)
         )
-        paths.add((*path, PRESENCE) if null_test else path)
+        counted = (
+            not is_call
+            and _SIZE_BEFORE.search(text, 0, start) is not None
+            and _CLOSE_AFTER.match(text, match.end()) is not None
+        )
+        if isinstance(shape, list) and (
+            counted or (is_call and segments and segments[-1] in _ELEMENT_MACROS)
+        ):
+            # size(list) needs only the elements' number; a macro's body reads
+            # them through its bound variable, which records its own paths.
+            paths.add((*path, "[]", PRESENCE))
+        else:
+            paths.add((*path, PRESENCE) if null_test else path)
         if (
             is_call
             and segments
@@ -204,6 +225,7 @@ def check_expression(
             after = text[match.end() - 1 :]
             bind = re.match(r"\(\s*([A-Za-z_]\w*)\s*,", after)
             if bind:
+                declarations.add(match.end() - 1 + bind.start(1))
                 element = _element(shape) if isinstance(shape, list) else ANY
                 bindings.append((match.end(), bind.group(1), element, (*path, "[]")))
     return paths
@@ -255,6 +277,46 @@ def bind(expression: str, parameters: dict[str, Any], variables: dict[str, str])
     return "".join(out)
 
 
+_HAS_BEFORE = re.compile(r"(?<![\w.])has\s*\(\s*$")
+
+
+def index_fields(expression: str) -> str:
+    """Write field selections on names as map indexing: ``a.b.c`` → ``a["b"]["c"]``.
+
+    Same meaning and same errors on maps (a missing key, a null, a string),
+    but the CEL interpreter copies a map selected with ``.field`` in full,
+    while ``["field"]`` hands out a shared reference: on the benchmark's
+    records, 12 µs against 0.3 µs per selection of a large map. Method
+    calls (``.exists(``) and the last field inside ``has()`` stay as written;
+    ``has()`` needs a selection.
+    """
+    text = _blank_strings(expression)
+    out = []
+    last = 0
+    for match in _CHAIN.finditer(text):
+        root = match.group(1)
+        segments = _SEGMENT.findall(match.group(2) or "")
+        if not segments or root in _KEYWORDS or root in _TYPE_NAMES:
+            continue
+        is_call = bool(match.group(3))
+        fields, method = (segments[:-1], segments[-1]) if is_call else (segments, None)
+        selected: list[str] = []
+        if not is_call and _HAS_BEFORE.search(text, 0, match.start()):
+            fields, selected = fields[:-1], fields[-1:]
+        if not fields:
+            continue
+        rewritten = root + "".join(f'["{name}"]' for name in fields)
+        rewritten += "".join(f".{name}" for name in selected)
+        if method is not None:
+            rewritten += f".{method}"
+        end = match.start(3) if is_call else match.end(2)
+        out.append(expression[last : match.start()])
+        out.append(rewritten)
+        last = end
+    out.append(expression[last:])
+    return "".join(out)
+
+
 def compile_checked(
     expression: str,
     target: str,
@@ -277,7 +339,7 @@ def compile_checked(
     shape["params"] = dict.fromkeys(parameters, ANY)
     shape["variables"] = dict.fromkeys(variables, ANY)
     paths = check_expression(expression, shape, FUNCTIONS)
-    bound = bind(expression, parameters, variables)
+    bound = index_fields(bind(expression, parameters, variables))
     # Variables are inlined: what they read is read by the expression too.
     paths = {p for p in paths if p[0] not in ("params", "variables")}
     return cel.compile(bound), bound, paths
