@@ -26,6 +26,7 @@ from pathlib import Path
 
 import yaml
 
+from conformite._gc import freeze_after_pauses
 from conformite.audit import run_audit
 from conformite.cli._common import demo_dir
 from conformite.load import load_workspace
@@ -79,6 +80,7 @@ def best_of(runs: int, func) -> float:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
+    freeze_after_pauses()  # as the conformite command does (see conformite._gc)
     with tempfile.TemporaryDirectory() as tmp:
         workspace_dir = Path(tmp) / "big"
         generate(workspace_dir)

@@ -28,11 +28,11 @@ requirements:
   - name: check
     expression: {expression}
     message: {{fr: "{{facts}}", de: "{{facts}}", it: "{{facts}}", en: "owner is {{facts}}"}}
-    facts: service.owner
+    facts: {facts}
 """
 
 
-def _workspace(tmp_path: Path, expression: str) -> Path:
+def _workspace(tmp_path: Path, expression: str, facts: str = "service.owner") -> Path:
     ws = tmp_path / "ws"
     runner = CliRunner()
     assert (
@@ -44,7 +44,9 @@ def _workspace(tmp_path: Path, expression: str) -> Path:
     config = ws / "conformite.toml"
     config.write_text(config.read_text().replace("extra = []", 'extra = ["my-controls"]'))
     (ws / "my-controls").mkdir()
-    (ws / "my-controls" / "CUS-OWNER.yaml").write_text(CONTROL.format(expression=expression))
+    (ws / "my-controls" / "CUS-OWNER.yaml").write_text(
+        CONTROL.format(expression=expression, facts=facts)
+    )
     (ws / "inventory" / "services.yaml").write_text(
         "services:\n  - {id: a, name: A, owner: Greffe, purpose: P, hosting: saas}\n"
     )
@@ -75,6 +77,13 @@ def test_evaluation_error_is_an_error_never_a_pass(tmp_path: Path) -> None:
     finding = _finding(_workspace(tmp_path, "int(service.owner) > 0"))
     assert finding["outcome"] == "error"
     assert "requirements.check" in finding["messages"][0]
+
+
+def test_an_error_names_the_expression_that_raised(tmp_path: Path) -> None:
+    # The requirement is evaluated (false), then its facts raise.
+    finding = _finding(_workspace(tmp_path, 'service.owner == "X"', facts="int(service.owner)"))
+    assert finding["outcome"] == "error"
+    assert "requirements.check.facts:" in finding["messages"][0]
 
 
 def test_non_boolean_requirement_is_an_error(tmp_path: Path) -> None:

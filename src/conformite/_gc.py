@@ -6,6 +6,12 @@ spends more time rescanning the live heap than the stages spend working
 (1,000-service benchmark: loading 1.46 s with it, 0.61 s without).
 Reference counting still frees everything; the collector's state is restored
 afterwards, and it runs again from there.
+
+A command-line run is one short process in which what these stages build
+(the workspace, the findings) lives until it exits. There, :func:`freeze_after_pauses`
+also moves those objects out of the collector's sight when a pause ends, so
+the collections that rendering triggers do not rescan them (benchmark: the
+whole ``audit`` command 0.15 s faster). Library callers keep the default.
 """
 
 from __future__ import annotations
@@ -14,7 +20,15 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["paused"]
+__all__ = ["freeze_after_pauses", "paused"]
+
+_freeze = False
+
+
+def freeze_after_pauses() -> None:
+    """From now on, freeze (``gc.freeze``) the objects alive at the end of each pause."""
+    global _freeze
+    _freeze = True
 
 
 @contextmanager
@@ -25,4 +39,6 @@ def paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            if _freeze:
+                gc.freeze()
             gc.enable()

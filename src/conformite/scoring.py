@@ -47,64 +47,78 @@ def grade(value: float | None) -> str | None:
     return next(letter for floor, letter in GRADES if value >= floor)
 
 
+class _Tally:
+    """Counts and weights of one slice, filled one finding at a time."""
+
+    __slots__ = ("counts", "weight_passed", "weight_total")
+
+    def __init__(self) -> None:
+        self.counts = dict.fromkeys(("pass", "fail", "error", "waived", "not_applicable"), 0)
+        self.weight_passed = 0.0
+        self.weight_total = 0.0
+
+    def add(self, outcome: str, weight: float) -> None:
+        self.counts[outcome] += 1
+        if outcome == "pass":
+            self.weight_passed += weight
+            self.weight_total += weight
+        elif outcome in ("fail", "error"):
+            self.weight_total += weight
+
+    def score(self) -> Score:
+        counts = self.counts
+        total = self.weight_total
+        value = round(100.0 * self.weight_passed / total, 1) if total else None
+        return Score(
+            score=value,
+            grade=grade(value),
+            passed=counts["pass"],
+            failed=counts["fail"],
+            errors=counts["error"],
+            waived=counts["waived"],
+            not_applicable=counts["not_applicable"],
+            weight_passed=round(self.weight_passed, 2),
+            weight_total=round(total, 2),
+        )
+
+
 def score(findings: Iterable[Finding]) -> Score:
     """The score of any set of weighted findings."""
-    passed = failed = errors = waived = not_applicable = 0
-    weight_passed = weight_total = 0.0
+    tally = _Tally()
     for f in findings:
-        if f.outcome == "pass":
-            passed += 1
-            weight_passed += f.weight
-            weight_total += f.weight
-        elif f.outcome == "fail":
-            failed += 1
-            weight_total += f.weight
-        elif f.outcome == "error":
-            errors += 1
-            weight_total += f.weight
-        elif f.outcome == "waived":
-            waived += 1
-        else:
-            not_applicable += 1
-    value = round(100.0 * weight_passed / weight_total, 1) if weight_total else None
-    return Score(
-        score=value,
-        grade=grade(value),
-        passed=passed,
-        failed=failed,
-        errors=errors,
-        waived=waived,
-        not_applicable=not_applicable,
-        weight_passed=round(weight_passed, 2),
-        weight_total=round(weight_total, 2),
-    )
+        tally.add(f.outcome, f.weight)
+    return tally.score()
 
 
 def score_findings(findings: list[Finding]) -> tuple[list[Finding], Scores]:
-    """Weigh every finding (in place) and compute all the scores."""
-    weighted = findings
-    for finding in weighted:
-        finding.weight = weigh(finding)
-    by_family = {
-        family: score(f for f in weighted if f.family == family)
-        for family in FAMILIES
-        if any(f.family == family for f in weighted)
-    }
-    by_objective = {
-        objective: score(f for f in weighted if objective in f.objectives)
-        for objective in OBJECTIVES
-    }
-    by_service: dict[str, list[Finding]] = {}
-    by_vendor: dict[str, list[Finding]] = {}
-    for f in weighted:
-        if f.target_kind == "service":
-            by_service.setdefault(f.target_id, []).append(f)
-        elif f.target_kind == "vendor":
-            by_vendor.setdefault(f.target_id, []).append(f)
-    return weighted, Scores(
-        overall=score(weighted),
-        by_family=by_family,
-        by_objective=by_objective,
-        by_service={k: score(v) for k, v in sorted(by_service.items())},
-        by_vendor={k: score(v) for k, v in sorted(by_vendor.items())},
+    """Weigh every finding (in place) and compute all the scores, in one pass."""
+    overall = _Tally()
+    by_family: dict[str, _Tally] = {}
+    by_objective = {objective: _Tally() for objective in OBJECTIVES}
+    by_service: dict[str, _Tally] = {}
+    by_vendor: dict[str, _Tally] = {}
+    for finding in findings:
+        weight = finding.weight = weigh(finding)
+        outcome = finding.outcome
+        overall.add(outcome, weight)
+        family = by_family.get(finding.family)
+        if family is None:
+            family = by_family[finding.family] = _Tally()
+        family.add(outcome, weight)
+        for objective in finding.objectives:
+            if objective in by_objective:
+                by_objective[objective].add(outcome, weight)
+        kind = finding.target_kind
+        if kind == "service" or kind == "vendor":
+            slices = by_service if kind == "service" else by_vendor
+            tally = slices.get(finding.target_id)
+            if tally is None:
+                tally = slices[finding.target_id] = _Tally()
+            tally.add(outcome, weight)
+    return findings, Scores(
+        overall=overall.score(),
+        by_family={f: by_family[f].score() for f in FAMILIES if f in by_family},
+        by_objective={o: t.score() for o, t in by_objective.items()},
+        by_service={k: t.score() for k, t in sorted(by_service.items())},
+        by_vendor={k: t.score() for k, t in sorted(by_vendor.items())},
     )

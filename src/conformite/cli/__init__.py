@@ -76,4 +76,7 @@ for _name in COMMAND_MODULES:
 
 def main() -> None:
     """Entry point of the ``conformite`` script."""
+    from conformite._gc import freeze_after_pauses
+
+    freeze_after_pauses()  # one short process: see conformite._gc
     cli(prog_name="conformite")
