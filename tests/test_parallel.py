@@ -9,6 +9,7 @@ import pytest
 
 from conformite.audit import run_audit
 from conformite.cli._common import demo_dir
+from conformite.derive import derive
 from conformite.load import load_workspace
 
 
@@ -28,3 +29,39 @@ def test_parallel_and_serial_results_are_identical(monkeypatch: pytest.MonkeyPat
     result = run_audit(workspace, as_of, "en", calls.append)
     assert result.to_json() == serial
     assert sum(calls) == len(result.findings)  # progress saw every evaluation
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the forked worker is used on Linux only")
+def test_a_failing_worker_is_made_up_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    from conformite import evaluation
+
+    workspace = load_workspace(demo_dir())
+    services = workspace.inventory.services
+    workspace.inventory.services = [
+        s.model_copy(update={"id": f"{s.id}-{i}"}) for i in range(40) for s in services
+    ]
+    as_of = dt.date(2026, 11, 28)
+    monkeypatch.setenv("CONFORMITE_WORKERS", "1")
+    serial = run_audit(workspace, as_of, "en").to_json()
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("the worker fails")
+
+    # The forked child inherits the broken packer and exits with an error:
+    # the parent evaluates the child's part itself.
+    monkeypatch.setattr(evaluation, "_pack", broken)
+    evaluated_here: list[int] = []  # filled in this process only, not in the child
+    real = evaluation._evaluate_targets
+
+    def counting(plan, targets, progress):  # type: ignore[no-untyped-def]
+        evaluated_here.append(len(targets))
+        return real(plan, targets, progress)
+
+    monkeypatch.setattr(evaluation, "_evaluate_targets", counting)
+    monkeypatch.setenv("CONFORMITE_WORKERS", "2")
+    assert run_audit(workspace, as_of, "en").to_json() == serial
+    # Two calls here (its own part, then the child's), covering every target.
+    data = evaluation.evaluation_input(workspace, as_of, "en")
+    targets = list(evaluation.iter_targets(data, derive(data.inventory, data.reference)))
+    assert len(evaluated_here) == 2
+    assert sum(evaluated_here) == len(targets)

@@ -69,7 +69,9 @@ class _Tally:
         counts = self.counts
         total = self.weight_total
         value = round(100.0 * self.weight_passed / total, 1) if total else None
-        return Score(
+        # Values computed here, from trusted findings: built without
+        # validation (a large audit has over a thousand slices).
+        return Score.model_construct(
             score=value,
             grade=grade(value),
             passed=counts["pass"],
@@ -115,7 +117,7 @@ def score_findings(findings: list[Finding]) -> tuple[list[Finding], Scores]:
             if tally is None:
                 tally = slices[finding.target_id] = _Tally()
             tally.add(outcome, weight)
-    return findings, Scores(
+    return findings, Scores.model_construct(
         overall=overall.score(),
         by_family={f: by_family[f].score() for f in FAMILIES if f in by_family},
         by_objective={o: t.score() for o, t in by_objective.items()},
