@@ -69,6 +69,12 @@ class AppliedWaiver:
 
 @dataclass(slots=True)
 class Finding:
+    """One control applied to one target.
+
+    ``evaluation._evaluate_targets`` builds findings with positional
+    arguments (its hot path): reordering these fields means updating it.
+    """
+
     control_id: str
     family: str
     objectives: list[str]
