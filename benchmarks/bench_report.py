@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_audit import AS_OF, SERVICES, VENDORS, best_of, generate
 
+from conformite._gc import freeze_after_pauses
 from conformite.audit import run_audit
 from conformite.load import load_workspace
 from conformite.render import render_report
@@ -36,6 +37,7 @@ PREVIOUS = dt.date(AS_OF.year - 1, AS_OF.month, AS_OF.day)
 
 
 def main() -> None:
+    freeze_after_pauses()  # as the conformite command does (see conformite._gc)
     with tempfile.TemporaryDirectory() as tmp:
         workspace_dir = Path(tmp) / "big"
         generate(workspace_dir)
