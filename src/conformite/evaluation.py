@@ -1,9 +1,11 @@
 """Stage 2 of the flow: run every control on every target it applies to.
 
 One CEL context per target kind is built once (reference data, organisation,
-functions) and reused; per target only the target's own variables change,
-and per control only ``params`` and ``var``. That keeps conversion of Python
-values into CEL values off the hot path.
+functions) and reused; per target only the target's own variables change
+(parameters and variables are compiled into each control's programs). Handing
+Python values to CEL is the costliest step, so the context holds only the
+fields the kind's controls read (:func:`projection`), and a large audit is
+split between two processes.
 
 Outcomes:
 
@@ -282,7 +284,6 @@ class _ControlStatics:
     severity: str
     objectives: list[str]
     citations: list[LegalCitation]
-    not_applicable_reason: str | None
     parameters: dict[str, str]  # as text, for messages
     vendor_paths: tuple[str, ...]  # vendor fields the control reads ("" = all)
     #: Each requirement with the FactResult it gives when met (identical every time).
@@ -356,9 +357,6 @@ def _statics(
             LegalCitation(citation=citation, url=url, canton=where)
             for citation, url, where in catalogue.citations(spec, canton, lang)
         ],
-        not_applicable_reason=(
-            spec.not_applicable_reason.get(lang) if spec.not_applicable_reason else None
-        ),
         parameters={name: _param_text(value) for name, value in control.parameters.items()},
         vendor_paths=_vendor_paths(control),
         requirements=tuple(zip(control.requirements, met, strict=True)),
