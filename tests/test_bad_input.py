@@ -696,6 +696,35 @@ def test_unknown_placeholder_in_message(ws: Path) -> None:
     )
 
 
+def test_objective_listed_twice(ws: Path) -> None:
+    path, text = custom_control(
+        ws,
+        edit=lambda t: t.replace(
+            "objectives: [confidentiality]", "objectives: [confidentiality, confidentiality]"
+        ),
+    )
+    assert_input_error(
+        validate(ws),
+        f"{path.name}:{line_of(text, 'objectives:')}:",
+        "objectives",
+        "objective listed twice: confidentiality",
+    )
+
+
+def test_stray_brace_in_message(ws: Path) -> None:
+    # str.format_map would fail on it at audit time: it fails loading instead.
+    path, text = custom_control(
+        ws, edit=lambda t: t.replace('signé avec {facts}."', 'signé avec {facts} }."')
+    )
+    assert_input_error(
+        validate(ws),
+        f"{path.name}:{line_of(text, '{facts} }.')}:",
+        "control CUS-BAD: message is not a valid template",
+        "requirements[0].message.fr",
+        "literal brace",
+    )
+
+
 @pytest.mark.parametrize(
     ("section", "dropped_line", "path_words"),
     [

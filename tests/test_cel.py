@@ -107,3 +107,40 @@ def test_projection_keeps_the_elements_but_not_unread_fields() -> None:
     vendors = [{"id": "v1", "name": "V"}, {"id": "v2", "name": "W"}]
     assert _project(services, tree["services"]) == [{"name": "a"}, {"name": "x"}]
     assert _project(vendors, tree["vendors"]) == [{}, {}]
+
+
+def test_a_comprehension_variable_is_bound_inside_its_macro_only() -> None:
+    # After the macro, ``commune`` is the context variable again: its field is read.
+    paths = paths_of(
+        'service.endpoints.exists(commune, commune.kind == "web") || commune.name == "T"',
+        "service",
+    )
+    assert ("commune", "name") in paths
+    assert ("service", "endpoints", "[]", "kind") in paths
+
+
+@pytest.mark.parametrize(
+    ("expression", "rewritten"),
+    [
+        # A raw string has no escapes: r'\' is a whole string, and what follows is code.
+        (
+            r"service.name == r'\' || service.owner == 'service.owner'",
+            r"""service["name"] == r'\' || service["owner"] == 'service.owner'""",
+        ),
+        # A comment is not code.
+        (
+            'service.owner == "a" // service.owner.x\n || service.name == "b"',
+            'service["owner"] == "a" // service.owner.x\n || service["name"] == "b"',
+        ),
+        (
+            r"service.owner == '''a.b''' || service.name == 'it\'s.x'",
+            r"""service["owner"] == '''a.b''' || service["name"] == 'it\'s.x'""",
+        ),
+    ],
+)
+def test_rewriting_leaves_strings_and_comments_alone(expression: str, rewritten: str) -> None:
+    assert index_fields(expression) == rewritten
+    context = cel.Context()
+    context.add_variable("service", {"name": "x", "owner": "service.owner"})
+    expected = cel.compile(expression).execute(context)
+    assert cel.compile(rewritten).execute(context) == expected

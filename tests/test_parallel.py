@@ -65,3 +65,41 @@ def test_a_failing_worker_is_made_up_for(monkeypatch: pytest.MonkeyPatch) -> Non
     targets = list(evaluation.iter_targets(data, derive(data.inventory, data.reference)))
     assert len(evaluated_here) == 2
     assert sum(evaluated_here) == len(targets)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the forked worker is used on Linux only")
+def test_an_interrupted_audit_leaves_no_child_and_no_open_pipe(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+    from pathlib import Path
+
+    workspace = load_workspace(demo_dir())
+    services = workspace.inventory.services
+    workspace.inventory.services = [
+        s.model_copy(update={"id": f"{s.id}-{i}"}) for i in range(40) for s in services
+    ]
+    monkeypatch.setenv("CONFORMITE_WORKERS", "2")
+
+    def interrupt(_: int) -> None:
+        raise KeyboardInterrupt
+
+    def children() -> set[str]:
+        """Processes whose parent is this one (alive or not yet reaped)."""
+        found = set()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[1] == str(os.getpid()):
+                found.add(stat.parent.name)
+        return found
+
+    open_before = len(list(Path("/proc/self/fd").iterdir()))
+    children_before = children()
+    for _ in range(3):
+        with pytest.raises(KeyboardInterrupt):
+            run_audit(workspace, dt.date(2026, 11, 28), "en", interrupt)
+    assert len(list(Path("/proc/self/fd").iterdir())) == open_before
+    assert children() <= children_before  # every forked child was stopped and reaped

@@ -47,8 +47,14 @@ _TYPE_NAMES = {
 }
 # cel-go style extension libraries shipped by the binding (cel.stdlib).
 _NAMESPACES = {"math", "sets", "base64", "strings", "lists"}
-_STRING = re.compile(
-    r"""(?:[rR]?(?:'''.*?'''|\"\"\".*?\"\"\"|'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*"))""", re.S
+# String literals and // comments. A raw literal has no escapes (r'\' is a whole
+# string); the prefix of a raw or bytes literal cannot end a name ("owner'").
+_LITERAL = re.compile(
+    r"""(?<!\w)(?:[bB]?[rR]|[rR][bB])(?:'''.*?'''|\"\"\".*?\"\"\"|'[^'\n]*'|"[^"\n]*")"""
+    r"""|(?:(?<!\w)[bB])?(?:'''(?:\\.|.)*?'''|\"\"\"(?:\\.|.)*?\"\"\""""
+    r"""|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")"""
+    r"""|//[^\n]*""",
+    re.S,
 )
 _CHAIN = re.compile(r"(?<![\w.])([A-Za-z_]\w*)((?:\s*\.\s*[A-Za-z_]\w*)*)(\s*\()?")
 _SEGMENT = re.compile(r"\.\s*([A-Za-z_]\w*)")
@@ -64,8 +70,32 @@ class ExpressionError(Exception):
 
 
 def _blank_strings(expression: str) -> str:
-    """Replace string literals by spaces of the same length (offsets are kept)."""
-    return _STRING.sub(lambda m: '""' + " " * (len(m.group(0)) - 2), expression)
+    """Replace string literals by ``""`` and comments by spaces (offsets are kept).
+
+    What remains is code only: names, fields and parentheses.
+    """
+
+    def blank(match: re.Match[str]) -> str:
+        text = match.group(0)
+        if text.startswith("//"):
+            return " " * len(text)
+        return '""' + " " * (len(text) - 2)
+
+    return _LITERAL.sub(blank, expression)
+
+
+def _closing_paren(text: str, opening: int) -> int:
+    """The offset of the parenthesis closing the one at ``opening`` (end of text if none)."""
+    depth = 0
+    for index in range(opening, len(text)):
+        char = text[index]
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return index
+    return len(text)
 
 
 def _field_shape(shape: Shape, name: str) -> Shape | None:
@@ -145,12 +175,12 @@ def check_expression(
     """
     text = _blank_strings(expression)
     # Comprehension variables, with the offset from which they are bound.
-    bindings: list[tuple[int, str, Shape, tuple[str, ...]]] = []
+    bindings: list[tuple[int, int, str, Shape, tuple[str, ...]]] = []
     paths: set[tuple[str, ...]] = set()
 
     def binding_of(name: str, position: int) -> tuple[Shape, tuple[str, ...]] | None:
-        for start, bound, shape, path in reversed(bindings):
-            if bound == name and start <= position:
+        for start, end, bound, shape, path in reversed(bindings):
+            if bound == name and start <= position < end:
                 return shape, path
         if name in variables:
             return variables[name], (name,)
@@ -180,7 +210,7 @@ def check_expression(
         if root_shape is None:
             # A name bound later in the text is a comprehension variable used
             # inside its own macro (the binding regex starts after the name).
-            if any(b[1] == root for b in bindings) or _is_bound_later(text, root):
+            if any(b[2] == root for b in bindings) or _is_bound_later(text, root):
                 continue
             raise ExpressionError(
                 f"unknown variable '{root}'",
@@ -227,7 +257,9 @@ def check_expression(
             if bind:
                 declarations.add(match.end() - 1 + bind.start(1))
                 element = _element(shape) if isinstance(shape, list) else ANY
-                bindings.append((match.end(), bind.group(1), element, (*path, "[]")))
+                # The name is bound inside the macro's parentheses only.
+                end = _closing_paren(text, match.end() - 1)
+                bindings.append((match.end(), end, bind.group(1), element, (*path, "[]")))
     return paths
 
 

@@ -16,10 +16,10 @@ and requirements). Everything is validated when the catalogue loads:
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from string import Formatter
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -27,6 +27,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 
@@ -240,6 +241,14 @@ class Control(_Strict):
                 raise ValueError(f"duplicate {label} names: {', '.join(duplicates)}")
         return self
 
+    @field_validator("objectives")
+    @classmethod
+    def _objectives_once(cls, objectives: list[str]) -> list[str]:
+        repeated = sorted({o for o in objectives if objectives.count(o) > 1})
+        if repeated:  # a repeated objective would count the control twice in its score
+            raise ValueError(f"objective listed twice: {', '.join(repeated)}")
+        return objectives
+
 
 @dataclass(frozen=True)
 class CompiledRequirement:
@@ -372,17 +381,17 @@ def _compile_control(
         (("requirements", i, "message"), r) for i, r in enumerate(control.requirements)
     ):
         for lang in LANGUAGES:
-            unknown = _unknown_placeholders(req.message.get(lang), parameters)
-            if unknown:
+            problem = _message_problem(req.message.get(lang), parameters)
+            if problem:
+                message, expected = problem
                 line, column = doc.locate((*message_path, lang))
                 problems.report(
                     doc.file,
-                    f"control {control.id}: unknown placeholder {{{unknown}}} in message",
+                    f"control {control.id}: {message}",
                     line=line,
                     column=column,
                     path=f"requirements[{message_path[1]}].message.{lang}",
-                    expected="{facts} or a parameter name: "
-                    + ", ".join(sorted(parameters) or ["(none)"]),
+                    expected=expected,
                 )
                 ok = False
     if not ok:
@@ -408,14 +417,23 @@ def _compile_control(
     )
 
 
-_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+def _message_problem(text: str, parameters: dict[str, Any]) -> tuple[str, str] | None:
+    """(problem, expected) when a requirement's message cannot be filled, else None.
 
-
-def _unknown_placeholders(text: str, parameters: dict[str, Any]) -> str | None:
-    for match in _PLACEHOLDER.finditer(text):
-        name = match.group(1)
+    Messages are filled with ``str.format_map``: checked here with the same
+    parser, so that a stray brace fails loading, not an audit.
+    """
+    expected = "{facts} or a parameter name: " + ", ".join(sorted(parameters) or ["(none)"])
+    try:
+        names = [name for _, name, _, _ in Formatter().parse(text) if name is not None]
+    except ValueError as exc:
+        return (
+            f"message is not a valid template ({exc})",
+            f"{expected}; write {{{{ and }}}} for a literal brace",
+        )
+    for name in names:
         if name != "facts" and name not in parameters:
-            return name
+            return f"unknown placeholder {{{name}}} in message", expected
     return None
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import marshal
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -442,9 +443,11 @@ def _decide(
 
 
 def _failing_expression(control: CompiledControl, context: Any) -> str:
-    """Which expression raised: run them again in order until one does.
+    """Where an evaluation raised: run the expressions again in order until one does.
 
     Only on the (rare) error path, so the hot path need not track where it is.
+    If none raises, the error came from filling the message of the first
+    requirement that failed.
     """
     for name, program in control.conditions:
         try:
@@ -452,18 +455,21 @@ def _failing_expression(control: CompiledControl, context: Any) -> str:
                 return f"applies_when.{name}"
         except Exception:
             return f"applies_when.{name}"
+    first_failed = ""
     for requirement in control.requirements:
         where = f"requirements.{requirement.name}"
         try:
             met = requirement.program.execute(context)
         except Exception:
             return where
-        if met is False and requirement.facts is not None:
-            try:
-                requirement.facts.execute(context)
-            except Exception:
-                return f"{where}.facts"
-    return ""
+        if met is False:
+            first_failed = first_failed or f"{where}.message"
+            if requirement.facts is not None:
+                try:
+                    requirement.facts.execute(context)
+                except Exception:
+                    return f"{where}.facts"
+    return first_failed or "requirements"
 
 
 @dataclass(frozen=True)
@@ -638,7 +644,9 @@ def _evaluate_in_two_processes(
     The child inherits the plan (compiled CEL programs cannot be pickled),
     sends its findings back through a pipe as one ``marshal`` blob and exits
     without running any clean-up of the parent's. If it fails for any reason,
-    its part is evaluated here: the result never depends on the split.
+    its part is evaluated here: the result never depends on the split. If
+    this process's own part raises (an interrupted progress callback), the
+    child is stopped and reaped before the exception goes on.
     """
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -653,15 +661,46 @@ def _evaluate_in_two_processes(
         finally:
             os._exit(status)
     os.close(write_end)
-    findings = _evaluate_targets(plan, plan.targets[:split], progress)
-    with os.fdopen(read_end, "rb") as pipe:
-        blob = pipe.read()
-    _, status = os.waitpid(pid, 0)
-    if status == 0 and blob:
-        findings.extend(_unpack(plan, packed) for packed in marshal.loads(blob))
-    else:
+    blob = b""
+    finished = False
+    try:
+        findings = _evaluate_targets(plan, plan.targets[:split], progress)
+        with os.fdopen(read_end, "rb") as pipe:
+            read_end = -1  # closed with the file object
+            blob = pipe.read()
+        finished = True
+    finally:
+        if read_end != -1:
+            os.close(read_end)
+        if not finished:
+            os.kill(pid, signal.SIGKILL)
+        status = _reap(pid)
+    child = _unmarshal(blob) if status in (0, None) else None
+    if child is None:
         findings.extend(_evaluate_targets(plan, plan.targets[split:], None))
+    else:
+        findings.extend(_unpack(plan, packed) for packed in child)
     return findings
+
+
+def _reap(pid: int) -> int | None:
+    """Wait for a child; its exit status, or None when the system reaped it already
+    (an embedding program that ignores SIGCHLD)."""
+    try:
+        return os.waitpid(pid, 0)[1]
+    except ChildProcessError:
+        return None
+
+
+def _unmarshal(blob: bytes) -> list[_Packed] | None:
+    """The child's findings, or None if it sent nothing usable."""
+    if not blob:
+        return None
+    try:
+        packed = marshal.loads(blob)
+    except (EOFError, ValueError, TypeError):
+        return None
+    return packed if isinstance(packed, list) else None
 
 
 def _grouped_by_vendor(targets: list[Target]) -> list[Target]:
