@@ -116,11 +116,11 @@ def main() -> None:
         help_time = best_of(
             5, lambda: subprocess.run([exe, "--help"], check=True, capture_output=True)
         )
-        load_time = best_of(3, lambda: load_workspace(workspace_dir))
-        parse_time = min(yaml_parse_time(workspace_dir) for _ in range(3))
+        load_time = best_of(5, lambda: load_workspace(workspace_dir))
+        parse_time = min(yaml_parse_time(workspace_dir) for _ in range(5))
         workspace = load_workspace(workspace_dir)
         result = run_audit(workspace, AS_OF, "en")
-        eval_time = best_of(3, lambda: run_audit(workspace, AS_OF, "en"))
+        eval_time = best_of(5, lambda: run_audit(workspace, AS_OF, "en"))
         cli_time = best_of(
             3,
             lambda: subprocess.run(
