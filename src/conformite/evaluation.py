@@ -287,12 +287,13 @@ class _ControlStatics:
     citations: list[LegalCitation]
     parameters: dict[str, str]  # as text, for messages
     vendor_paths: tuple[str, ...]  # vendor fields the control reads ("" = all)
-    #: Each requirement with the FactResult it gives when met (identical every time).
-    requirements: tuple[tuple[CompiledRequirement, FactResult], ...]
+    #: Each requirement with the FactResult it gives when met (identical every
+    #: time) and its label in error messages (``requirements.NAME``).
+    requirements: tuple[tuple[CompiledRequirement, FactResult, str], ...]
     #: Every requirement met: the facts of a passing finding.
     all_met: list[FactResult]
-    #: Each condition: program, name, and the messages and facts of a finding it
-    #: makes not applicable.
+    #: Each condition: program, label (``applies_when.NAME``), and the messages
+    #: and facts of a finding it makes not applicable.
     conditions: tuple[tuple[Any, str, list[str], list[FactResult]], ...]
 
 
@@ -360,12 +361,15 @@ def _statics(
         ],
         parameters={name: _param_text(value) for name, value in control.parameters.items()},
         vendor_paths=_vendor_paths(control),
-        requirements=tuple(zip(control.requirements, met, strict=True)),
+        requirements=tuple(
+            (requirement, met_fact, f"requirements.{requirement.name}")
+            for requirement, met_fact in zip(control.requirements, met, strict=True)
+        ),
         all_met=list(met),
         conditions=tuple(
             (
                 program,
-                name,
+                f"applies_when.{name}",
                 [
                     spec.not_applicable_reason.get(lang)
                     if spec.not_applicable_reason
@@ -403,30 +407,30 @@ def _decide(
     facts: list[FactResult] = []
     messages: list[str] = []
     outcome = "pass"
+    where = ""  # the step being run, named in an error's message
     try:
-        for program, name, reason, condition in statics.conditions:
+        for program, where, reason, condition in statics.conditions:
             value = program.execute(context)
             if value is True:
                 continue
             if value is not False:
-                raise _EvaluationError(
-                    f"applies_when.{name}: expected true or false, got {value!r}"
-                )
+                raise _EvaluationError(f"{where}: expected true or false, got {value!r}")
             return "not_applicable", reason, condition
-        for requirement, met in statics.requirements:
+        for requirement, met, label in statics.requirements:
+            where = label
             value = requirement.program.execute(context)
             if value is True:
                 facts.append(met)
                 continue
             if value is not False:
-                raise _EvaluationError(
-                    f"requirements.{requirement.name}: expected true or false, got {value!r}"
-                )
+                raise _EvaluationError(f"{where}: expected true or false, got {value!r}")
             details: list[str] = []
             if requirement.facts is not None:
+                where = f"{label}.facts"
                 details = _as_facts(requirement.facts.execute(context))
             outcome = "fail"
             facts.append(FactResult(requirement.name, "requirement", False, details))
+            where = f"{label}.message"
             messages.append(
                 _format_message(requirement.message.get(lang), details, statics.parameters)
             )
@@ -434,42 +438,11 @@ def _decide(
         return "error", [translate("finding.error", lang, detail=str(exc))], facts
     except Exception as exc:  # the binding raises many types; all are evaluation errors
         text = str(exc).split(". CEL does not coerce", 1)[0]
-        where = _failing_expression(control, context)
         detail = f"{where}: {type(exc).__name__}: {text}"
         return "error", [translate("finding.error", lang, detail=detail)], facts
     if outcome == "pass":
         return outcome, messages, statics.all_met
     return outcome, messages, facts
-
-
-def _failing_expression(control: CompiledControl, context: Any) -> str:
-    """Where an evaluation raised: run the expressions again in order until one does.
-
-    Only on the (rare) error path, so the hot path need not track where it is.
-    If none raises, the error came from filling the message of the first
-    requirement that failed.
-    """
-    for name, program in control.conditions:
-        try:
-            if program.execute(context) is not True:
-                return f"applies_when.{name}"
-        except Exception:
-            return f"applies_when.{name}"
-    first_failed = ""
-    for requirement in control.requirements:
-        where = f"requirements.{requirement.name}"
-        try:
-            met = requirement.program.execute(context)
-        except Exception:
-            return where
-        if met is False:
-            first_failed = first_failed or f"{where}.message"
-            if requirement.facts is not None:
-                try:
-                    requirement.facts.execute(context)
-                except Exception:
-                    return f"{where}.facts"
-    return first_failed or "requirements"
 
 
 @dataclass(frozen=True)
@@ -509,7 +482,7 @@ def _evaluate_targets(
                 context.add_variable(name, _project(value, tree[name]))
                 last[name] = value
         note = _observation_note(target, lang)
-        target_id, name, needs = target.id, target.name, target.needs
+        target_id, target_name, needs = target.id, target.name, target.needs
         sources = target.provenance
         for control in controls:
             statics = plan.statics[control.id]
@@ -533,7 +506,7 @@ def _evaluate_targets(
                     statics.title,
                     kind,
                     target_id,
-                    name,
+                    target_name,
                     need,
                     outcome,
                     statics.citations,
