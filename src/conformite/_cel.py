@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -296,15 +297,27 @@ def bind(expression: str, parameters: dict[str, Any], variables: dict[str, str])
     instead of being set in the context for every evaluation. ``variables``
     maps names to already-bound expressions (pure, so inlining keeps meaning).
     """
-    blanked = _blank_strings(expression)
+
+    def replacement(kind: str, name: str) -> str:
+        return _literal(parameters[name]) if kind == "params" else f"({variables[name]})"
+
+    return _splice(
+        expression,
+        (
+            (match.start(), match.end(), replacement(match.group(1), match.group(2)))
+            for match in _REFERENCE.finditer(_blank_strings(expression))
+        ),
+    )
+
+
+def _splice(expression: str, edits: Iterable[tuple[int, int, str]]) -> str:
+    """``expression`` with each (start, end) span, given in order, replaced by its text."""
     out = []
     last = 0
-    for match in _REFERENCE.finditer(blanked):
-        kind, name = match.group(1), match.group(2)
-        replacement = _literal(parameters[name]) if kind == "params" else f"({variables[name]})"
-        out.append(expression[last : match.start()])
-        out.append(replacement)
-        last = match.end()
+    for start, end, text in edits:
+        out.append(expression[last:start])
+        out.append(text)
+        last = end
     out.append(expression[last:])
     return "".join(out)
 
@@ -322,9 +335,11 @@ def index_fields(expression: str) -> str:
     calls (``.exists(``) and the last field inside ``has()`` stay as written;
     ``has()`` needs a selection.
     """
-    text = _blank_strings(expression)
-    out = []
-    last = 0
+    return _splice(expression, _field_selections(_blank_strings(expression)))
+
+
+def _field_selections(text: str) -> Iterator[tuple[int, int, str]]:
+    """The (start, end, indexed form) of each chain of field selections in ``text``."""
     for match in _CHAIN.finditer(text):
         root = match.group(1)
         segments = _SEGMENT.findall(match.group(2) or "")
@@ -341,12 +356,7 @@ def index_fields(expression: str) -> str:
         rewritten += "".join(f".{name}" for name in selected)
         if method is not None:
             rewritten += f".{method}"
-        end = match.start(3) if is_call else match.end(2)
-        out.append(expression[last : match.start()])
-        out.append(rewritten)
-        last = end
-    out.append(expression[last:])
-    return "".join(out)
+        yield match.start(), match.start(3) if is_call else match.end(2), rewritten
 
 
 def compile_checked(
