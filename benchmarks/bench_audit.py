@@ -28,11 +28,11 @@ from pathlib import Path
 
 import yaml
 
-from conformite import _yaml
 from conformite._gc import freeze_after_pauses
-from conformite.audit import run_audit
-from conformite.cli._common import demo_dir
-from conformite.load import load_workspace
+from conformite._paths import demo_dir
+from conformite.engine.audit import run_audit
+from conformite.engine.workspace import load_workspace
+from conformite.inventory import safe_yaml as _yaml
 
 SERVICES = 1000
 VENDORS = 300

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from conformite.catalogue import builtin_catalogue_dir, load_catalogue
-from conformite.reference import load_reference
+from conformite._paths import builtin_catalogue_dir
+from conformite.catalogue.model import load_catalogue
+from conformite.inventory.reference import load_reference
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "src" / "conformite" / "demo"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conformite.cantons import load_overlays
-from conformite.catalogue import load_catalogue
+from conformite.catalogue.cantons import load_overlays
+from conformite.catalogue.model import load_catalogue
 from conformite.cli import cli
 from conformite.errors import InputError
 
@@ -33,7 +33,7 @@ citations:
 
 def _catalogue_dir(tmp_path: Path, overlay: str) -> Path:
     """A copy of one built-in control plus a test overlay."""
-    from conformite.catalogue import builtin_catalogue_dir
+    from conformite._paths import builtin_catalogue_dir
 
     root = tmp_path / "controls"
     (root / "supplier").mkdir(parents=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from conformite._cel import PRESENCE, check_expression, index_fields
-from conformite._celbinding import cel
-from conformite.context import FUNCTIONS, context_shape
-from conformite.evaluation import _project, projection
+from conformite.catalogue.cel import PRESENCE, check_expression, index_fields
+from conformite.catalogue.celbinding import cel
+from conformite.catalogue.context import FUNCTIONS, context_shape
+from conformite.engine.evaluation import _project, projection
 
 
 @pytest.mark.parametrize(

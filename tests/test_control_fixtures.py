@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from conformite.catalogue import LANGUAGES, load_catalogue
-from conformite.control_tests import run_fixture
+from conformite.catalogue.model import LANGUAGES, load_catalogue
+from conformite.engine.fixtures import run_fixture
 
 FIXTURES = Path(__file__).parent / "fixtures" / "controls"
 CONTROL_IDS = [c.id for c in load_catalogue(include_drafts=True).controls]

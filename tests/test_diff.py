@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from conformite.cli import cli
-from conformite.compare import compare
-from conformite.results import AuditResult
+from conformite.engine.results import AuditResult
+from conformite.report.compare import compare
 from test_report import golden_results
 
 

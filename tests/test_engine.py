@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 
-from conformite._yaml import load_yaml_text
-from conformite.derive import derive
-from conformite.inventory import Inventory, Organisation, Service, Vendor, Waiver
-from conformite.results import Finding
-from conformite.scoring import grade, score, score_findings, weigh
-from conformite.waivers import apply_waivers
+from conformite.engine.derive import derive
+from conformite.engine.results import Finding
+from conformite.engine.scoring import grade, score, score_findings, weigh
+from conformite.engine.waivers import apply_waivers
+from conformite.inventory.model import Inventory, Organisation, Service, Vendor, Waiver
+from conformite.inventory.safe_yaml import load_yaml_text
 
 
 def _service(**extra) -> Service:  # type: ignore[no-untyped-def]

@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from conformite.audit import run_audit
-from conformite.cli._common import demo_dir
-from conformite.derive import derive
-from conformite.load import load_workspace
+from conformite._paths import demo_dir
+from conformite.engine.audit import run_audit
+from conformite.engine.derive import derive
+from conformite.engine.workspace import load_workspace
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the forked worker is used on Linux only")
@@ -33,7 +33,7 @@ def test_parallel_and_serial_results_are_identical(monkeypatch: pytest.MonkeyPat
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the forked worker is used on Linux only")
 def test_a_failing_worker_is_made_up_for(monkeypatch: pytest.MonkeyPatch) -> None:
-    from conformite import evaluation
+    from conformite.engine import evaluation
 
     workspace = load_workspace(demo_dir())
     services = workspace.inventory.services

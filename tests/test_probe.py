@@ -18,10 +18,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from conformite.cli import cli
-from conformite.derive import derive
-from conformite.evaluation import evaluation_input, iter_targets
-from conformite.load import load_workspace
-from conformite.observations import ObservationFile, latest_observations
+from conformite.engine.derive import derive
+from conformite.engine.evaluation import evaluation_input, iter_targets
+from conformite.engine.workspace import load_workspace
+from conformite.inventory.observations import ObservationFile, latest_observations
 from conformite.probe import ProbeSettings, probe_endpoints
 from conformite.probe.targets import UnknownSelection, declared_endpoints, select_endpoints
 from test_probe_support import (

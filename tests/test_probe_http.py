@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conformite.observations import Observation
+from conformite.inventory.observations import Observation
 from conformite.probe import ProbeSettings, probe_endpoints
 from conformite.probe.http import analyse_csp, parse_cookie, parse_hsts
 from test_probe_support import LocalCA, Response, closed_port, serve

@@ -8,15 +8,10 @@ import time
 
 import pytest
 
-from conformite.observations import Observation
+from conformite.inventory.observations import Observation
 from conformite.probe import ProbeSettings, probe_endpoints
-from conformite.probe.mail import (
-    DnspythonResolver,
-    NameNotFound,
-    NoAnswer,
-    Resolver,
-    parse_mta_sts_policy,
-)
+from conformite.probe.dns import DnspythonResolver, NameNotFound, NoAnswer, Resolver
+from conformite.probe.mail import parse_mta_sts_policy
 from test_probe_support import FakeResolver, LocalCA, closed_port, dns_server, serve
 
 TLS12_13 = (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3)
@@ -240,7 +235,7 @@ def test_dnspython_resolver_against_a_local_dns_server() -> None:
 
 
 def test_dnspython_resolver_reports_a_silent_server_as_a_failure() -> None:
-    from conformite.probe.mail import DnsFailure
+    from conformite.probe.dns import DnsFailure
 
     resolver = DnspythonResolver(nameservers=["127.0.0.1"], port=closed_port())
     with pytest.raises(DnsFailure):

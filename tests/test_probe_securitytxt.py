@@ -7,7 +7,7 @@ import ssl
 
 import pytest
 
-from conformite.observations import SecurityTxtObservation
+from conformite.inventory.observations import SecurityTxtObservation
 from conformite.probe import ProbeSettings, probe_endpoints
 from conformite.probe.securitytxt import parse_rfc3339, parse_security_txt
 from test_probe_support import NOW, LocalCA, closed_port, serve

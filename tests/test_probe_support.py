@@ -22,7 +22,7 @@ from typing import Any
 
 import trustme
 
-from conformite.probe.mail import NameNotFound, NoAnswer
+from conformite.probe.dns import NameNotFound, NoAnswer
 
 #: (status, headers, body) or a function of the request handler that returns one.
 Response = tuple[int, list[tuple[str, str]], bytes]
@@ -319,7 +319,7 @@ class FakeResolver:
         self._lock = threading.Lock()
 
     def txt(self, name: str, timeout: float) -> list[str]:
-        from conformite.probe.mail import DnsFailure
+        from conformite.probe.dns import DnsFailure
 
         key = name.lower().rstrip(".")
         with self._lock:

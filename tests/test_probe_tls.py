@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from conformite.observations import TlsObservation
+from conformite.inventory.observations import TlsObservation
 from conformite.probe import ProbeSettings
 from conformite.probe.runner import Budget
 from conformite.probe.tls import TlsContexts, analyse_certificate, hostname_matches, probe_tls

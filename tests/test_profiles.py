@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conformite._paths import builtin_profiles_dir
 from conformite.cli import cli
+from conformite.engine.results import SCHEMA_VERSION, AuditResult
 from conformite.errors import InputError
 from conformite.profiles.model import (
     ProfileRegistry,
-    builtin_profiles_dir,
     flatten_facts,
     load_profile_file,
     load_profiles,
 )
-from conformite.results import SCHEMA_VERSION, AuditResult
 
 VALID_PROFILE = """\
 profile:
@@ -164,7 +164,7 @@ vendors:
 
 
 def test_the_merged_vendor_keeps_profile_facts_not_overridden(tmp_path: Path):
-    from conformite.load import load_workspace
+    from conformite.engine.workspace import load_workspace
 
     folder = _workspace(
         tmp_path,

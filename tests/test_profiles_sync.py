@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 from werkzeug.wrappers import Request, Response
 
+from conformite._paths import builtin_profiles_dir
 from conformite.cli import cli
 from conformite.profiles.index import ProfileError, current_copy
-from conformite.profiles.model import builtin_profiles_dir
 from conformite.profiles.sync import sync_source
 from conformite.signing import generate_keypair
 

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from conformite.cli import cli
-from conformite.inventory import VendorsFile
-from conformite.questionnaire import QUESTIONS, TABLES
+from conformite.inventory.model import VendorsFile
+from conformite.suppliers.questionnaire import QUESTIONS, TABLES
 
 AS_OF = "2026-11-28"
 

@@ -19,15 +19,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conformite.audit import run_audit
-from conformite.catalogue import load_catalogue
+from conformite.catalogue.model import load_catalogue
 from conformite.cli import cli
+from conformite.engine.audit import run_audit
+from conformite.engine.results import AuditResult
+from conformite.engine.workspace import Workspace, load_inventory
 from conformite.errors import ProblemCollector
-from conformite.load import Workspace, load_inventory
-from conformite.reference import load_reference
-from conformite.reporting import Report, build_report
-from conformite.results import AuditResult
-from conformite.workspace import load_config
+from conformite.inventory.config import load_config
+from conformite.inventory.reference import load_reference
+from conformite.report.reporting import Report, build_report
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 AS_OF = dt.date(2026, 11, 28)
@@ -87,7 +87,7 @@ def test_cover_names_the_commune_and_the_law_that_applies() -> None:
 
 
 def test_canton_without_overlay_says_the_federal_baseline_applies() -> None:
-    from conformite.reporting import _law
+    from conformite.report.reporting import _law
 
     assert "base fédérale" in _law("AG", None, "fr")[0]
     import dataclasses
@@ -224,14 +224,14 @@ def test_methodology_says_what_was_not_assessed() -> None:
 
 
 def test_report_is_deterministic() -> None:
-    from conformite.render import render_report
+    from conformite.report.render import render_report
 
     for fmt in ("html", "md", "csv", "xlsx", "json"):
         assert render_report(fmt, golden_report("fr")) == render_report(fmt, golden_report("fr"))
 
 
 def test_no_absolute_path_in_outputs() -> None:
-    from conformite.render import render_report
+    from conformite.report.render import render_report
 
     root = str(GOLDEN.parent.parent)
     for fmt in ("html", "md", "csv", "json"):
@@ -239,7 +239,7 @@ def test_no_absolute_path_in_outputs() -> None:
 
 
 def test_html_is_self_contained_and_escaped() -> None:
-    from conformite.render import render_report
+    from conformite.report.render import render_report
 
     html = render_report("html", golden_report("fr")).decode("utf-8")
     assert '<html lang="fr">' in html
@@ -251,7 +251,7 @@ def test_html_is_self_contained_and_escaped() -> None:
 
 
 def test_html_headings_do_not_skip_levels() -> None:
-    from conformite.render import render_report
+    from conformite.report.render import render_report
 
     for lang in LANGS:
         html = render_report("html", golden_report(lang)).decode("utf-8")
@@ -265,7 +265,7 @@ def test_html_headings_do_not_skip_levels() -> None:
 
 
 def test_html_colours_have_enough_contrast() -> None:
-    from conformite.render.html import GRADE_COLOURS
+    from conformite.report.render.html import GRADE_COLOURS
 
     def luminance(colour: str) -> float:
         channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
@@ -291,7 +291,7 @@ def test_html_colours_have_enough_contrast() -> None:
 
 
 def test_inventory_text_cannot_break_markdown_tables() -> None:
-    from conformite.render.markdown import esc
+    from conformite.report.render.markdown import esc
 
     assert esc("a | b\nc") == "a \\| b c"
     assert esc("<script>") == "\\<script\\>"
@@ -431,7 +431,7 @@ def test_pdf_with_weasyprint(ws: Path) -> None:
 
 def test_pdf_is_deterministic() -> None:
     pytest.importorskip("weasyprint", reason="the pdf extra is not installed")
-    from conformite.render import render_report
+    from conformite.report.render import render_report
 
     first = render_report("pdf", golden_report("de"))
     assert first == render_report("pdf", golden_report("de"))

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from conformite.render import render_report
+from conformite.report.render import render_report
 from test_report import LANGS, golden_report
 
 CHROMIUM = next(

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from conformite.cli.diff import render_diff_markdown
-from conformite.compare import compare
-from conformite.register import build_register
-from conformite.render import render_register, render_report
+from conformite.report.compare import compare
+from conformite.report.register import build_register
+from conformite.report.render import render_register, render_report
 from test_report import AS_OF, GOLDEN, LANGS, golden_report, golden_results, golden_workspace
 
 EXPECTED = GOLDEN / "expected"

@@ -8,8 +8,8 @@ import zipfile
 
 from openpyxl import load_workbook
 
-from conformite.register import build_register
-from conformite.render import render_register, render_report
+from conformite.report.register import build_register
+from conformite.report.render import render_register, render_report
 from test_report import AS_OF, golden_report, golden_workspace
 
 

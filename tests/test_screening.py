@@ -10,11 +10,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from conformite.catalogue import builtin_catalogue_dir, load_catalogue
+from conformite._paths import builtin_catalogue_dir
+from conformite.catalogue.model import load_catalogue
 from conformite.cli import cli
-from conformite.evaluation import EvaluationInput, evaluate
-from conformite.inventory import Inventory, Organisation, Service, Vendor
-from conformite.screening import (
+from conformite.engine.evaluation import EvaluationInput, evaluate
+from conformite.inventory.model import Inventory, Organisation, Service, Vendor
+from conformite.suppliers.screening import (
     EXIT_CODES,
     SCREENING_FILE,
     ScreeningFile,
@@ -111,8 +112,8 @@ def test_selection_rule_takes_vendor_controls_and_service_controls_reading_vendo
 
 
 def _screen(catalogue, reference, vendor: dict, **kwargs):  # type: ignore[no-untyped-def]
-    from conformite.inventory import DataLocation, Encryption
-    from conformite.screening import Candidate
+    from conformite.inventory.model import DataLocation, Encryption
+    from conformite.suppliers.screening import Candidate
 
     candidate = Candidate(
         vendor=Vendor.model_validate(vendor),

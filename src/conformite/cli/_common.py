@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from conformite._paths import demo_dir
+
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from conformite.engine.workspace import Workspace
     from conformite.errors import InputError
-    from conformite.load import Workspace
 
 LANGUAGES = ("fr", "de", "it", "en")
 LANG_CHOICE = click.Choice(LANGUAGES)
@@ -45,11 +47,6 @@ class CommandError(click.ClickException):
 
         prefix = translate("errors.prefix", self.lang)
         click.echo(f"{prefix} {self.format_message()}", file=file, err=file is None)
-
-
-def demo_dir() -> Path:
-    """The demo commune shipped inside the package."""
-    return Path(__file__).resolve().parent.parent / "demo"
 
 
 def console(stderr: bool = False) -> Console:
@@ -141,7 +138,7 @@ def resolve_directory(directory: Path | None, demo: bool) -> Path:
 
 def load(directory: Path) -> Workspace:
     """Load a workspace and remember its language for messages."""
-    from conformite.load import load_workspace
+    from conformite.engine.workspace import load_workspace
 
     workspace = load_workspace(directory)
     ctx = click.get_current_context()

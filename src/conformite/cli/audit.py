@@ -80,10 +80,10 @@ def audit(
       conformite audit my-commune --as-of 2026-11-28 --format json -o audit.json
       conformite audit my-commune --fail-on high --fail-under 70   # for CI
     """
-    from conformite.audit import run_audit
-    from conformite.evaluation import evaluation_size
+    from conformite.engine.audit import run_audit
+    from conformite.engine.evaluation import evaluation_size
     from conformite.i18n import translate
-    from conformite.render import render
+    from conformite.report.render import render
 
     workspace = load(resolve_directory(directory, demo))
     lang = language(workspace)

@@ -8,16 +8,17 @@ from pathlib import Path
 import click
 
 from conformite.cli._common import CommandError, console, handle_input_errors, lang_option, language
-from conformite.workspace import CANTONS
+from conformite.inventory.config import CANTONS
 
 
 def _catalogue(directory: Path | None):  # type: ignore[no-untyped-def]
     """The built-in catalogue, plus a workspace's own controls when one is given."""
-    from conformite.catalogue import builtin_catalogue_dir, load_catalogue
+    from conformite._paths import builtin_catalogue_dir
+    from conformite.catalogue.model import load_catalogue
 
     if directory is None:
         return load_catalogue()
-    from conformite.workspace import load_config
+    from conformite.inventory.config import load_config
 
     config = load_config(directory)
     dirs = [builtin_catalogue_dir(), *(directory / extra for extra in config.catalogue.extra)]
@@ -106,7 +107,7 @@ def list_controls(
             ", ".join(text for text, _, _ in catalogue.citations(spec, canton, lang)),
         )
     if canton is not None:
-        from conformite.audit import jurisdiction_note
+        from conformite.engine.audit import jurisdiction_note
 
         console().print(jurisdiction_note(catalogue, canton, lang), style="italic")
     console().print(table)
@@ -231,7 +232,7 @@ def docs_command(directory: Path, check: bool, workspace: Path | None) -> None:
       conformite controls docs docs/controls
       conformite controls docs docs/controls --check      # in CI
     """
-    from conformite.catalogue_docs import write_pages
+    from conformite.catalogue.docs import write_pages
     from conformite.cli._common import EXIT_FINDINGS, write_file
 
     pages = write_pages(_catalogue(workspace), directory)

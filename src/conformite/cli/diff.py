@@ -11,7 +11,7 @@ import click
 from conformite.cli._common import emit, language
 
 if TYPE_CHECKING:
-    from conformite.compare import Comparison, FindingChange, ScoreChange
+    from conformite.report.compare import Comparison, FindingChange, ScoreChange
 
 
 def _target(change: FindingChange, lang: str) -> str:
@@ -121,7 +121,7 @@ def render_diff_table(comparison: Comparison, lang: str) -> str:
 def render_diff_markdown(comparison: Comparison, lang: str) -> str:
     from conformite.i18n import translate
     from conformite.i18n.formats import format_date, format_delta, format_score
-    from conformite.render.markdown import esc
+    from conformite.report.render.markdown import esc
 
     def t(key: str, **values: object) -> str:
         return translate(key, lang, **values)
@@ -196,8 +196,8 @@ def diff(old: Path, new: Path, output_format: str, output: Path | None) -> None:
       conformite diff old.json new.json --format md -o changes.md
     """
     from conformite.cli.report import read_result
-    from conformite.compare import compare
     from conformite.i18n import translate
+    from conformite.report.compare import compare
 
     chosen = (click.get_current_context().find_root().obj or {}).get("lang")
     lang = chosen or language()

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
-from conformite.cli._common import LANG_CHOICE, CommandError, demo_dir, write_file
-from conformite.workspace import CANTONS, CONFIG_FILE, Config
+from conformite._paths import demo_dir, inventory_templates_dir
+from conformite.cli._common import LANG_CHOICE, CommandError, write_file
+from conformite.inventory.config import CANTONS, CONFIG_FILE, Config
 
 TEMPLATES = ("organisation.yaml", "services.yaml", "vendors.yaml", "waivers.yaml")
 
@@ -77,7 +78,7 @@ def init(
             where = ".".join(str(p) for p in first["loc"])
             raise CommandError(f"{where}: {first['msg']}") from None
         files = {Path(CONFIG_FILE): tomli_w.dumps(config)}
-        templates = Path(__file__).resolve().parent.parent / "templates"
+        templates = inventory_templates_dir()
         for name in TEMPLATES:
             files[Path("inventory") / name] = (templates / name).read_text(encoding="utf-8")
         done = "init.created"

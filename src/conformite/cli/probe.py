@@ -20,7 +20,7 @@ from conformite.cli._common import (
 )
 
 if TYPE_CHECKING:
-    from conformite.observations import Observation
+    from conformite.inventory.observations import Observation
     from conformite.probe import ProbeSettings
 
 #: Reasons of ``unreachable: …`` errors that have a translation (probe.reason.<slug>).

@@ -26,7 +26,7 @@ from conformite.cli._common import (
 from conformite.cli.signing import key_problem, read_or_fail
 
 if TYPE_CHECKING:
-    from conformite.workspace import Config
+    from conformite.inventory.config import Config
 
 
 def _lang(config: Config | None = None) -> str:
@@ -167,10 +167,10 @@ def add_source(
 
     import tomli_w
 
+    from conformite.inventory.config import CONFIG_FILE, load_config
     from conformite.profiles.index import ProfileError
     from conformite.profiles.sync import check_source_url
     from conformite.signing import KeyFileError, fingerprint, load_public_key
-    from conformite.workspace import CONFIG_FILE, load_config
 
     folder = _directory(directory)
     config = load_config(folder)
@@ -234,9 +234,9 @@ def sync(directory: Path | None, only: str | None, timeout: float, as_of: dt.dat
       conformite profiles sync my-commune
     """
     from conformite.errors import closest
+    from conformite.inventory.config import load_config
     from conformite.profiles.index import ProfileError
     from conformite.profiles.sync import sync_source
-    from conformite.workspace import load_config
 
     folder = _directory(directory)
     config = load_config(folder)
@@ -290,8 +290,8 @@ def list_(directory: Path | None) -> None:
     Example:
       conformite profiles list my-commune
     """
-    from conformite.load import load_profile_registry
-    from conformite.workspace import CONFIG_FILE, load_config
+    from conformite.engine.workspace import load_profile_registry
+    from conformite.inventory.config import CONFIG_FILE, load_config
 
     folder = _directory(directory)
     config = load_config(folder) if (folder / CONFIG_FILE).is_file() else None
@@ -332,11 +332,12 @@ def verify(directory: Path | None, as_of: dt.date | None) -> None:
     Example:
       conformite profiles verify my-commune
     """
+    from conformite._paths import builtin_profiles_dir
     from conformite.errors import ProblemCollector
+    from conformite.inventory.config import CONFIG_FILE, load_config
     from conformite.profiles.index import ProfileError, current_copy, verify_copy
-    from conformite.profiles.model import ProfileRegistry, builtin_profiles_dir, load_profiles
+    from conformite.profiles.model import ProfileRegistry, load_profiles
     from conformite.signing import fingerprint, load_public_key
-    from conformite.workspace import CONFIG_FILE, load_config
 
     folder = _directory(directory)
     config = load_config(folder) if (folder / CONFIG_FILE).is_file() else None

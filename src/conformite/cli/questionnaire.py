@@ -56,10 +56,10 @@ def export(fmt: str, output: Path | None) -> None:
       conformite questionnaire export --lang de --format xlsx -o fragebogen.xlsx
       conformite questionnaire export --lang fr --format yaml -o questionnaire.yaml
     """
-    from conformite.catalogue import builtin_catalogue_dir
+    from conformite._paths import builtin_catalogue_dir
     from conformite.i18n import translate
-    from conformite.questionnaire import export_xlsx, export_yaml
-    from conformite.reference import load_reference
+    from conformite.inventory.reference import load_reference
+    from conformite.suppliers.questionnaire import export_xlsx, export_yaml
 
     lang = language()
     reference = load_reference(builtin_catalogue_dir() / "reference")
@@ -115,10 +115,10 @@ def import_(file: Path, output: Path | None, vendor_id: str | None) -> None:
       conformite questionnaire import reponses.xlsx --id nuage -o nuage.yaml
       conformite screen nuage.yaml --use "Guichet virtuel" --data identity,contact
     """
-    from conformite.catalogue import builtin_catalogue_dir
+    from conformite._paths import builtin_catalogue_dir
     from conformite.i18n import translate
-    from conformite.questionnaire import import_answers, vendor_entry_yaml
-    from conformite.reference import load_reference
+    from conformite.inventory.reference import load_reference
+    from conformite.suppliers.questionnaire import import_answers, vendor_entry_yaml
 
     lang = language()
     if vendor_id is not None and not _valid_id(vendor_id):

@@ -31,11 +31,11 @@ from conformite.cli._common import (
     workspace_argument,
     write_file,
 )
-from conformite.render import REGISTER_FORMATS, REPORT_FORMATS
+from conformite.report.render import REGISTER_FORMATS, REPORT_FORMATS
 
 if TYPE_CHECKING:
-    from conformite.load import Workspace
-    from conformite.results import AuditResult
+    from conformite.engine.results import AuditResult
+    from conformite.engine.workspace import Workspace
 
 REPORTS_DIR = "reports"
 _RESULT_NAME = re.compile(r"^audit-(\d{4}-\d{2}-\d{2})\.json$")
@@ -64,8 +64,8 @@ def find_previous(
     Results are found by name (``audit-YYYY-MM-DD.json``, in any sub-folder);
     one that cannot be read, or is of another commune, is skipped with a note.
     """
+    from conformite.engine.results import AuditResult
     from conformite.i18n import translate
-    from conformite.results import AuditResult
 
     if not reports.is_dir():
         return None, None
@@ -103,8 +103,8 @@ def read_result(path: Path, lang: str) -> AuditResult:
     """A saved JSON result, or a plain error (exit 2)."""
     from pydantic import ValidationError
 
+    from conformite.engine.results import AuditResult
     from conformite.i18n import translate
-    from conformite.results import AuditResult
 
     try:
         data = path.read_bytes()
@@ -189,15 +189,15 @@ def report(
       conformite report my-commune --format pdf --lang de
       conformite report --demo --format xlsx -o demo.xlsx
     """
-    from conformite.audit import run_audit
+    from conformite.engine.audit import run_audit
     from conformite.i18n import translate
-    from conformite.render import render_report
-    from conformite.reporting import build_report
+    from conformite.report.render import render_report
+    from conformite.report.reporting import build_report
 
     workspace = load(resolve_directory(directory, demo))
     lang = _lang(report_lang, workspace)
     if output_format == "pdf":
-        from conformite.render.pdf import PdfUnavailable, require_weasyprint
+        from conformite.report.render.pdf import PdfUnavailable, require_weasyprint
 
         try:
             require_weasyprint()
@@ -277,8 +277,8 @@ def register(
       conformite register my-commune --format xlsx --lang de -o verzeichnis.xlsx
     """
     from conformite.i18n import translate
-    from conformite.register import build_register
-    from conformite.render import render_register
+    from conformite.report.register import build_register
+    from conformite.report.render import render_register
 
     workspace = load(resolve_directory(directory, demo))
     lang = _lang(register_lang, workspace)

@@ -25,6 +25,6 @@ def schema(kind: str) -> None:
     Example:
       conformite schema services > schemas/services.json
     """
-    from conformite.schemas import inventory_schema
+    from conformite.inventory.schemas import inventory_schema
 
     click.echo(json.dumps(inventory_schema(kind), ensure_ascii=False, indent=2))

@@ -16,10 +16,10 @@ from conformite.cli._common import (
     lang_option,
     language,
 )
-from conformite.workspace import CANTONS
+from conformite.inventory.config import CANTONS
 
 if TYPE_CHECKING:
-    from conformite.screening import ScreeningResult
+    from conformite.suppliers.screening import ScreeningResult
 
 
 @click.command()
@@ -103,11 +103,12 @@ def screen(
     """
     import datetime as dt
 
-    from conformite.catalogue import builtin_catalogue_dir, load_catalogue
+    from conformite._paths import builtin_catalogue_dir
+    from conformite.catalogue.model import load_catalogue
     from conformite.errors import closest
     from conformite.i18n import translate
-    from conformite.reference import load_reference
-    from conformite.screening import (
+    from conformite.inventory.reference import load_reference
+    from conformite.suppliers.screening import (
         load_candidate,
         load_screening_rules,
         parse_protection,
@@ -118,7 +119,7 @@ def screen(
     overrides: dict[str, dict[str, object]] = {}
     directories = [builtin_catalogue_dir()]
     if workspace_dir is not None:
-        from conformite.workspace import load_config
+        from conformite.inventory.config import load_config
 
         config = load_config(workspace_dir)
         overrides = config.parameters
@@ -147,8 +148,8 @@ def screen(
     if not vendor_file.is_file() and re.fullmatch(
         r"[a-z0-9][a-z0-9._-]*(@[0-9]+)?", str(vendor_file)
     ):
-        from conformite.load import load_profile_registry
-        from conformite.screening import candidate_from_profile
+        from conformite.engine.workspace import load_profile_registry
+        from conformite.suppliers.screening import candidate_from_profile
 
         registry = load_profile_registry(workspace_dir, config if workspace_dir else None)
         found = candidate_from_profile(str(vendor_file), registry)

@@ -2,8 +2,8 @@
 
 :func:`probe_endpoints` takes the endpoints an inventory declares (see
 :mod:`conformite.probe.targets`) and returns one
-:class:`~conformite.observations.Observation` per endpoint, in an
-:class:`~conformite.observations.ObservationFile` that the CLI saves as
+:class:`~conformite.inventory.observations.Observation` per endpoint, in an
+:class:`~conformite.inventory.observations.ObservationFile` that the CLI saves as
 ``<workspace>/observations/probe-YYYYMMDDTHHMMSSZ.json`` for the next audit.
 
 For a web endpoint (``https://host[:port]/path``):
@@ -46,15 +46,16 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from conformite import __version__
-from conformite.observations import (
+from conformite.inventory.observations import (
     OBSERVATIONS_DIR,
     HttpObservation,
     Observation,
     ObservationFile,
     SecurityTxtObservation,
 )
+from conformite.probe.dns import DnspythonResolver, Resolver
 from conformite.probe.http import check_http_redirect, netloc, new_session, probe_page
-from conformite.probe.mail import DnspythonResolver, Resolver, check_mail_domain
+from conformite.probe.mail import check_mail_domain
 from conformite.probe.runner import Budget, Once, describe, retry, run_pool
 from conformite.probe.securitytxt import check_security_txt
 from conformite.probe.settings import ProbeSettings

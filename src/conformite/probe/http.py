@@ -35,7 +35,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from conformite.observations import CookieObservation, HttpObservation
+from conformite.inventory.observations import CookieObservation, HttpObservation
 from conformite.probe.runner import Budget, BudgetExhausted, describe, retry
 from conformite.probe.settings import ProbeSettings
 

@@ -21,7 +21,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from conformite.observations import SecurityTxtObservation
+from conformite.inventory.observations import SecurityTxtObservation
 from conformite.probe.http import fetch, netloc
 from conformite.probe.runner import Budget, describe
 from conformite.probe.settings import ProbeSettings

@@ -2,7 +2,7 @@
 
 Everything that touches the outside world can be injected here, so that the
 probe is testable offline: the trust store (a PEM bundle, e.g. a trustme CA),
-the DNS resolver (see :mod:`conformite.probe.mail`), the port ``http://host/``
+the DNS resolver (see :mod:`conformite.probe.dns`), the port ``http://host/``
 is checked on, and the MTA-STS policy address.
 """
 
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from conformite import __version__
 
 if TYPE_CHECKING:
-    from conformite.probe.mail import Resolver
+    from conformite.probe.dns import Resolver
 
 __all__ = ["DEFAULT_MTA_STS_URL", "ProbeSettings"]
 

@@ -1,7 +1,7 @@
 """The endpoints an inventory declares: the only hosts the probe may contact.
 
 The same list, in the same order and with the same deduplication, as the
-endpoint targets of :func:`conformite.evaluation.iter_targets`: services'
+endpoint targets of :func:`conformite.engine.evaluation.iter_targets`: services'
 ``endpoints``, vendors' ``portal_url`` and the organisation's
 ``mail_domains`` as ``mail:<domain>`` (a test keeps the two in step).
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from conformite.errors import Problem, closest
-from conformite.inventory import Inventory
+from conformite.inventory.model import Inventory
 
 __all__ = [
     "DeclaredEndpoint",

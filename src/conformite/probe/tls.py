@@ -30,7 +30,7 @@ import ssl
 import warnings
 from dataclasses import dataclass, field
 
-from conformite.observations import CertificateObservation, TlsObservation
+from conformite.inventory.observations import CertificateObservation, TlsObservation
 from conformite.probe.runner import Budget, describe
 from conformite.probe.settings import ProbeSettings
 

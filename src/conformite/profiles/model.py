@@ -1,6 +1,6 @@
 """Supplier profiles: vetted vendor facts with their provenance.
 
-A profile is one YAML file: the facts of :class:`conformite.inventory.Vendor`
+A profile is one YAML file: the facts of :class:`conformite.inventory.model.Vendor`
 (without ``id`` and ``profile``) under ``vendor:``, and under ``profile:`` who
 vetted them, when, until when they hold, and where each fact comes from::
 
@@ -18,7 +18,7 @@ vetted them, when, until when they hold, and where each fact comes from::
       dpa: {signed_on: 2026-03-01, security_measures_documented: true}
 
 An inventory vendor references it with ``profile: nuage-suisse@3``; facts
-written in the inventory win over the profile's (see :mod:`conformite.load`).
+written in the inventory win over the profile's (see :mod:`conformite.engine.workspace`).
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ from pydantic import (
     model_validator,
 )
 
-from conformite._validation import problems_from_validation_error
-from conformite._yaml import load_yaml_file
 from conformite.errors import InputError, Problem, ProblemCollector, format_path
-from conformite.inventory import Identifier, Model, Text, Vendor
+from conformite.inventory.model import Identifier, Model, Text, Vendor
+from conformite.inventory.safe_yaml import load_yaml_file
+from conformite.inventory.validation import problems_from_validation_error
 
 __all__ = [
     "PROFILE_REF",
@@ -50,7 +50,6 @@ __all__ = [
     "ProfileMeta",
     "ProfileRegistry",
     "SupplierProfile",
-    "builtin_profiles_dir",
     "flatten_facts",
     "load_profile_file",
     "load_profiles",
@@ -155,14 +154,6 @@ class ProfileRegistry:
                 f"profile {ref} is also defined, differently, in {known.file}",
                 hint="a published version never changes: publish a new version number",
             )
-
-
-def builtin_profiles_dir() -> Path:
-    """Where the shipped profiles live: in the wheel, or at the repository root."""
-    packaged = Path(__file__).resolve().parent.parent / "_supplier_profiles"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[3] / "supplier_profiles"
 
 
 def _check_sources(profile: SupplierProfile, data: dict[str, Any], doc: Any) -> list[Problem]:

@@ -1,0 +1,589 @@
+"""The control catalogue: loading, validating and compiling controls.
+
+A control is one small YAML file under ``controls/<family>/``: its id and
+documentation in four languages, its legal basis, its severity, what it
+applies to, and CEL expressions (named applicability conditions, variables
+and requirements). Everything is validated when the catalogue loads:
+
+* the YAML against :class:`Control` (unknown keys, missing languages, bad
+  enums are errors);
+* every expression is compiled, and every variable and field it reads is
+  checked against the evaluation context (:mod:`conformite.context_schema`),
+  so ``vendor.sub_processors.exists(s, s.cuntry == "US")`` fails loading with
+  the control id, file, line and a "did you mean 'country'" hint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from string import Formatter
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from conformite._paths import builtin_catalogue_dir
+from conformite.catalogue import cel as _cel
+from conformite.catalogue.cantons import CantonOverlay, load_overlays
+from conformite.errors import ProblemCollector
+from conformite.inventory.safe_yaml import YamlDocument, load_yaml_file
+from conformite.inventory.validation import read_model
+
+__all__ = [
+    "FAMILIES",
+    "LANGUAGES",
+    "OBJECTIVES",
+    "SEVERITIES",
+    "Catalogue",
+    "CompiledControl",
+    "Control",
+    "LegalBasis",
+    "Localized",
+    "load_catalogue",
+]
+
+LANGUAGES = ("fr", "de", "it", "en")
+Language = Literal["fr", "de", "it", "en"]
+SEVERITIES = ("low", "medium", "high", "critical")
+Severity = Literal["low", "medium", "high", "critical"]
+OBJECTIVES = ("confidentiality", "integrity", "availability", "traceability")
+Objective = Literal["confidentiality", "integrity", "availability", "traceability"]
+#: Control families, in the order reports show them.
+FAMILIES = (
+    "governance",
+    "data_protection",
+    "confidentiality",
+    "integrity",
+    "availability",
+    "traceability",
+    "system_security",
+    "supplier",
+    "endpoint",
+)
+Family = Literal[
+    "governance",
+    "data_protection",
+    "confidentiality",
+    "integrity",
+    "availability",
+    "traceability",
+    "system_security",
+    "supplier",
+    "endpoint",
+]
+TargetKind = Literal["organisation", "service", "vendor", "endpoint"]
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,40}$")]
+ControlId = Annotated[
+    str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{1,9}(-[A-Z0-9]{1,20}){1,4}$", max_length=48)
+]
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Localized(_Strict):
+    """A text in each of the four languages; none may be missing."""
+
+    fr: NonEmpty
+    de: NonEmpty
+    it: NonEmpty
+    en: NonEmpty
+
+    def get(self, lang: str) -> str:
+        return str(getattr(self, lang if lang in LANGUAGES else "en"))
+
+
+#: Federal instruments are written with their French abbreviation in the
+#: catalogue and cited with the abbreviation of the reader's language.
+FEDERAL_INSTRUMENTS: dict[str, dict[str, str]] = {
+    "nLPD": {"fr": "nLPD", "de": "revDSG", "it": "LPD", "en": "revFADP"},
+    "OPDo": {"fr": "OPDo", "de": "DSV", "it": "OPDa", "en": "DPO"},
+}
+#: (article, paragraph, letter) in each language.
+CITATION_WORDS: dict[str, tuple[str, str, str]] = {
+    "fr": ("art.", "al.", "let."),
+    "de": ("Art.", "Abs.", "Bst."),
+    "it": ("art.", "cpv.", "lett."),
+    "en": ("art.", "para.", "let."),
+}
+
+ANNEX_WORD = {"fr": "annexe", "de": "Anhang", "it": "allegato", "en": "Annex"}
+
+
+class LegalBasis(_Strict):
+    """One article-level citation, with a link to the official text."""
+
+    instrument: NonEmpty = Field(description="nLPD, OPDo, or a cantonal law's abbreviation")
+    article: NonEmpty | None = None
+    annex: NonEmpty | None = Field(None, description="an annex instead of an article")
+    paragraph: str | None = None
+    letter: str | None = None
+    url: Annotated[str, StringConstraints(pattern=r"^https://\S+$")]
+    canton: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = Field(
+        None, description="set on a cantonal citation; the report shows it to that canton only"
+    )
+    certainty: Literal["official_text", "secondary_source"] = "official_text"
+    numbering: Literal["article", "section"] = Field(
+        "article", description="'section' for laws numbered with § (ZH, BL, ...)"
+    )
+
+    @model_validator(mode="after")
+    def _article_or_annex(self) -> LegalBasis:
+        if (self.article is None) == (self.annex is None):
+            raise ValueError("give either an article or an annex")
+        return self
+
+    def cite(self, lang: str = "fr") -> str:
+        """The usual Swiss citation in ``lang``: ``nLPD art. 9 al. 2 let. a``,
+        ``revDSG Art. 9 Abs. 2 Bst. a``, ``LPD art. 9 cpv. 2 lett. a``,
+        ``revFADP art. 9 para. 2 let. a``. Cantonal abbreviations are kept."""
+        names = FEDERAL_INSTRUMENTS.get(self.instrument, {})
+        words = CITATION_WORDS.get(lang, CITATION_WORDS["fr"])
+        if self.annex:
+            return f"{names.get(lang, self.instrument)} {ANNEX_WORD[lang]} {self.annex}"
+        article = "§" if self.numbering == "section" else words[0]
+        text = f"{names.get(lang, self.instrument)} {article} {self.article}"
+        if self.paragraph:
+            text += f" {words[1]} {self.paragraph}"
+        if self.letter:
+            text += f" {words[2]} {self.letter}"
+        return text
+
+
+class Mapping(_Strict):
+    framework: Literal["ict-minimum-standard", "iso27001-2022", "bsi-grundschutz"]
+    id: NonEmpty
+    relationship: Literal["equal", "subset", "superset", "related"] = "related"
+
+
+class Reference(_Strict):
+    title: NonEmpty
+    url: Annotated[str, StringConstraints(pattern=r"^https://\S+$")]
+
+
+class Effort(_Strict):
+    """What fixing a failure costs: internal days and external money."""
+
+    person_days: float = Field(ge=0, le=200)
+    external_chf: int = Field(0, ge=0)
+
+
+class NamedExpression(_Strict):
+    name: Name
+    expression: NonEmpty
+
+
+class Requirement(_Strict):
+    name: Name
+    expression: NonEmpty = Field(description="CEL; true when the requirement is met")
+    message: Localized = Field(description="what is wrong; may use {facts} and parameters")
+    facts: str | None = Field(
+        None, description="CEL giving the facts that failed, as a string or list of strings"
+    )
+
+
+class Examples(_Strict):
+    compliant: NonEmpty
+    non_compliant: NonEmpty
+
+
+class Control(_Strict):
+    """One control as written in its YAML file."""
+
+    id: ControlId
+    status: Literal["active", "draft", "deprecated"] = "active"
+    since: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+(\.\d+)?$")]
+    family: Family
+    objectives: list[Objective] = Field(default_factory=list)
+    severity: Severity
+    target: TargetKind
+    effort: Effort
+    title: Localized
+    description: Localized
+    rationale: Localized
+    remediation: Localized
+    legal_basis: list[LegalBasis] = Field(min_length=1)
+    examples: Examples | None = None
+    references: list[Reference] = Field(default_factory=list)
+    mappings: list[Mapping] = Field(default_factory=list)
+    parameters: dict[Name, int | float | str | bool | list[str]] = Field(default_factory=dict)
+    applies_when: list[NamedExpression] = Field(default_factory=list)
+    not_applicable_reason: Localized | None = Field(
+        None, description="said when applies_when is false, instead of a generic sentence"
+    )
+    variables: list[NamedExpression] = Field(default_factory=list)
+    requirements: list[Requirement] = Field(min_length=1)
+    cantons: list[Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]] = Field(
+        default_factory=list,
+        description="the cantons whose law imposes this control; empty: everywhere",
+    )
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Control:
+        for label, items in (
+            ("applies_when", self.applies_when),
+            ("variables", self.variables),
+            ("requirements", self.requirements),
+        ):
+            names = [item.name for item in items]
+            duplicates = sorted({n for n in names if names.count(n) > 1})
+            if duplicates:
+                raise ValueError(f"duplicate {label} names: {', '.join(duplicates)}")
+        return self
+
+    @field_validator("objectives")
+    @classmethod
+    def _objectives_once(cls, objectives: list[str]) -> list[str]:
+        repeated = sorted({o for o in objectives if objectives.count(o) > 1})
+        if repeated:  # a repeated objective would count the control twice in its score
+            raise ValueError(f"objective listed twice: {', '.join(repeated)}")
+        return objectives
+
+
+@dataclass(frozen=True)
+class CompiledRequirement:
+    name: str
+    program: Any
+    message: Localized
+    facts: Any | None
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: one object per loaded control
+class CompiledControl:
+    """A control ready to run: its definition, source file and compiled CEL."""
+
+    control: Control
+    source: str
+    conditions: tuple[tuple[str, Any], ...]
+    requirements: tuple[CompiledRequirement, ...]
+    parameters: dict[str, Any] = field(default_factory=dict)
+    #: Context paths the control's expressions read (see ``_cel.check_expression``).
+    paths: frozenset[tuple[str, ...]] = frozenset()
+
+    @property
+    def id(self) -> str:
+        return self.control.id
+
+
+@dataclass(eq=False)  # hashed by identity (evaluation caches per catalogue)
+class Catalogue:
+    """All controls in force, in id order, with the catalogue's version and hash."""
+
+    version: str
+    controls: list[CompiledControl]
+    digest: str
+    sources: list[str]
+    #: Cantonal overlays by canton code (see :mod:`conformite.catalogue.cantons`).
+    overlays: dict[str, CantonOverlay] = field(default_factory=dict)
+
+    def get(self, control_id: str) -> CompiledControl | None:
+        return next((c for c in self.controls if c.id == control_id), None)
+
+    def for_target(self, kind: str, canton: str | None = None) -> list[CompiledControl]:
+        """Controls on targets of ``kind`` in force in ``canton`` (all when None)."""
+        return [
+            c for c in self.controls if c.control.target == kind and in_force(c.control, canton)
+        ]
+
+    def in_canton(self, canton: str | None) -> list[CompiledControl]:
+        return [c for c in self.controls if in_force(c.control, canton)]
+
+    def citations(
+        self, control: Control, canton: str | None, lang: str
+    ) -> list[tuple[str, str, str | None]]:
+        """(citation, url, canton) of the control's federal basis and, for
+        ``canton``, its own cantonal basis and the overlay's cantonal citation."""
+        out = [
+            (basis.cite(lang), basis.url, basis.canton)
+            for basis in control.legal_basis
+            if basis.canton is None or basis.canton == canton
+        ]
+        overlay = self.overlays.get(canton or "")
+        if overlay is not None:
+            for citation in overlay.citations.get(control.id, []):
+                basis = LegalBasis(
+                    instrument=citation.instrument or overlay.law.abbreviation,
+                    article=citation.article,
+                    paragraph=citation.paragraph,
+                    letter=citation.letter,
+                    url=citation.url,
+                    canton=canton,
+                    certainty=citation.certainty,
+                    numbering=overlay.numbering,
+                )
+                out.append((basis.cite(lang), basis.url, canton))
+        return out
+
+
+def in_force(control: Control, canton: str | None) -> bool:
+    """A control without ``cantons`` applies everywhere; otherwise only there."""
+    return not control.cantons or canton is None or canton in control.cantons
+
+
+def _expression_paths(control: Control) -> Iterable[tuple[tuple[str | int, ...], str, str]]:
+    """(yaml path, expression, role) for every CEL expression in a control."""
+    for i, cond in enumerate(control.applies_when):
+        yield ("applies_when", i, "expression"), cond.expression, "condition"
+    for i, var in enumerate(control.variables):
+        yield ("variables", i, "expression"), var.expression, "variable"
+    for i, req in enumerate(control.requirements):
+        yield ("requirements", i, "expression"), req.expression, "requirement"
+        if req.facts:
+            yield ("requirements", i, "facts"), req.facts, "facts"
+
+
+def _compile_control(
+    control: Control,
+    doc: YamlDocument,
+    parameters: dict[str, Any],
+    problems: ProblemCollector,
+) -> CompiledControl | None:
+    bound_variables: dict[str, str] = {}
+    compiled: dict[tuple[str | int, ...], Any] = {}
+    paths: set[tuple[str, ...]] = set()
+    ok = True
+    for path, expression, _role in _expression_paths(control):
+        # A variable may only use the variables defined before it.
+        try:
+            program, bound, read = _cel.compile_checked(
+                expression, control.target, parameters=parameters, variables=bound_variables
+            )
+            paths |= read
+        except _cel.ExpressionError as exc:
+            line, column = doc.locate(path)
+            problems.report(
+                doc.file,
+                f"control {control.id}: {exc.message}",
+                line=line,
+                column=column,
+                path=f"{path[0]}[{path[1]}].{path[2]}",
+                found=expression.strip(),
+                hint=exc.hint,
+            )
+            ok = False
+            if path[0] == "variables":
+                bound_variables[control.variables[int(path[1])].name] = "null"
+            continue
+        if path[0] == "variables":
+            bound_variables[control.variables[int(path[1])].name] = bound
+        compiled[path] = program
+    for message_path, req in (
+        (("requirements", i, "message"), r) for i, r in enumerate(control.requirements)
+    ):
+        for lang in LANGUAGES:
+            problem = _message_problem(req.message.get(lang), parameters)
+            if problem:
+                message, expected = problem
+                line, column = doc.locate((*message_path, lang))
+                problems.report(
+                    doc.file,
+                    f"control {control.id}: {message}",
+                    line=line,
+                    column=column,
+                    path=f"requirements[{message_path[1]}].message.{lang}",
+                    expected=expected,
+                )
+                ok = False
+    if not ok:
+        return None
+    return CompiledControl(
+        control=control,
+        source=doc.file,
+        conditions=tuple(
+            (c.name, compiled[("applies_when", i, "expression")])
+            for i, c in enumerate(control.applies_when)
+        ),
+        requirements=tuple(
+            CompiledRequirement(
+                name=r.name,
+                program=compiled[("requirements", i, "expression")],
+                message=r.message,
+                facts=compiled.get(("requirements", i, "facts")),
+            )
+            for i, r in enumerate(control.requirements)
+        ),
+        parameters=parameters,
+        paths=frozenset(paths),
+    )
+
+
+def _message_problem(text: str, parameters: dict[str, Any]) -> tuple[str, str] | None:
+    """(problem, expected) when a requirement's message cannot be filled, else None.
+
+    Messages are filled with ``str.format_map``: checked here with the same
+    parser, so that a stray brace fails loading, not an audit.
+    """
+    expected = "{facts} or a parameter name: " + ", ".join(sorted(parameters) or ["(none)"])
+    try:
+        names = [name for _, name, _, _ in Formatter().parse(text) if name is not None]
+    except ValueError as exc:
+        return (
+            f"message is not a valid template ({exc})",
+            f"{expected}; write {{{{ and }}}} for a literal brace",
+        )
+    for name in names:
+        if name != "facts" and name not in parameters:
+            return f"unknown placeholder {{{name}}} in message", expected
+    return None
+
+
+def _did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    from conformite.errors import closest
+
+    suggestion = closest(word, candidates)
+    return f"did you mean '{suggestion}'?" if suggestion else None
+
+
+def _catalogue_version(directory: Path) -> str:
+    meta = directory / "catalogue.yaml"
+    if not meta.is_file():
+        return "0"
+    doc = load_yaml_file(meta, _display(meta))
+    data = doc.data if isinstance(doc.data, dict) else {}
+    return str(data.get("version", "0"))
+
+
+def _display(path: Path) -> str:
+    """A short, stable name for a file: relative to the working directory if possible."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_catalogue(
+    directories: Iterable[Path] | None = None,
+    *,
+    parameter_overrides: dict[str, dict[str, Any]] | None = None,
+    include_drafts: bool = False,
+    config_file: Path | None = None,
+) -> Catalogue:
+    """Load, validate and compile every control under the given directories.
+
+    The first directory is the built-in catalogue unless ``directories`` says
+    otherwise; later ones (a workspace's own controls) add controls. Raises
+    :class:`InputError` with every problem of every file at once.
+    """
+    dirs = list(directories) if directories is not None else [builtin_catalogue_dir()]
+    config_name = str(config_file) if config_file else "conformite.toml"
+
+    def config_line(*loc: str) -> int | None:
+        from conformite.inventory.config import toml_line
+
+        return toml_line(config_file, loc) if config_file and config_file.is_file() else None
+
+    overrides = parameter_overrides or {}
+    problems = ProblemCollector()
+    controls: list[CompiledControl] = []
+    seen: dict[str, str] = {}
+    hasher = hashlib.sha256()
+    sources: list[str] = []
+    for directory in dirs:
+        if not directory.is_dir():
+            problems.report(_display(directory), "control folder not found")
+            continue
+        files = sorted(
+            p
+            for p in directory.rglob("*.yaml")
+            if p.is_file()
+            and p.name not in ("catalogue.yaml", "screening.yaml")
+            and not {"reference", "cantons"} & set(p.relative_to(directory).parts)
+        )
+        for path in files:
+            display = _display(path)
+            control, doc = read_model(path, Control, problems, display)
+            if doc is None:
+                continue
+            name = path.relative_to(directory).as_posix().encode()
+            hasher.update(name + b"\0" + doc.text.encode("utf-8") + b"\0")
+            if control is None:
+                continue
+            if path.stem != control.id:
+                line, column = doc.locate(("id",))
+                problems.report(
+                    display,
+                    "the file name must be the control id",
+                    line=line,
+                    column=column,
+                    path="id",
+                    expected=f"{control.id}.yaml",
+                    found=path.name,
+                )
+            if control.id in seen:
+                line, column = doc.locate(("id",))
+                problems.report(
+                    display,
+                    f"duplicate control id {control.id}",
+                    line=line,
+                    column=column,
+                    path="id",
+                    hint=f"already defined in {seen[control.id]}",
+                )
+                continue
+            seen[control.id] = display
+            if control.status == "draft" and not include_drafts:
+                continue
+            parameters = dict(control.parameters)
+            for name, value in overrides.get(control.id, {}).items():
+                if name not in parameters:
+                    problems.report(
+                        config_name,
+                        f"control {control.id} has no parameter {name!r}",
+                        line=config_line("parameters", control.id, name),
+                        path=f"parameters.{control.id}.{name}",
+                        expected=", ".join(sorted(parameters)) or "no parameters",
+                    )
+                    continue
+                if type(value) is not type(parameters[name]) and not (
+                    isinstance(value, int | float) and isinstance(parameters[name], int | float)
+                ):
+                    problems.report(
+                        config_name,
+                        f"parameter {name!r} of {control.id} has the wrong type",
+                        line=config_line("parameters", control.id, name),
+                        path=f"parameters.{control.id}.{name}",
+                        expected=type(parameters[name]).__name__,
+                        found=repr(value),
+                    )
+                    continue
+                parameters[name] = value
+            compiled = _compile_control(control, doc, parameters, problems)
+            if compiled is not None:
+                controls.append(compiled)
+        sources.append(_display(directory))
+    for control_id in sorted(overrides):
+        if control_id not in seen:
+            problems.report(
+                config_name,
+                f"parameters for unknown control {control_id}",
+                line=config_line("parameters", control_id),
+                hint=_did_you_mean(control_id, seen),
+                path=f"parameters.{control_id}",
+            )
+    problems.raise_if_any()
+    controls.sort(key=lambda c: c.id)
+    overlays: dict[str, CantonOverlay] = {}
+    if dirs:
+        cantons_dir = dirs[0] / "cantons"
+        for path in sorted(cantons_dir.glob("*.yaml")) if cantons_dir.is_dir() else []:
+            hasher.update(b"cantons/" + path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        overlays = load_overlays(cantons_dir, set(seen))
+    version = _catalogue_version(dirs[0]) if dirs else "0"
+    return Catalogue(
+        version=version,
+        controls=controls,
+        digest=hasher.hexdigest(),
+        sources=sources,
+        overlays=overlays,
+    )

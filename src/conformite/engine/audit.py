@@ -1,0 +1,101 @@
+"""The whole audit in one call: load → derive → evaluate → waive → score.
+
+Renderers and commands build on :func:`run_audit`; its :class:`AuditResult`
+is also the JSON contract with other tools.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from conformite import __version__
+from conformite._gc import paused
+from conformite.catalogue.model import Catalogue
+from conformite.engine.evaluation import evaluate_workspace
+from conformite.engine.results import AuditResult, CatalogueInfo, JurisdictionInfo, WorkspaceInfo
+from conformite.engine.scoring import score_findings
+from conformite.engine.waivers import apply_waivers
+from conformite.engine.workspace import Workspace
+from conformite.i18n import translate
+
+__all__ = ["jurisdiction_info", "jurisdiction_note", "run_audit"]
+
+
+def jurisdiction_note(catalogue: Catalogue, canton: str, lang: str) -> str:
+    """One sentence: the cantonal law and supervisor, or the federal fallback."""
+    overlay = catalogue.overlays.get(canton)
+    if overlay is None:
+        return translate("jurisdiction.fallback", lang, canton=canton)
+    return translate(
+        "jurisdiction.overlay",
+        lang,
+        law=overlay.law.name,
+        abbreviation=overlay.law.abbreviation,
+        supervisor=overlay.supervisor.name,
+    )
+
+
+def jurisdiction_info(workspace: Workspace, lang: str) -> JurisdictionInfo:
+    """Which law applies, said in ``lang``; a canton without overlay falls back to federal law."""
+    canton = workspace.config.commune.canton
+    overlay = workspace.catalogue.overlays.get(canton)
+    note = jurisdiction_note(workspace.catalogue, canton, lang)
+    if overlay is None:
+        return JurisdictionInfo(canton=canton, overlay=False, note=note)
+    return JurisdictionInfo(
+        canton=canton,
+        overlay=True,
+        law=overlay.law.name,
+        law_abbreviation=overlay.law.abbreviation,
+        law_url=overlay.law.url,
+        supervisor=overlay.supervisor.name,
+        supervisor_url=overlay.supervisor.url,
+        certainty=overlay.certainty,
+        note=note,
+    )
+
+
+def run_audit(
+    workspace: Workspace,
+    as_of: dt.date,
+    lang: str,
+    progress: Callable[[int], None] | None = None,
+) -> AuditResult:
+    """Audit a loaded workspace as of a date, in a language."""
+    with paused():
+        return _run_audit(workspace, as_of, lang, progress)
+
+
+def _run_audit(
+    workspace: Workspace,
+    as_of: dt.date,
+    lang: str,
+    progress: Callable[[int], None] | None,
+) -> AuditResult:
+    findings = evaluate_workspace(workspace, as_of, lang, progress)
+    findings, waiver_statuses = apply_waivers(findings, workspace.inventory.waivers, as_of)
+    findings, scores = score_findings(findings)
+    commune = workspace.config.commune
+    # Built without re-validating thousands of findings made by trusted code.
+    return AuditResult.model_construct(
+        tool_version=__version__,
+        as_of=as_of.isoformat(),
+        lang=lang,
+        workspace=WorkspaceInfo(
+            commune=commune.name,
+            canton=commune.canton,
+            population=commune.population,
+            services=len(workspace.inventory.services),
+            vendors=len(workspace.inventory.vendors),
+        ),
+        jurisdiction=jurisdiction_info(workspace, lang),
+        catalogue=CatalogueInfo(
+            version=workspace.catalogue.version,
+            sha256=workspace.catalogue.digest,
+            controls=len(workspace.catalogue.controls),
+        ),
+        scores=scores,
+        findings=findings,
+        waivers=waiver_statuses,
+    )

@@ -1,0 +1,103 @@
+"""Stage 4 of the flow: turn an :class:`AuditResult` into something to read.
+
+One renderer per format, registered by name, so every command that writes
+results offers the same ``--format`` choices.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from conformite.engine.results import AuditResult
+    from conformite.report.register import Register
+    from conformite.report.reporting import Report
+
+__all__ = [
+    "FORMATS",
+    "REGISTER_FORMATS",
+    "REPORT_FORMATS",
+    "render",
+    "render_register",
+    "render_report",
+]
+
+FORMATS = ("table", "json")
+#: Formats of ``conformite report``, with the file extension of each.
+REPORT_FORMATS = {
+    "html": "html",
+    "pdf": "pdf",
+    "md": "md",
+    "xlsx": "xlsx",
+    "csv": "csv",
+    "json": "json",
+}
+#: Formats of ``conformite register``, with the file extension of each.
+REGISTER_FORMATS = {"md": "md", "xlsx": "xlsx", "csv": "csv", "html": "html"}
+
+
+def render(fmt: str, result: AuditResult, lang: str, target: Any = None, top: int = 10) -> str:
+    """Render ``result`` in ``fmt`` and return the text.
+
+    The table renderer prints to ``target`` (a rich console) when one is given;
+    ``top`` is how many findings it lists.
+    """
+    if fmt == "json":
+        from conformite.report.render.json import render_json
+
+        return render_json(result)
+    if fmt == "table":
+        from conformite.report.render.table import render_table
+
+        return render_table(result, lang, target, top=top)
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def render_report(fmt: str, report: Report) -> bytes:
+    """Render the Commission's report in ``fmt`` (see ``REPORT_FORMATS``), as bytes."""
+    if fmt == "html":
+        from conformite.report.render.html import render_html
+
+        return render_html(report).encode("utf-8")
+    if fmt == "md":
+        from conformite.report.render.markdown import render_markdown
+
+        return render_markdown(report).encode("utf-8")
+    if fmt == "csv":
+        from conformite.report.render.csv import render_csv
+
+        return render_csv(report).encode("utf-8")
+    if fmt == "xlsx":
+        from conformite.report.render.xlsx import render_xlsx
+
+        return render_xlsx(report)
+    if fmt == "pdf":
+        from conformite.report.render.pdf import render_pdf
+
+        return render_pdf(report)
+    if fmt == "json":
+        return report.result.to_json().encode("utf-8")
+    raise ValueError(f"unknown report format {fmt!r}")
+
+
+def render_register(fmt: str, register: Register, as_of: dt.date) -> bytes:
+    """Render the record of processing activities in ``fmt`` (see ``REGISTER_FORMATS``)."""
+    if fmt == "md":
+        from conformite.report.render.markdown import render_register_markdown
+
+        return render_register_markdown(register).encode("utf-8")
+    if fmt == "html":
+        from conformite.report.render.html import render_register_html
+
+        return render_register_html(register).encode("utf-8")
+    if fmt == "csv":
+        from conformite.report.render.csv import render_register_csv
+
+        return render_register_csv(register).encode("utf-8")
+    if fmt == "xlsx":
+        from conformite.report.render.xlsx import render_register_xlsx
+
+        return render_register_xlsx(register, as_of)
+    raise ValueError(f"unknown register format {fmt!r}")

@@ -1,0 +1,63 @@
+"""CSV: the findings (or the register) as one flat table.
+
+RFC 4180 (comma-separated, double quotes, CRLF line ends), UTF-8 without a
+byte-order mark, column titles in the report's language. Ids (control,
+target) are kept as they are so that rows can be matched across years and
+languages; several messages or links in one cell are separated by `` | ``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
+from conformite.i18n import translate
+from conformite.report.register import COLUMNS as register_columns
+from conformite.report.register import Register
+from conformite.report.register import rows as register_rows
+from conformite.report.reporting import Report
+
+__all__ = ["render_csv", "render_register_csv"]
+
+
+def _write(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    return buffer.getvalue()
+
+
+def render_csv(r: Report) -> str:
+    """The open findings (fail and error), most important first."""
+    t = r.t
+    return _write(
+        [
+            t("column.severity"), t("column.control"), t("column.title"), t("column.family"),
+            t("report.col.target_kind"), t("report.col.target_id"), t("column.target"),
+            t("report.col.need"), t("report.col.outcome"), t("report.col.problem"),
+            t("report.col.owner"), t("column.basis"), t("report.col.links"),
+            t("report.col.what_to_do"), t("report.col.weight"),
+        ],
+        (
+            [
+                t(f"severity.{g.severity}"), g.control_id, g.title, t(f"family.{g.family}"),
+                i.target_kind, i.target_id, i.target_name, t(f"need.{i.need}"),
+                t(f"outcome.{i.outcome}"),
+                " | ".join(i.messages + ([i.expired_waiver] if i.expired_waiver else [])),
+                i.owner, " | ".join(b.citation for b in g.legal_basis),
+                " | ".join(b.url for b in g.legal_basis), g.remediation, f"{i.weight:g}",
+            ]
+            for _, groups in r.findings
+            for g in groups
+            for i in g.items
+        ),
+    )  # fmt: skip
+
+
+def render_register_csv(register: Register) -> str:
+    """The record of processing activities, one row per activity."""
+    header = [translate(key, register.lang) for key in register_columns]
+    return _write(header, register_rows(register, " | ", " | "))

@@ -1,0 +1,126 @@
+"""HTML: one self-contained, accessible, printable file.
+
+No script, no external asset (a Content-Security-Policy in the page forbids
+loading any), charts drawn as inline SVG, print CSS for A4. The page states
+its language, headings follow each other without gaps, every table has
+header cells, and every colour pair reaches at least 4.5:1 contrast. Text is
+escaped by Jinja2's autoescaping; the only markup built in Python is the SVG
+of the charts, from escaped parts.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from markupsafe import Markup, escape
+
+from conformite.i18n.formats import colon
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from conformite.report.register import Register
+    from conformite.report.reporting import Report, ScoreRow
+
+__all__ = ["GRADE_COLOURS", "bar_chart", "render_html", "render_register_html"]
+
+#: Fill colours of grades; each has at least 4.5:1 contrast with white text
+#: and with the white page behind the bars.
+GRADE_COLOURS = {
+    "A": "#1e6b3a",
+    "B": "#3b6e1f",
+    "C": "#8a5a00",
+    "D": "#b3261e",
+    "E": "#7a1a14",
+}
+NO_GRADE = "#5f6368"
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("conformite.report.render", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.globals["grade_colour"] = lambda grade: GRADE_COLOURS.get(grade or "", NO_GRADE)
+    env.globals["bar_chart"] = bar_chart
+    return env
+
+
+def _truncate(text: str, length: int = 34) -> str:
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def bar_chart(rows: Sequence[ScoreRow], chart_id: str, title: str, format_score: object) -> Markup:
+    """A horizontal bar chart of scores (0-100) as inline SVG, one bar per row.
+
+    The chart has a title for assistive technology; the same figures are in
+    the table printed beside it.
+    """
+    shown = [r for r in rows if r.score.score is not None]
+    label_width, bar_width, row_height, top = 230, 330, 26, 8
+    width = label_width + bar_width + 90
+    height = top * 2 + row_height * max(len(shown), 1)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
+        f'aria-labelledby="{chart_id}-title" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+    ]
+    for tick in (0, 25, 50, 75, 100):
+        x = label_width + bar_width * tick / 100
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{height - top + 4}" '
+            f'stroke="#c4c7c5" stroke-width="1"/>'
+        )
+    for index, row in enumerate(shown):
+        value = float(row.score.score or 0.0)
+        y = top + index * row_height
+        colour = GRADE_COLOURS.get(row.score.grade or "", NO_GRADE)
+        length = bar_width * value / 100
+        text = f"{format_score(value)} ({row.score.grade})"  # type: ignore[operator]
+        parts.append(
+            f'<text x="{label_width - 8}" y="{y + 17}" text-anchor="end" '
+            f'font-size="13" fill="#1f1f1f">{escape(_truncate(row.label))}</text>'
+        )
+        parts.append(
+            f'<rect x="{label_width}" y="{y + 4}" width="{length:.1f}" height="{row_height - 8}" '
+            f'fill="{colour}"/>'
+        )
+        parts.append(
+            f'<text x="{label_width + length + 6:.1f}" y="{y + 17}" font-size="12" '
+            f'fill="#1f1f1f">{escape(text)}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def render_html(report: Report) -> str:
+    """The whole report as one HTML document."""
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(r=report, t=report.t, colon=lambda text: colon(text, report.lang))
+    )
+
+
+def render_register_html(register: Register) -> str:
+    """The record of processing activities on its own, as one HTML document."""
+    from conformite.i18n import translate
+
+    def t(key: str, **values: object) -> str:
+        return translate(key, register.lang, **values)
+
+    return (
+        _environment()
+        .get_template("register.html.j2")
+        .render(reg=register, t=t, colon=lambda text: colon(text, register.lang))
+    )

@@ -1,0 +1,432 @@
+"""Markdown (CommonMark with GitHub tables), for a wiki or a git repository.
+
+The same sections as the HTML report, without charts: each chart's figures
+are in the table beside it. Text from the inventory is escaped so that a
+``|`` or a ``*`` in a service name cannot break a table or the layout.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from conformite.i18n import translate
+from conformite.i18n.formats import colon
+from conformite.report.register import Register, RegisterEntry
+from conformite.report.reporting import Report, ScoreRow
+
+__all__ = ["render_markdown", "render_register_markdown"]
+
+_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
+
+
+def esc(text: object) -> str:
+    """Escape Markdown syntax and fold line breaks, for text inside a paragraph or a cell."""
+    return _SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]], right: Sequence[int] = ()) -> str:
+    lines = ["| " + " | ".join(header) + " |"]
+    lines.append("|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|")
+    for row in rows:
+        lines.append("| " + " | ".join(cell if cell else "–" for cell in row) + " |")
+    return "\n".join(lines)
+
+
+def _share(cost: float, credit: float, r: Report) -> str:
+    return r.number(100 * cost / credit) + " %" if credit else "–"
+
+
+def _scores(r: Report, rows: list[ScoreRow], first: str) -> str:
+    t = r.t
+    return _table(
+        [first, t("column.score"), t("column.grade"), t("column.passed"), t("column.failed"),
+         t("column.waived")],
+        (
+            [esc(row.label), r.score_text(row.score.score), row.score.grade or "–",
+             str(row.score.passed), str(row.score.failed + row.score.errors),
+             str(row.score.waived)]
+            for row in rows
+            if row.counted
+        ),
+        right=(1, 3, 4, 5),
+    )  # fmt: skip
+
+
+def _register_entries(entries: list[RegisterEntry], lang: str, level: str) -> list[str]:
+    def t(key: str, **values: object) -> str:
+        return translate(key, lang, **values)
+
+    def lab(key: str) -> str:
+        return colon(t(key), lang)
+
+    out: list[str] = []
+    for e in entries:
+        subjects = ", ".join(e.data_subjects) or "–"
+        categories = ", ".join(e.data_categories) or "–"
+        if e.sensitive_categories:
+            categories += f"; {lab('register.col.sensitive')} " + ", ".join(e.sensitive_categories)
+        abroad = "; ".join(
+            f"{d.country}: {d.safeguard}" + ("" if d.safe else " ⚠") for d in e.destinations
+        ) or t("register.none_abroad")
+        listed = t("report.yes") if e.listed else t("report.no")
+        if e.missing:
+            listed += f"; {lab('register.col.missing')} " + ", ".join(e.missing)
+        rows = [
+            (t("register.col.controller"), e.controller),
+            (t("register.col.purpose"), e.purpose),
+            (t("register.col.legal_basis"), e.legal_basis),
+            (
+                t("register.col.subjects"),
+                f"{subjects} ({lab('register.col.count')} {e.data_subject_count})",
+            ),
+            (t("register.col.categories"), categories),
+            (t("register.col.recipients"), "; ".join(e.recipients) or t("register.no_recipients")),
+            (t("register.col.retention"), e.retention),
+            (
+                t("register.col.security"),
+                "; ".join(e.security_measures) or t("register.missing"),
+            ),
+            (t("register.col.abroad"), abroad),
+            (t("register.col.listed"), listed),
+        ]
+        out += [
+            f"{level} {esc(e.reference)} — {esc(e.name)}",
+            "",
+            _table(
+                [t("report.col.item"), t("report.col.value")],
+                ([esc(k), esc(v)] for k, v in rows),
+            ),
+            "",
+        ]
+    return out
+
+
+def render_markdown(r: Report) -> str:
+    """The whole report as one Markdown document."""
+    t = r.t
+
+    def lab(key: str) -> str:
+        return colon(t(key), r.lang)
+
+    out: list[str] = [
+        f"# {esc(t('report.title', commune=r.commune, date=r.date(r.as_of)))}",
+        "",
+        f"*{esc(t('report.kicker'))}*",
+        "",
+        f"- **{lab('report.cover.commune')}** {esc(r.commune)}",
+        f"- **{lab('report.cover.canton')}** {r.canton}",
+        f"- **{lab('report.cover.population')}** {r.number(r.population)}",
+        f"- **{lab('report.cover.as_of')}** {r.date(r.as_of)}",
+        f"- **{lab('report.cover.catalogue')}** {esc(r.catalogue_version)} "
+        f"({t('report.cover.controls', count=r.controls)})",
+        f"- **{lab('report.cover.law')}**",
+        *(f"  - {esc(line)}" for line in r.law),
+        "",
+        *(
+            [f"*{lab('report.cover.law_summary')}* {esc(r.law_summary)}", ""]
+            if r.law_summary
+            else []
+        ),
+        f"## {t('report.h.summary')}",
+        "",
+        f"**{t('report.summary.score', score=r.score_text(r.score.score))}**"
+        + (f" — **{r.score.grade}**" if r.score.grade else ""),
+        "",
+        esc(r.grade_sentence),
+        "",
+        esc(r.counts_sentence),
+        "",
+        f"### {t('report.h.trend')}",
+        "",
+    ]
+    if r.trend:
+        c = r.trend.comparison
+        out += [esc(r.trend.sentence), ""]
+        if r.trend.catalogue_note:
+            out += [f"*{esc(r.trend.catalogue_note)}*", ""]
+        out += [
+            _table(
+                [t("column.family"), r.date(r.trend.previous_as_of), r.date(r.as_of),
+                 t("report.col.change")],
+                [[t("report.trend.overall"), r.score_text(c.overall.old),
+                  r.score_text(c.overall.new), r.delta(c.overall.delta)]]
+                + [
+                    [t(f"family.{x.key}"), r.score_text(x.old), r.score_text(x.new),
+                     r.delta(x.delta)]
+                    for x in c.by_family
+                ],
+                right=(1, 2, 3),
+            ),
+            "",
+        ]  # fmt: skip
+    else:
+        out += [t("report.trend.none"), ""]
+    out += [f"### {t('report.h.risks')}", ""]
+    if r.risks:
+        for i, risk in enumerate(r.risks, start=1):
+            names = ", ".join(risk.target_names[:3]) + (" …" if risk.targets > 3 else "")
+            out.append(
+                f"{i}. **{esc(risk.title)}** ({t(f'severity.{risk.severity}')}) — "
+                f"{esc(t('report.risk.targets', count=risk.targets, names=names))}"
+            )
+            if risk.why:
+                out.append(f"   {esc(risk.why)}")
+        out.append("")
+    else:
+        out += [t("report.risk.none"), ""]
+    out += [f"### {t('report.h.decisions')}", ""]
+    out += [f"{i}. {esc(d)}" for i, d in enumerate(r.decisions, start=1)]
+    out += ["", f"## {t('report.h.scores')}", "", esc(t("report.scores.intro")), ""]
+    out += [f"### {t('audit.by_family')}", "", _scores(r, r.by_family, t("column.family")), ""]
+    for heading, rows, first in (
+        ("audit.by_objective", r.by_objective, "column.objective"),
+        ("report.h.by_service", r.by_service, "report.col.service"),
+        ("report.h.by_supplier", r.by_supplier, "report.col.supplier"),
+    ):
+        out += [f"### {t(heading)}", "", _scores(r, rows, t(first)), ""]
+    out += [
+        f"## {t('report.h.findings')}",
+        "",
+        esc(t("report.findings.intro", count=r.open_findings)),
+        "",
+    ]
+    if not r.findings:
+        out += [t("audit.no_findings"), ""]
+    for severity, groups in r.findings:
+        count = sum(len(g.items) for g in groups)
+        out += [
+            f"### {t('report.findings.severity', severity=t(f'severity.{severity}'), count=count)}",
+            "",
+        ]
+        for g in groups:
+            basis = ", ".join(f"[{esc(b.citation)}]({b.url})" for b in g.legal_basis)
+            out += [
+                f"#### {g.control_id} — {esc(g.title)}",
+                "",
+                f"{lab('column.family')} {t(f'family.{g.family}')} · "
+                f"{lab('column.severity')} {t(f'severity.{g.severity}')} · "
+                f"{lab('column.basis')} {basis}",
+                "",
+            ]
+            if g.rationale:
+                out += [f"**{lab('control.rationale')}** {esc(g.rationale)}", ""]
+            if g.remediation:
+                out += [f"**{lab('control.remediation')}** {esc(g.remediation)}", ""]
+            rows = []
+            for i in g.items:
+                problem = esc(" ".join(i.messages))
+                if i.outcome == "error":
+                    problem += f" ({t('outcome.error')})"
+                if i.expired_waiver:
+                    problem += f" **{esc(i.expired_waiver)}**"
+                rows.append(
+                    [
+                        esc(f"{t(f'target.{i.target_kind}')}: {i.target_name}"),
+                        t(f"need.{i.need}"),
+                        problem,
+                        esc(i.owner),
+                    ]
+                )
+            out += [
+                _table(
+                    [t("column.target"), t("report.col.need"), t("report.col.problem"),
+                     t("report.col.owner")],
+                    rows,
+                ),
+                "",
+            ]  # fmt: skip
+    p = r.plan
+    out += [
+        f"## {t('report.h.plan')}",
+        "",
+        esc(
+            t(
+                "report.plan.intro",
+                person_day=r.chf(p.person_day_chf),
+                per_inhabitant=r.chf(p.credit_per_inhabitant),
+                population=r.number(r.population),
+                credit=r.chf(p.annual_credit),
+            )
+        ),
+        "",
+    ]
+    if p.actions:
+        out += [
+            esc(
+                t(
+                    "report.plan.total",
+                    count=len(p.actions),
+                    days=r.days(p.total_days),
+                    external=r.chf(p.total_external),
+                    total=r.chf(p.total_cost),
+                    years=p.years_needed,
+                )
+            ),
+            "",
+            f"### {t('report.plan.by_year')}",
+            "",
+            _table(
+                [t("report.col.year"), t("report.col.actions"), t("report.col.days"),
+                 t("report.col.cost"), t("report.col.credit_share")],
+                (
+                    [t("report.plan.year", year=y.year), str(y.actions), r.days(y.person_days),
+                     r.chf(y.cost_chf),
+                     _share(y.cost_chf, p.annual_credit, r)]
+                    for y in p.years
+                ),
+                right=(1, 2, 3, 4),
+            ),
+            "",
+            f"### {t('report.plan.actions')}",
+            "",
+            _table(
+                ["#", t("report.col.year"), t("report.col.action"), t("column.severity"),
+                 t("report.col.targets"), t("report.col.days"), t("report.col.external"),
+                 t("report.col.cost"), t("report.col.owner")],
+                (
+                    [str(a.rank), str(a.year), f"**{a.control_id}** {esc(a.title)}",
+                     t(f"severity.{a.severity}"), str(a.targets), r.days(a.person_days),
+                     r.chf(a.external_chf), r.chf(a.cost_chf),
+                     esc(", ".join(a.owners[:3]) + (" …" if len(a.owners) > 3 else ""))]
+                    for a in p.actions
+                ),
+                right=(0, 4, 5, 6, 7),
+            ),
+            "",
+            f"*{esc(t('report.plan.order'))}*",
+            "",
+        ]  # fmt: skip
+    else:
+        out += [t("report.plan.none"), ""]
+    out += [f"## {t('report.h.waivers')}", ""]
+    if r.waivers:
+        rows = []
+        for w in r.waivers:
+            status = t(f"waiver.{w.status}")
+            if w.expired:
+                status = f"**{status}** ⚠"
+            elif w.expiring_soon:
+                status += f" — {t('report.waivers.soon')}"
+            rows.append(
+                [f"**{w.control_id}** {esc(w.title)}", esc(w.target), status,
+                 t(f"report.risk.{w.risk}"), esc(w.justification), esc(w.approver),
+                 r.date(w.decided_on), r.date(w.expires_on)]
+            )  # fmt: skip
+        out += [
+            esc(t("report.waivers.intro")),
+            "",
+            _table(
+                [t("column.control"), t("column.target"), t("column.status"), t("report.col.risk"),
+                 t("report.col.justification"), t("column.approver"), t("report.col.decided"),
+                 t("column.expires")],
+                rows,
+            ),
+            "",
+        ]  # fmt: skip
+    else:
+        out += [t("report.waivers.none"), ""]
+    out += [f"## {t('report.h.suppliers')}", "", esc(t("report.suppliers.intro")), ""]
+    if not r.suppliers:
+        out += [t("report.suppliers.none"), ""]
+    for s in r.suppliers:
+        country = s.country + (f" — {lab('report.supplier.parent')} {s.parent}" if s.parent else "")
+        abroad = "; ".join(
+            f"{d.country}: {d.safeguard}" + ("" if d.safe else " ⚠") for d in s.destinations
+        ) or t("report.supplier.switzerland_only")
+        certs = "; ".join(
+            f"{c.label}"
+            + (f" ({c.scope})" if c.scope else "")
+            + f": {t('report.supplier.valid_until', date=c.valid_until)}"
+            + ("" if c.valid else f" — {t('report.supplier.not_valid')} ⚠")
+            for c in s.certifications
+        )
+        score = (
+            f"{r.score_text(s.score.score)} ({s.score.grade})"
+            if s.score and s.score.score is not None
+            else "–"
+        )
+        rows = [
+            (t("report.supplier.country"), country),
+            (t("report.supplier.services"), ", ".join(s.services)),
+            (t("report.col.need"), t(f"need.{s.need}")),
+            (t("report.supplier.abroad"), abroad),
+            (t("report.supplier.dpa"), s.dpa_signed_on),
+            (t("report.supplier.sub_processors"), "; ".join(s.sub_processors)),
+            (t("report.supplier.certifications"), certs),
+            (t("report.supplier.dpf"), s.dpf),
+            (t("report.supplier.clauses"), t("report.yes") if s.fdpic_clauses else t("report.no")),
+            (t("report.supplier.breach"), s.breach_notification),
+            (
+                t("report.supplier.audit_rights"),
+                t("report.yes") if s.audit_rights else t("report.no"),
+            ),
+            (t("report.supplier.contract_end"), s.contract_end_on),
+            (t("report.supplier.last_review"), s.last_review_on),
+            (t("column.score"), score),
+        ]
+        out += [
+            f"### {esc(s.name)}",
+            "",
+            _table(
+                [t("report.col.item"), t("report.col.value")], ([esc(k), esc(v)] for k, v in rows)
+            ),
+            "",
+        ]
+    out += [
+        f"## {t('report.h.register')}",
+        "",
+        esc(t("register.intro")),
+        "",
+        f"- **{lab('register.col.controller')}** {esc(r.register.controller)}",
+        f"- **{lab('register.advisor')}** {esc(r.register.advisor)}",
+        "",
+        *_register_entries(r.register.entries, r.lang, "###"),
+    ]
+    m = r.methodology
+    out += [f"## {t('report.h.methodology')}", "", f"### {t('report.method.h.scope')}", ""]
+    out += [f"- {esc(x)}" for x in m.scope]
+    out += ["", f"### {t('report.method.h.formula')}", ""]
+    out += [f"- {esc(x)}" for x in m.formula]
+    out += ["", f"### {t('report.method.h.not_assessed')}", ""]
+    out += [f"- {esc(x)}" for x in m.not_assessed]
+    if m.errors:
+        out += ["", f"### {t('report.method.h.errors')}", ""]
+        out += [f"- {esc(x)}" for x in m.errors]
+    out += [
+        "",
+        "---",
+        "",
+        esc(t("report.footer", version=r.tool_version, catalogue=r.catalogue_version,
+              date=r.date(r.as_of))),
+    ]  # fmt: skip
+    return "\n".join(out) + "\n"
+
+
+def render_register_markdown(register: Register) -> str:
+    """The record of processing activities on its own, in Markdown."""
+    lang = register.lang
+
+    def t(key: str, **values: object) -> str:
+        return translate(key, lang, **values)
+
+    def lab(key: str) -> str:
+        return colon(t(key), lang)
+
+    out = [
+        f"# {esc(t('register.title', commune=register.commune))}",
+        "",
+        f"*{t('register.kicker')}*",
+        "",
+        f"- **{lab('register.col.controller')}** {esc(register.controller)}",
+        f"- **{lab('register.advisor')}** {esc(register.advisor)}",
+        f"- **{lab('report.cover.as_of')}** {register.as_of}",
+        f"- **{lab('register.entries')}** {len(register.entries)}",
+        "",
+        esc(t("register.intro")),
+        "",
+        f"## {t('register.h.entries')}",
+        "",
+        *_register_entries(register.entries, lang, "###"),
+    ]
+    return "\n".join(out).rstrip("\n") + "\n"

@@ -1,0 +1,165 @@
+"""Terminal view: score, scores by family and objective, the findings that matter most."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from conformite.engine.results import AuditResult, Finding, Score
+from conformite.i18n import translate
+
+__all__ = ["render_table", "top_findings"]
+
+_SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
+_GRADE_STYLE = {"A": "green", "B": "green", "C": "yellow", "D": "red", "E": "bold red"}
+
+
+def top_findings(result: AuditResult) -> list[Finding]:
+    """Open findings (fail, error) from most to least weighty, ties by id."""
+    open_findings = [f for f in result.findings if f.outcome in ("fail", "error")]
+    return sorted(
+        open_findings,
+        key=lambda f: (-f.weight, -_SEVERITY_RANK[f.severity], f.control_id, f.target_id),
+    )
+
+
+def _score_cell(score: Score) -> Text:
+    if score.score is None:
+        return Text("–")
+    return Text(f"{score.score:.1f}", style=_GRADE_STYLE.get(score.grade or "", ""))
+
+
+def _score_table(
+    title: str, first: str, rows: dict[str, Score], label: Any, lang: str
+) -> Table | None:
+    table = Table(title=title, title_justify="left", show_edge=False)
+    table.add_column(first)
+    table.add_column(translate("column.score", lang), justify="right")
+    table.add_column(translate("column.grade", lang), justify="center")
+    table.add_column(translate("column.passed", lang), justify="right")
+    table.add_column(translate("column.failed", lang), justify="right")
+    table.add_column(translate("column.waived", lang), justify="right")
+    for key, score in rows.items():
+        if score.passed + score.failed + score.errors + score.waived == 0:
+            continue
+        table.add_row(
+            label(key),
+            _score_cell(score),
+            score.grade or "–",
+            str(score.passed),
+            str(score.failed + score.errors),
+            str(score.waived),
+        )
+    return table if table.row_count else None
+
+
+def render_table(
+    result: AuditResult, lang: str, target: Console | None = None, top: int = 10
+) -> str:
+    """Print to ``target`` (a rich console); return the plain text when none is given."""
+    buffer = io.StringIO()
+    out = target or Console(file=buffer, width=120, color_system=None, highlight=False)
+    ws = result.workspace
+    out.print(
+        Text(
+            translate(
+                "audit.title", lang, commune=ws.commune, canton=ws.canton, as_of=result.as_of
+            ),
+            style="bold",
+        )
+    )
+    if result.jurisdiction is not None:
+        out.print(result.jurisdiction.note, style="italic")
+    overall = result.scores.overall
+    if overall.score is None:
+        out.print(translate("audit.no_score", lang))
+    else:
+        out.print(
+            Text(
+                translate("audit.score", lang, score=f"{overall.score:.1f}", grade=overall.grade),
+                style="bold " + _GRADE_STYLE.get(overall.grade or "", ""),
+            )
+        )
+    out.print(
+        translate(
+            "audit.counts",
+            lang,
+            passed=overall.passed,
+            failed=overall.failed,
+            waived=overall.waived,
+            errors=overall.errors,
+            not_applicable=overall.not_applicable,
+        )
+    )
+    out.print(
+        translate(
+            "audit.catalogue",
+            lang,
+            version=result.catalogue.version,
+            controls=result.catalogue.controls,
+        ),
+        style="dim",
+    )
+    for key, column, rows in (
+        ("audit.by_family", "column.family", result.scores.by_family),
+        ("audit.by_objective", "column.objective", result.scores.by_objective),
+    ):
+        prefix = "family" if key == "audit.by_family" else "objective"
+        table = _score_table(
+            translate(key, lang),
+            translate(column, lang),
+            rows,
+            lambda k, prefix=prefix: translate(f"{prefix}.{k}", lang),
+            lang,
+        )
+        if table is not None:
+            out.print()
+            out.print(table)
+    out.print()
+    ranked = top_findings(result)
+    if not ranked:
+        out.print(translate("audit.no_findings", lang), style="green")
+    else:
+        shown = ranked[:top]
+        table = Table(
+            title=translate("audit.top_findings", lang, count=len(shown), total=len(ranked)),
+            title_justify="left",
+            show_lines=True,
+            show_edge=False,
+        )
+        table.add_column(translate("column.severity", lang))
+        table.add_column(translate("column.control", lang), no_wrap=True)
+        table.add_column(translate("column.target", lang))
+        table.add_column(translate("column.finding", lang), ratio=3)
+        table.add_column(translate("column.basis", lang))
+        for f in shown:
+            table.add_row(
+                translate(f"severity.{f.severity}", lang),
+                f.control_id,
+                f"{translate(f'target.{f.target_kind}', lang)}: {f.target_name}",
+                f.title + "\n" + "\n".join(f"• {m}" for m in f.messages),
+                "\n".join(c.citation for c in f.legal_basis),
+            )
+        out.print(table)
+        if len(ranked) > len(shown):
+            out.print(translate("audit.more_findings", lang), style="dim")
+    if result.waivers:
+        out.print()
+        table = Table(title=translate("audit.waivers", lang), title_justify="left", show_edge=False)
+        for key in ("control", "target", "status", "approver", "expires"):
+            table.add_column(translate(f"column.{key}", lang))
+        for w in result.waivers:
+            style = "red" if w.status == "expired" else ""
+            table.add_row(
+                w.control_id,
+                w.target,
+                Text(translate(f"waiver.{w.status}", lang), style=style),
+                w.approver,
+                w.expires_on,
+            )
+        out.print(table)
+    return buffer.getvalue()
