@@ -30,8 +30,8 @@ from bench_audit import AS_OF, SERVICES, VENDORS, best_of, generate
 from conformite._gc import freeze_after_pauses
 from conformite.engine.audit import run_audit
 from conformite.engine.workspace import load_workspace
+from conformite.report.build import build_report
 from conformite.report.render import render_report
-from conformite.report.reporting import build_report
 
 PREVIOUS = dt.date(AS_OF.year - 1, AS_OF.month, AS_OF.day)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from conformite._paths import builtin_catalogue_dir
-from conformite.catalogue.model import load_catalogue
+from conformite.catalogue.loader import load_catalogue
 from conformite.inventory.reference import load_reference
 
 REPO = Path(__file__).resolve().parents[1]

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from conformite.catalogue.cantons import load_overlays
-from conformite.catalogue.model import load_catalogue
+from conformite.catalogue.loader import load_catalogue
 from conformite.cli import cli
 from conformite.errors import InputError
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformite.catalogue.model import FAMILIES, load_catalogue
+from conformite.catalogue.loader import load_catalogue
+from conformite.catalogue.model import FAMILIES
 
 CATALOGUE = load_catalogue()
 ACTIVE = [c.control for c in CATALOGUE.controls if c.control.status == "active"]

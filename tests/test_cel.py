@@ -7,7 +7,7 @@ import pytest
 from conformite.catalogue.cel import PRESENCE, check_expression, index_fields
 from conformite.catalogue.celbinding import cel
 from conformite.catalogue.context import FUNCTIONS, context_shape
-from conformite.engine.evaluation import _project, projection
+from conformite.engine.targets import _project, projection
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from conformite.catalogue.model import LANGUAGES, load_catalogue
+from conformite.catalogue.loader import load_catalogue
+from conformite.catalogue.model import LANGUAGES
 from conformite.engine.fixtures import run_fixture
 
 FIXTURES = Path(__file__).parent / "fixtures" / "controls"

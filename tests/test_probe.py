@@ -19,7 +19,8 @@ from click.testing import CliRunner, Result
 
 from conformite.cli import cli
 from conformite.engine.derive import derive
-from conformite.engine.evaluation import evaluation_input, iter_targets
+from conformite.engine.evaluation import evaluation_input
+from conformite.engine.targets import iter_targets
 from conformite.engine.workspace import load_workspace
 from conformite.inventory.observations import ObservationFile, latest_observations
 from conformite.probe import ProbeSettings, probe_endpoints

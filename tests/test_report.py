@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conformite.catalogue.model import load_catalogue
+from conformite.catalogue.loader import load_catalogue
 from conformite.cli import cli
 from conformite.engine.audit import run_audit
 from conformite.engine.results import AuditResult
@@ -27,7 +27,8 @@ from conformite.engine.workspace import Workspace, load_inventory
 from conformite.errors import ProblemCollector
 from conformite.inventory.config import load_config
 from conformite.inventory.reference import load_reference
-from conformite.report.reporting import Report, build_report
+from conformite.report.build import build_report
+from conformite.report.model import Report
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 AS_OF = dt.date(2026, 11, 28)
@@ -87,7 +88,7 @@ def test_cover_names_the_commune_and_the_law_that_applies() -> None:
 
 
 def test_canton_without_overlay_says_the_federal_baseline_applies() -> None:
-    from conformite.report.reporting import _law
+    from conformite.report.common import _law
 
     assert "base fédérale" in _law("AG", None, "fr")[0]
     import dataclasses

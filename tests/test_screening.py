@@ -11,9 +11,10 @@ import yaml
 from click.testing import CliRunner
 
 from conformite._paths import builtin_catalogue_dir
-from conformite.catalogue.model import load_catalogue
+from conformite.catalogue.loader import load_catalogue
 from conformite.cli import cli
-from conformite.engine.evaluation import EvaluationInput, evaluate
+from conformite.engine.evaluation import evaluate
+from conformite.engine.targets import EvaluationInput
 from conformite.inventory.model import Inventory, Organisation, Service, Vendor
 from conformite.suppliers.screening import (
     EXIT_CODES,

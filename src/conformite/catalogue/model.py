@@ -1,4 +1,4 @@
-"""The control catalogue: loading, validating and compiling controls.
+"""The control catalogue's model: what a control is, and a compiled catalogue.
 
 A control is one small YAML file under ``controls/<family>/``: its id and
 documentation in four languages, its legal basis, its severity, what it
@@ -8,18 +8,14 @@ and requirements). Everything is validated when the catalogue loads:
 * the YAML against :class:`Control` (unknown keys, missing languages, bad
   enums are errors);
 * every expression is compiled, and every variable and field it reads is
-  checked against the evaluation context (:mod:`conformite.context_schema`),
+  checked against the evaluation context (see :mod:`conformite.catalogue.loader`),
   so ``vendor.sub_processors.exists(s, s.cuntry == "US")`` fails loading with
   the control id, file, line and a "did you mean 'country'" hint.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
-from string import Formatter
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -31,12 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from conformite._paths import builtin_catalogue_dir
-from conformite.catalogue import cel as _cel
-from conformite.catalogue.cantons import CantonOverlay, load_overlays
-from conformite.errors import ProblemCollector
-from conformite.inventory.safe_yaml import YamlDocument, load_yaml_file
-from conformite.inventory.validation import read_model
+from conformite.catalogue.cantons import CantonOverlay
 
 __all__ = [
     "FAMILIES",
@@ -48,7 +39,6 @@ __all__ = [
     "Control",
     "LegalBasis",
     "Localized",
-    "load_catalogue",
 ]
 
 LANGUAGES = ("fr", "de", "it", "en")
@@ -329,261 +319,3 @@ class Catalogue:
 def in_force(control: Control, canton: str | None) -> bool:
     """A control without ``cantons`` applies everywhere; otherwise only there."""
     return not control.cantons or canton is None or canton in control.cantons
-
-
-def _expression_paths(control: Control) -> Iterable[tuple[tuple[str | int, ...], str, str]]:
-    """(yaml path, expression, role) for every CEL expression in a control."""
-    for i, cond in enumerate(control.applies_when):
-        yield ("applies_when", i, "expression"), cond.expression, "condition"
-    for i, var in enumerate(control.variables):
-        yield ("variables", i, "expression"), var.expression, "variable"
-    for i, req in enumerate(control.requirements):
-        yield ("requirements", i, "expression"), req.expression, "requirement"
-        if req.facts:
-            yield ("requirements", i, "facts"), req.facts, "facts"
-
-
-def _compile_control(
-    control: Control,
-    doc: YamlDocument,
-    parameters: dict[str, Any],
-    problems: ProblemCollector,
-) -> CompiledControl | None:
-    bound_variables: dict[str, str] = {}
-    compiled: dict[tuple[str | int, ...], Any] = {}
-    paths: set[tuple[str, ...]] = set()
-    ok = True
-    for path, expression, _role in _expression_paths(control):
-        # A variable may only use the variables defined before it.
-        try:
-            program, bound, read = _cel.compile_checked(
-                expression, control.target, parameters=parameters, variables=bound_variables
-            )
-            paths |= read
-        except _cel.ExpressionError as exc:
-            line, column = doc.locate(path)
-            problems.report(
-                doc.file,
-                f"control {control.id}: {exc.message}",
-                line=line,
-                column=column,
-                path=f"{path[0]}[{path[1]}].{path[2]}",
-                found=expression.strip(),
-                hint=exc.hint,
-            )
-            ok = False
-            if path[0] == "variables":
-                bound_variables[control.variables[int(path[1])].name] = "null"
-            continue
-        if path[0] == "variables":
-            bound_variables[control.variables[int(path[1])].name] = bound
-        compiled[path] = program
-    for message_path, req in (
-        (("requirements", i, "message"), r) for i, r in enumerate(control.requirements)
-    ):
-        for lang in LANGUAGES:
-            problem = _message_problem(req.message.get(lang), parameters)
-            if problem:
-                message, expected = problem
-                line, column = doc.locate((*message_path, lang))
-                problems.report(
-                    doc.file,
-                    f"control {control.id}: {message}",
-                    line=line,
-                    column=column,
-                    path=f"requirements[{message_path[1]}].message.{lang}",
-                    expected=expected,
-                )
-                ok = False
-    if not ok:
-        return None
-    return CompiledControl(
-        control=control,
-        source=doc.file,
-        conditions=tuple(
-            (c.name, compiled[("applies_when", i, "expression")])
-            for i, c in enumerate(control.applies_when)
-        ),
-        requirements=tuple(
-            CompiledRequirement(
-                name=r.name,
-                program=compiled[("requirements", i, "expression")],
-                message=r.message,
-                facts=compiled.get(("requirements", i, "facts")),
-            )
-            for i, r in enumerate(control.requirements)
-        ),
-        parameters=parameters,
-        paths=frozenset(paths),
-    )
-
-
-def _message_problem(text: str, parameters: dict[str, Any]) -> tuple[str, str] | None:
-    """(problem, expected) when a requirement's message cannot be filled, else None.
-
-    Messages are filled with ``str.format_map``: checked here with the same
-    parser, so that a stray brace fails loading, not an audit.
-    """
-    expected = "{facts} or a parameter name: " + ", ".join(sorted(parameters) or ["(none)"])
-    try:
-        names = [name for _, name, _, _ in Formatter().parse(text) if name is not None]
-    except ValueError as exc:
-        return (
-            f"message is not a valid template ({exc})",
-            f"{expected}; write {{{{ and }}}} for a literal brace",
-        )
-    for name in names:
-        if name != "facts" and name not in parameters:
-            return f"unknown placeholder {{{name}}} in message", expected
-    return None
-
-
-def _did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
-    from conformite.errors import closest
-
-    suggestion = closest(word, candidates)
-    return f"did you mean '{suggestion}'?" if suggestion else None
-
-
-def _catalogue_version(directory: Path) -> str:
-    meta = directory / "catalogue.yaml"
-    if not meta.is_file():
-        return "0"
-    doc = load_yaml_file(meta, _display(meta))
-    data = doc.data if isinstance(doc.data, dict) else {}
-    return str(data.get("version", "0"))
-
-
-def _display(path: Path) -> str:
-    """A short, stable name for a file: relative to the working directory if possible."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def load_catalogue(
-    directories: Iterable[Path] | None = None,
-    *,
-    parameter_overrides: dict[str, dict[str, Any]] | None = None,
-    include_drafts: bool = False,
-    config_file: Path | None = None,
-) -> Catalogue:
-    """Load, validate and compile every control under the given directories.
-
-    The first directory is the built-in catalogue unless ``directories`` says
-    otherwise; later ones (a workspace's own controls) add controls. Raises
-    :class:`InputError` with every problem of every file at once.
-    """
-    dirs = list(directories) if directories is not None else [builtin_catalogue_dir()]
-    config_name = str(config_file) if config_file else "conformite.toml"
-
-    def config_line(*loc: str) -> int | None:
-        from conformite.inventory.config import toml_line
-
-        return toml_line(config_file, loc) if config_file and config_file.is_file() else None
-
-    overrides = parameter_overrides or {}
-    problems = ProblemCollector()
-    controls: list[CompiledControl] = []
-    seen: dict[str, str] = {}
-    hasher = hashlib.sha256()
-    sources: list[str] = []
-    for directory in dirs:
-        if not directory.is_dir():
-            problems.report(_display(directory), "control folder not found")
-            continue
-        files = sorted(
-            p
-            for p in directory.rglob("*.yaml")
-            if p.is_file()
-            and p.name not in ("catalogue.yaml", "screening.yaml")
-            and not {"reference", "cantons"} & set(p.relative_to(directory).parts)
-        )
-        for path in files:
-            display = _display(path)
-            control, doc = read_model(path, Control, problems, display)
-            if doc is None:
-                continue
-            name = path.relative_to(directory).as_posix().encode()
-            hasher.update(name + b"\0" + doc.text.encode("utf-8") + b"\0")
-            if control is None:
-                continue
-            if path.stem != control.id:
-                line, column = doc.locate(("id",))
-                problems.report(
-                    display,
-                    "the file name must be the control id",
-                    line=line,
-                    column=column,
-                    path="id",
-                    expected=f"{control.id}.yaml",
-                    found=path.name,
-                )
-            if control.id in seen:
-                line, column = doc.locate(("id",))
-                problems.report(
-                    display,
-                    f"duplicate control id {control.id}",
-                    line=line,
-                    column=column,
-                    path="id",
-                    hint=f"already defined in {seen[control.id]}",
-                )
-                continue
-            seen[control.id] = display
-            if control.status == "draft" and not include_drafts:
-                continue
-            parameters = dict(control.parameters)
-            for name, value in overrides.get(control.id, {}).items():
-                if name not in parameters:
-                    problems.report(
-                        config_name,
-                        f"control {control.id} has no parameter {name!r}",
-                        line=config_line("parameters", control.id, name),
-                        path=f"parameters.{control.id}.{name}",
-                        expected=", ".join(sorted(parameters)) or "no parameters",
-                    )
-                    continue
-                if type(value) is not type(parameters[name]) and not (
-                    isinstance(value, int | float) and isinstance(parameters[name], int | float)
-                ):
-                    problems.report(
-                        config_name,
-                        f"parameter {name!r} of {control.id} has the wrong type",
-                        line=config_line("parameters", control.id, name),
-                        path=f"parameters.{control.id}.{name}",
-                        expected=type(parameters[name]).__name__,
-                        found=repr(value),
-                    )
-                    continue
-                parameters[name] = value
-            compiled = _compile_control(control, doc, parameters, problems)
-            if compiled is not None:
-                controls.append(compiled)
-        sources.append(_display(directory))
-    for control_id in sorted(overrides):
-        if control_id not in seen:
-            problems.report(
-                config_name,
-                f"parameters for unknown control {control_id}",
-                line=config_line("parameters", control_id),
-                hint=_did_you_mean(control_id, seen),
-                path=f"parameters.{control_id}",
-            )
-    problems.raise_if_any()
-    controls.sort(key=lambda c: c.id)
-    overlays: dict[str, CantonOverlay] = {}
-    if dirs:
-        cantons_dir = dirs[0] / "cantons"
-        for path in sorted(cantons_dir.glob("*.yaml")) if cantons_dir.is_dir() else []:
-            hasher.update(b"cantons/" + path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-        overlays = load_overlays(cantons_dir, set(seen))
-    version = _catalogue_version(dirs[0]) if dirs else "0"
-    return Catalogue(
-        version=version,
-        controls=controls,
-        digest=hasher.hexdigest(),
-        sources=sources,
-        overlays=overlays,
-    )

@@ -14,7 +14,7 @@ from conformite.inventory.config import CANTONS
 def _catalogue(directory: Path | None):  # type: ignore[no-untyped-def]
     """The built-in catalogue, plus a workspace's own controls when one is given."""
     from conformite._paths import builtin_catalogue_dir
-    from conformite.catalogue.model import load_catalogue
+    from conformite.catalogue.loader import load_catalogue
 
     if directory is None:
         return load_catalogue()

@@ -118,7 +118,7 @@ def import_(file: Path, output: Path | None, vendor_id: str | None) -> None:
     from conformite._paths import builtin_catalogue_dir
     from conformite.i18n import translate
     from conformite.inventory.reference import load_reference
-    from conformite.suppliers.questionnaire import import_answers, vendor_entry_yaml
+    from conformite.suppliers.answers import import_answers, vendor_entry_yaml
 
     lang = language()
     if vendor_id is not None and not _valid_id(vendor_id):

@@ -191,8 +191,8 @@ def report(
     """
     from conformite.engine.audit import run_audit
     from conformite.i18n import translate
+    from conformite.report.build import build_report
     from conformite.report.render import render_report
-    from conformite.report.reporting import build_report
 
     workspace = load(resolve_directory(directory, demo))
     lang = _lang(report_lang, workspace)

@@ -104,7 +104,7 @@ def screen(
     import datetime as dt
 
     from conformite._paths import builtin_catalogue_dir
-    from conformite.catalogue.model import load_catalogue
+    from conformite.catalogue.loader import load_catalogue
     from conformite.errors import closest
     from conformite.i18n import translate
     from conformite.inventory.reference import load_reference

@@ -1,11 +1,10 @@
 """Stage 2 of the flow: run every control on every target it applies to.
 
-One CEL context per target kind is built once (reference data, organisation,
-functions) and reused; per target only the target's own variables change
-(parameters and variables are compiled into each control's programs). Handing
-Python values to CEL is the costliest step, so the context holds only the
-fields the kind's controls read (:func:`projection`), and a large audit is
-split between two processes.
+One CEL context per target kind is built once (:mod:`conformite.engine.targets`)
+and reused; per target only the target's own variables change (parameters and
+variables are compiled into each control's programs), and each control decides
+(:mod:`conformite.engine.verdict`). A large audit is split between two
+processes, with an identical result.
 
 Outcomes:
 
@@ -26,423 +25,40 @@ import marshal
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
-from urllib.parse import urlsplit
 
-from conformite.catalogue.cel import PRESENCE
-from conformite.catalogue.celbinding import add_stdlib_to_context, cel
-from conformite.catalogue.context import make_functions
-from conformite.catalogue.model import Catalogue, CompiledControl, CompiledRequirement
-from conformite.engine.derive import Derived, derive
-from conformite.engine.results import FactResult, Finding, LegalCitation
+from conformite.catalogue.model import Catalogue, CompiledControl
+from conformite.engine.derive import derive
+from conformite.engine.results import FactResult, Finding
+from conformite.engine.targets import (
+    EvaluationInput,
+    Target,
+    _base_context,
+    _project,
+    iter_targets,
+    projection,
+)
+from conformite.engine.verdict import (
+    _ControlStatics,
+    _decide,
+    _observation_note,
+    _statics,
+    provenance_of,
+)
 from conformite.engine.workspace import Workspace
-from conformite.i18n import translate
 from conformite.inventory.model import Inventory
 from conformite.inventory.observations import Observation, latest_observations
-from conformite.inventory.reference import LEVELS, ReferenceData
 
-__all__ = ["EvaluationInput", "Target", "evaluate", "evaluate_workspace", "iter_targets"]
-
-
-@dataclass(frozen=True)
-class Target:
-    """One thing a control is applied to."""
-
-    kind: str
-    id: str
-    name: str
-    variables: dict[str, Any]
-    need: int  # highest effective protection need, 1..3 (organisation: 1)
-    needs: dict[str, int]
-    #: Vendor field path -> where the fact comes from (vendors built on a profile).
-    provenance: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class EvaluationInput:
-    inventory: Inventory
-    reference: ReferenceData
-    commune: dict[str, Any]
-    as_of: dt.date
-    lang: str
-    observations: dict[str, Any] | None = None
-
-
-def _dump(model: Any) -> Any:
-    return model.model_dump(mode="json")
-
-
-def iter_targets(data: EvaluationInput, derived: Derived) -> Iterator[Target]:
-    """Every target of every kind, in a stable order."""
-    inventory = data.inventory
-    services = {s.id: _dump(s) for s in inventory.services}
-    vendors = {v.id: _dump(v) for v in inventory.vendors}
-    sensitive = sorted(sid for sid, facts in derived.services.items() if facts.sensitive)
-    max_need = max((f.max_need for f in derived.services.values()), default=1)
-    flat_needs = dict.fromkeys(("confidentiality", "integrity", "availability", "traceability"), 1)
-    yield Target(
-        kind="organisation",
-        id="organisation",
-        name=str(data.commune.get("name", "")),
-        variables={
-            "services": list(services.values()),
-            "vendors": list(vendors.values()),
-            "derived": {
-                "sensitive_services": sensitive,
-                "large_scale_sensitive": any(
-                    f.sensitive and f.large_scale for f in derived.services.values()
-                ),
-                "max_need": max_need,
-            },
-        },
-        need=1,
-        needs=flat_needs,
-    )
-    for service in inventory.services:
-        facts = derived.services[service.id]
-        yield Target(
-            kind="service",
-            id=service.id,
-            name=service.name,
-            variables={
-                "service": services[service.id],
-                "vendor": vendors.get(service.vendor) if service.vendor else None,
-                "derived": facts.as_context(),
-            },
-            need=facts.max_need,
-            needs=facts.needs,
-            provenance=inventory.provenance.get(service.vendor, {}) if service.vendor else {},
-        )
-    for vendor in inventory.vendors:
-        vfacts = derived.vendors[vendor.id]
-        yield Target(
-            kind="vendor",
-            id=vendor.id,
-            name=vendor.name,
-            variables={
-                "vendor": vendors[vendor.id],
-                "vendor_services": [services[sid] for sid in vfacts.service_ids],
-                "derived": vfacts.as_context(),
-            },
-            need=vfacts.max_need,
-            needs=vfacts.needs,
-            provenance=inventory.provenance.get(vendor.id, {}),
-        )
-    observations = data.observations or {}
-    seen: set[str] = set()
-    endpoints: list[tuple[str, str, str, str]] = []
-    for service in inventory.services:
-        for endpoint in service.endpoints:
-            endpoints.append((endpoint.url, endpoint.kind, "service", service.id))
-    for vendor in inventory.vendors:
-        if vendor.portal_url:
-            endpoints.append((vendor.portal_url, "portal", "vendor", vendor.id))
-    for domain in inventory.organisation.mail_domains:
-        endpoints.append((f"mail:{domain}", "mail_domain", "organisation", "organisation"))
-    for url, kind, owner_kind, owner_id in endpoints:
-        if url in seen:
-            continue
-        seen.add(url)
-        if owner_kind == "service":
-            need, needs = derived.services[owner_id].max_need, derived.services[owner_id].needs
-        elif owner_kind == "vendor":
-            need, needs = derived.vendors[owner_id].max_need, derived.vendors[owner_id].needs
-        else:
-            need, needs = 1, flat_needs
-        yield Target(
-            kind="endpoint",
-            id=url,
-            name=url,
-            variables={
-                "endpoint": {
-                    "url": url,
-                    "host": url.removeprefix("mail:")
-                    if kind == "mail_domain"
-                    else urlsplit(url).hostname or "",
-                    "kind": kind,
-                    "owner_kind": owner_kind,
-                    "owner_id": owner_id,
-                },
-                "observation": observations.get(url),
-            },
-            need=need,
-            needs=needs,
-        )
-
-
-#: In a projection, the whole value is kept.
-_WHOLE: dict[str, Any] = {}
-
-
-def projection(controls: list[CompiledControl]) -> dict[str, Any]:
-    """A tree of the context fields that ``controls`` read (``_WHOLE`` = keep all).
-
-    The CEL binding converts every value handed to it, field by field; giving
-    it only what the controls can read (which the loader knows statically)
-    makes a target's conversion several times cheaper.
-    """
-    tree: dict[str, Any] = {}
-    for control in controls:
-        for path in control.paths:
-            presence = path[-1] == PRESENCE
-            fields = path[:-1] if presence else path
-            node = tree
-            for name in fields[:-1]:
-                child = node.get(name)
-                if child is _WHOLE:
-                    break
-                node = node.setdefault(name, {})
-            else:
-                last = fields[-1]
-                if not presence:
-                    node[last] = _WHOLE
-                elif last not in node:
-                    node[last] = {}
-    return tree
-
-
-def _project(value: Any, tree: Any) -> Any:
-    """``value`` cut down to the fields in ``tree`` (see :func:`projection`)."""
-    if tree is _WHOLE or value is None:
-        return value
-    if type(value) is dict:
-        out = {}
-        for key, sub in tree.items():
-            if key in value:
-                item = value[key]
-                # Most fields are kept whole: no call for them (hot path).
-                out[key] = item if sub is _WHOLE or item is None else _project(item, sub)
-        return out
-    if type(value) is list:
-        element = tree.get("[]")
-        return value if element is None else [_project(v, element) for v in value]
-    return value
-
-
-def _base_context(data: EvaluationInput, tree: dict[str, Any]) -> Any:
-    """The variables shared by every target of a kind, cut to what its controls read.
-
-    The binding copies every variable in full whenever the context changes
-    (once per target), so what no control reads is left out.
-    """
-    context = cel.Context()
-    add_stdlib_to_context(context, ["core", "strings", "math", "sets", "lists"])
-    for name, function in make_functions(data.as_of).items():
-        context.add_function(name, function)
-    shared = {
-        "as_of": data.as_of.isoformat(),
-        "commune": data.commune,
-        "org": _dump(data.inventory.organisation),
-        "ref": data.reference.as_context(),
-        "NORMAL": LEVELS["normal"],
-        "HIGH": LEVELS["high"],
-        "VERY_HIGH": LEVELS["very_high"],
-    }
-    for name, value in shared.items():
-        if name in tree:
-            context.add_variable(name, _project(value, tree[name]))
-    return context
-
-
-class _EvaluationError(Exception):
-    pass
-
-
-def _as_facts(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, list | tuple):
-        return [str(v) for v in value]
-    return [str(value)]
-
-
-def _format_message(template: str, facts: list[str], parameters: dict[str, str]) -> str:
-    """Fill a requirement's message; ``parameters`` are already rendered as text."""
-    return template.format_map({**parameters, "facts": "; ".join(facts) if facts else "-"})
-
-
-def _param_text(value: Any) -> str:
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
-
-
-@dataclass(frozen=True)
-class _ControlStatics:
-    """What a finding takes from its control, computed once per audit, not per target.
-
-    The lists are shared by the findings of the control (findings are read,
-    never changed in place: waivers replace them), which saves allocating
-    them tens of thousands of times on a large audit.
-    """
-
-    id: str
-    title: str
-    family: str
-    severity: str
-    objectives: list[str]
-    citations: list[LegalCitation]
-    parameters: dict[str, str]  # as text, for messages
-    vendor_paths: tuple[str, ...]  # vendor fields the control reads ("" = all)
-    #: Each requirement with the FactResult it gives when met (identical every
-    #: time) and its label in error messages (``requirements.NAME``).
-    requirements: tuple[tuple[CompiledRequirement, FactResult, str], ...]
-    #: Every requirement met: the facts of a passing finding.
-    all_met: list[FactResult]
-    #: Each condition: program, label (``applies_when.NAME``), and the messages
-    #: and facts of a finding it makes not applicable.
-    conditions: tuple[tuple[Any, str, list[str], list[FactResult]], ...]
-
-
-#: Derived facts and the vendor fields they are computed from.
-_DERIVED_FROM = {
-    "chain": ("sub_processors",),
-    "countries": ("country", "parent", "sub_processors"),
-    "foreign_countries": ("country", "parent", "sub_processors"),
-}
-
-
-def _vendor_paths(control: CompiledControl) -> tuple[str, ...]:
-    """The vendor fields (``dpa.signed_on``) a control's expressions read."""
-    out: set[str] = set()
-    for path in control.paths:
-        if not path:
-            continue
-        fields: list[str] = []
-        for part in path[1:]:
-            if part in (PRESENCE, "[]"):
-                break
-            fields.append(part)
-        if path[0] == "vendor":
-            out.add(".".join(fields))
-        elif path[0] == "derived" and fields and control.control.target in ("vendor", "service"):
-            out.update(_DERIVED_FROM.get(fields[0], ()))
-    return tuple(sorted(out))
-
-
-#: Provenance of a fact neither the inventory nor the profile states (a default).
-NOT_STATED = "not stated"
-
-
-def provenance_of(paths: tuple[str, ...], sources: dict[str, str]) -> dict[str, str]:
-    """The sources of the facts under ``paths`` (a fact inside, or holding, a path)."""
-    if not sources or not paths:
-        return {}
-    out = {}
-    covered: set[str] = set()
-    for key, source in sources.items():
-        for path in paths:
-            if not path or key == path or key.startswith(path + ".") or path.startswith(key + "."):
-                out[f"vendor.{key}"] = source
-                covered.add(path)
-    for path in paths:
-        if path and path not in covered:
-            out[f"vendor.{path}"] = NOT_STATED
-    return dict(sorted(out.items()))
-
-
-def _statics(
-    catalogue: Catalogue, control: CompiledControl, canton: str, lang: str
-) -> _ControlStatics:
-    spec = control.control
-    met = tuple(FactResult(r.name, "requirement", True, []) for r in control.requirements)
-    return _ControlStatics(
-        id=spec.id,
-        title=spec.title.get(lang),
-        family=spec.family,
-        severity=spec.severity,
-        objectives=list(spec.objectives),
-        citations=[
-            LegalCitation(citation=citation, url=url, canton=where)
-            for citation, url, where in catalogue.citations(spec, canton, lang)
-        ],
-        parameters={name: _param_text(value) for name, value in control.parameters.items()},
-        vendor_paths=_vendor_paths(control),
-        requirements=tuple(
-            (requirement, met_fact, f"requirements.{requirement.name}")
-            for requirement, met_fact in zip(control.requirements, met, strict=True)
-        ),
-        all_met=list(met),
-        conditions=tuple(
-            (
-                program,
-                f"applies_when.{name}",
-                [
-                    spec.not_applicable_reason.get(lang)
-                    if spec.not_applicable_reason
-                    else translate("finding.not_applicable", lang, condition=name)
-                ],
-                [FactResult(name, "condition", False, [])],
-            )
-            for name, program in control.conditions
-        ),
-    )
-
-
-def _observation_note(target: Target, lang: str) -> str | None:
-    """For an endpoint: how old the probe observation the finding rests on is."""
-    observation = target.variables.get("observation") if target.kind == "endpoint" else None
-    if observation is None:
-        return None
-    key = "finding.observation_stale" if observation["stale"] else "finding.observation_age"
-    return translate(
-        key, lang, date=str(observation["observed_at"])[:10], days=observation["age_days"]
-    )
-
-
-_Decision = tuple[str, list[str], list[FactResult]]
-
-
-def _decide(
-    control: CompiledControl, statics: _ControlStatics, context: Any, lang: str
-) -> _Decision:
-    """Outcome, messages and facts: conditions in order, then every requirement.
-
-    The messages and facts of a not-applicable finding, and the facts of a
-    passing one, are the control's shared lists (see ``_ControlStatics``).
-    """
-    facts: list[FactResult] = []
-    messages: list[str] = []
-    outcome = "pass"
-    where = ""  # the step being run, named in an error's message
-    try:
-        for program, where, reason, condition in statics.conditions:
-            value = program.execute(context)
-            if value is True:
-                continue
-            if value is not False:
-                raise _EvaluationError(f"{where}: expected true or false, got {value!r}")
-            return "not_applicable", reason, condition
-        for requirement, met, label in statics.requirements:
-            where = label
-            value = requirement.program.execute(context)
-            if value is True:
-                facts.append(met)
-                continue
-            if value is not False:
-                raise _EvaluationError(f"{where}: expected true or false, got {value!r}")
-            details: list[str] = []
-            if requirement.facts is not None:
-                where = f"{label}.facts"
-                details = _as_facts(requirement.facts.execute(context))
-            outcome = "fail"
-            facts.append(FactResult(requirement.name, "requirement", False, details))
-            where = f"{label}.message"
-            messages.append(
-                _format_message(requirement.message.get(lang), details, statics.parameters)
-            )
-    except _EvaluationError as exc:
-        return "error", [translate("finding.error", lang, detail=str(exc))], facts
-    except Exception as exc:  # the binding raises many types; all are evaluation errors
-        text = str(exc).split(". CEL does not coerce", 1)[0]
-        detail = f"{where}: {type(exc).__name__}: {text}"
-        return "error", [translate("finding.error", lang, detail=detail)], facts
-    if outcome == "pass":
-        return outcome, messages, statics.all_met
-    return outcome, messages, facts
+__all__ = [
+    "evaluate",
+    "evaluate_workspace",
+    "evaluation_input",
+    "evaluation_size",
+    "observations_for_context",
+]
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from conformite.catalogue.model import Catalogue
-from conformite.engine.evaluation import EvaluationInput, evaluate, observations_for_context
+from conformite.engine.evaluation import evaluate, observations_for_context
+from conformite.engine.targets import EvaluationInput
 from conformite.inventory.model import Inventory, OrganisationFile, ServicesFile, VendorsFile
 from conformite.inventory.observations import Observation
 from conformite.inventory.reference import ReferenceData

@@ -18,7 +18,8 @@ from pydantic import BaseModel, ValidationError
 
 from conformite._gc import paused
 from conformite._paths import builtin_catalogue_dir, builtin_profiles_dir
-from conformite.catalogue.model import Catalogue, load_catalogue
+from conformite.catalogue.loader import load_catalogue
+from conformite.catalogue.model import Catalogue
 from conformite.errors import InputError, Problem, ProblemCollector, closest, format_path
 from conformite.inventory.config import CONFIG_FILE, Config, load_config
 from conformite.inventory.model import (

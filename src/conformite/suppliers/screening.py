@@ -38,8 +38,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from conformite._paths import builtin_catalogue_dir
 from conformite.catalogue.model import Catalogue, CompiledControl, Localized
-from conformite.engine.evaluation import EvaluationInput, evaluate
+from conformite.engine.evaluation import evaluate
 from conformite.engine.results import Finding
+from conformite.engine.targets import EvaluationInput
 from conformite.errors import InputError, Problem, ProblemCollector, closest, format_path
 from conformite.inventory.model import (
     DataLocation,

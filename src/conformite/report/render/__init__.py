@@ -12,8 +12,8 @@ if TYPE_CHECKING:
     import datetime as dt
 
     from conformite.engine.results import AuditResult
+    from conformite.report.model import Report
     from conformite.report.register import Register
-    from conformite.report.reporting import Report
 
 __all__ = [
     "FORMATS",

@@ -21,8 +21,8 @@ from conformite.i18n.formats import colon
 if TYPE_CHECKING:
     import jinja2
 
+    from conformite.report.model import Report, ScoreRow
     from conformite.report.register import Register
-    from conformite.report.reporting import Report, ScoreRow
 
 __all__ = ["GRADE_COLOURS", "bar_chart", "render_html", "render_register_html"]
 

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 
 from conformite.i18n import translate
 from conformite.i18n.formats import colon
+from conformite.report.model import Report, ScoreRow
 from conformite.report.register import Register, RegisterEntry
-from conformite.report.reporting import Report, ScoreRow
 
 __all__ = ["render_markdown", "render_register_markdown"]
 

@@ -6,15 +6,24 @@ libpangoft2-1.0-0``). Without it, :func:`require_weasyprint` raises
 :class:`PdfUnavailable` with the reason, and the command says how to get it.
 
 The document's metadata carry the audit date, not the clock, so the same
-inputs give the same bytes.
+inputs give the same bytes. So do the embedded fonts: without the system's
+HarfBuzz-Subset library (Debian: ``libharfbuzz-subset0``) WeasyPrint subsets
+fonts with fontTools, which stamps the clock into each font's ``head`` table
+unless ``SOURCE_DATE_EPOCH`` is set; it is set to the audit date while the
+PDF is written.
 """
 
 from __future__ import annotations
 
+import calendar
+import contextlib
+import datetime as dt
+import os
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from conformite.report.reporting import Report
+    from conformite.report.model import Report
 
 __all__ = ["PdfUnavailable", "render_pdf", "require_weasyprint"]
 
@@ -45,4 +54,20 @@ def render_pdf(report: Report) -> bytes:
     document.metadata.created = stamp
     document.metadata.modified = stamp
     document.metadata.generator = "conformite"
-    return bytes(document.write_pdf(pdf_identifier=f"conformite-{report.as_of}".encode()))
+    epoch = calendar.timegm(dt.date.fromisoformat(str(report.as_of)).timetuple())
+    with _source_date_epoch(epoch):
+        return bytes(document.write_pdf(pdf_identifier=f"conformite-{report.as_of}".encode()))
+
+
+@contextlib.contextmanager
+def _source_date_epoch(epoch: int) -> Iterator[None]:
+    """``SOURCE_DATE_EPOCH`` set to ``epoch`` for the duration, then as it was."""
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous

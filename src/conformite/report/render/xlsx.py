@@ -20,10 +20,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from conformite.i18n import translate
+from conformite.report.model import Report
 from conformite.report.register import COLUMNS as register_columns
 from conformite.report.register import Register
 from conformite.report.register import rows as register_rows
-from conformite.report.reporting import Report
 
 __all__ = ["render_register_xlsx", "render_xlsx"]
 

@@ -1,0 +1,118 @@
+"""The report for the Commission numérique: everything it reads, ready to render.
+
+:func:`build_report` turns a loaded :class:`Workspace`, its
+:class:`AuditResult` and, when there is one, the previous year's result into a
+:class:`Report` in one language. Renderers (``render/html.py``,
+``markdown.py``, ``xlsx.py``, ``csv.py``, ``pdf.py``) only lay it out: every
+figure, ranking and sentence that depends on the data is decided here, once,
+so that the formats say the same thing.
+
+What the report contains, in order:
+
+* the cover: commune, canton, population, audit date, catalogue version and
+  the law that applies (the canton's data-protection law for the commune, the
+  federal act for its private suppliers);
+* the executive summary: score and grade in plain words, the trend against the
+  previous report, the three to five risks that matter most (open findings
+  grouped by control, ranked by their total weight) and the decisions the
+  commission is asked to take;
+* scores by family, by protection objective, by service and by supplier;
+* the findings, grouped by severity and then by control, each control with its
+  legal basis, why it matters and what to do, each target with its protection
+  need and owner;
+* the action plan: one action per failed control, with its effort (the
+  control's estimate per target × the targets that fail), a suggested order
+  (severity, then protection need, then the risk removed per franc) and its
+  cost set against the annual framework credit (CHF per inhabitant ×
+  population, ``[report]`` in ``conformite.toml``);
+* the waivers, expired ones first;
+* the suppliers: where the data goes, contracts, certifications and dates;
+* the record of processing activities (annex, :mod:`conformite.report.register`);
+* the methodology: scope, date, scoring formula and what was not assessed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from conformite.catalogue.model import FAMILIES, OBJECTIVES
+from conformite.engine.results import AuditResult
+from conformite.engine.workspace import Workspace
+from conformite.i18n import translate
+from conformite.report.common import _is_open, _law, _overlay, _Owners, _score_rows, _worst_first
+from conformite.report.findings import _finding_groups, _waivers
+from conformite.report.methodology import _methodology
+from conformite.report.model import Report, ScoreRow
+from conformite.report.plan import _action_plan
+from conformite.report.register import build_register
+from conformite.report.summary import _decisions, _risks, _trend
+from conformite.report.suppliers import _suppliers
+
+__all__ = ["build_report"]
+
+
+def build_report(
+    workspace: Workspace,
+    result: AuditResult,
+    previous: AuditResult | None = None,
+    lang: str | None = None,
+) -> Report:
+    """The report of ``result`` (an audit of ``workspace``), compared with ``previous``."""
+    lang = lang or result.lang
+    as_of = dt.date.fromisoformat(result.as_of)
+    overlay = _overlay(workspace)
+    owners = _Owners(workspace, lang)
+    open_findings = [f for f in result.findings if _is_open(f)]
+    overall = result.scores.overall
+    inventory = workspace.inventory
+    service_names = {s.id: s.name for s in inventory.services}
+    vendor_names = {v.id: v.name for v in inventory.vendors}
+    plan = _action_plan(workspace, open_findings, owners, lang)
+    waivers = _waivers(workspace, result.waivers, as_of, lang)
+    trend = _trend(result, previous, lang)
+    if overall.grade is None:
+        grade_sentence = translate("report.grade.none", lang)
+    else:
+        grade_sentence = translate(f"report.grade.{overall.grade}", lang)
+    counts_sentence = translate(
+        "report.summary.counts",
+        lang,
+        failed=overall.failed + overall.errors,
+        passed=overall.passed,
+        waived=overall.waived,
+        total=overall.passed + overall.failed + overall.errors + overall.waived,
+    )
+    return Report(
+        lang=lang,
+        as_of=result.as_of,
+        commune=result.workspace.commune,
+        canton=result.workspace.canton,
+        population=result.workspace.population,
+        catalogue_version=result.catalogue.version,
+        catalogue_sha256=result.catalogue.sha256,
+        controls=result.catalogue.controls,
+        tool_version=result.tool_version,
+        law=_law(result.workspace.canton, overlay, lang),
+        law_summary=overlay.summary.get(lang) if overlay is not None else None,
+        score=overall,
+        grade_sentence=grade_sentence,
+        counts_sentence=counts_sentence,
+        trend=trend,
+        risks=_risks(workspace, open_findings, lang),
+        decisions=_decisions(result, trend, plan, waivers, open_findings, lang),
+        by_family=_score_rows(result.scores.by_family, FAMILIES, "family", lang),
+        by_objective=_score_rows(result.scores.by_objective, OBJECTIVES, "objective", lang),
+        by_service=_worst_first(
+            [ScoreRow(k, service_names.get(k, k), s) for k, s in result.scores.by_service.items()]
+        ),
+        by_supplier=_worst_first(
+            [ScoreRow(k, vendor_names.get(k, k), s) for k, s in result.scores.by_vendor.items()]
+        ),
+        findings=_finding_groups(workspace, open_findings, owners, lang),
+        plan=plan,
+        waivers=waivers,
+        suppliers=_suppliers(workspace, result, as_of, lang),
+        register=build_register(workspace, as_of, lang),
+        methodology=_methodology(workspace, result, lang),
+        result=result,
+    )

@@ -1,0 +1,437 @@
+"""Reading a vendor's filled questionnaire back (XLSX or YAML).
+
+:func:`import_answers` checks every answer against its question
+(:mod:`conformite.suppliers.questionnaire`) and returns a
+:class:`~conformite.suppliers.screening.Candidate`, or raises
+:class:`~conformite.errors.InputError` with one problem per wrong cell
+(sheet, cell, field, expected, found); :func:`vendor_entry_yaml` writes the
+result in the inventory's format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from conformite.errors import InputError, Problem, ProblemCollector, closest
+from conformite.inventory.model import DataLocation, Vendor
+from conformite.inventory.reference import ReferenceData
+from conformite.suppliers.questionnaire import (
+    _FIRST_ROW,
+    _NO,
+    _YES,
+    MAIN_SHEET,
+    QUESTIONS,
+    TABLES,
+    Question,
+    _choices,
+    _t,
+    allowed_text,
+)
+from conformite.suppliers.screening import Candidate
+
+__all__ = ["import_answers", "vendor_entry_yaml"]
+
+
+# --------------------------------------------------------------------------
+# Import
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Answer:
+    value: Any
+    where: str  # "vendor!C7" or "questions[6].answer"
+    line: int | None = None
+    column: int | None = None
+
+
+@dataclass
+class _Answers:
+    file: str
+    main: dict[str, _Answer]
+    tables: dict[str, list[dict[str, _Answer]]]
+
+
+def _read_xlsx(path: Path, problems: ProblemCollector) -> _Answers | None:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, data_only=True)
+    except Exception as exc:  # zipfile, XML and openpyxl errors alike
+        problems.report(str(path), f"not a readable XLSX workbook: {type(exc).__name__}: {exc}")
+        return None
+    answers = _Answers(file=str(path), main={}, tables={})
+    if MAIN_SHEET not in workbook.sheetnames:
+        problems.report(
+            str(path),
+            f"no sheet '{MAIN_SHEET}'",
+            expected=f"sheets {MAIN_SHEET}, " + ", ".join(TABLES),
+        )
+        return None
+    sheet = workbook[MAIN_SHEET]
+    known = {q.field for q in QUESTIONS}
+    for row in sheet.iter_rows(min_row=2):
+        if len(row) < 3:
+            continue
+        field = row[0].value
+        if field is None:
+            continue
+        if str(field).strip() not in known:
+            problems.report(
+                str(path),
+                f"unknown field '{field}'",
+                path=f"{MAIN_SHEET}!{row[0].coordinate}",
+                hint=_hint(str(field), known),
+            )
+            continue
+        answers.main[str(field).strip()] = _Answer(
+            row[2].value, f"{MAIN_SHEET}!{row[2].coordinate}"
+        )
+    for table, columns in TABLES.items():
+        rows: list[dict[str, _Answer]] = []
+        if table in workbook.sheetnames:
+            ws = workbook[table]
+            for cells in ws.iter_rows(min_row=_FIRST_ROW, max_col=len(columns)):
+                if all(c.value is None or str(c.value).strip() == "" for c in cells):
+                    continue
+                rows.append(
+                    {
+                        column.field: _Answer(cell.value, f"{table}!{cell.coordinate}")
+                        for column, cell in zip(columns, cells, strict=False)
+                    }
+                )
+        answers.tables[table] = rows
+    return answers
+
+
+def _read_yaml(path: Path, problems: ProblemCollector) -> _Answers | None:
+    from conformite.inventory.safe_yaml import load_yaml_file
+
+    try:
+        doc = load_yaml_file(path)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+    data = doc.data
+    if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
+        problems.report(
+            doc.file,
+            "not a conformite questionnaire",
+            line=1,
+            expected="a mapping with 'questions:'",
+        )
+        return None
+    answers = _Answers(file=doc.file, main={}, tables={})
+    known = {q.field for q in QUESTIONS}
+    for i, item in enumerate(data["questions"]):
+        field = item.get("field") if isinstance(item, dict) else None
+        if field not in known:
+            line, column = doc.locate(("questions", i))
+            problems.report(
+                doc.file,
+                f"unknown field '{field}'",
+                line=line,
+                column=column,
+                path=f"questions[{i}].field",
+                hint=_hint(str(field), known),
+            )
+            continue
+        line, column = doc.locate(("questions", i, "answer"))
+        answers.main[str(field)] = _Answer(
+            item.get("answer"), f"questions[{i}].answer", line, column
+        )
+    for table, columns in TABLES.items():
+        section = data.get(table) or {}
+        rows = section.get("rows") if isinstance(section, dict) else None
+        out: list[dict[str, _Answer]] = []
+        fields = {c.field for c in columns}
+        for i, row in enumerate(rows or []):
+            if not isinstance(row, dict):
+                line, column = doc.locate((table, "rows", i))
+                problems.report(
+                    doc.file,
+                    "expected a mapping",
+                    line=line,
+                    column=column,
+                    path=f"{table}.rows[{i}]",
+                    expected=", ".join(sorted(fields)),
+                )
+                continue
+            for key in row:
+                if key not in fields:
+                    line, column = doc.locate((table, "rows", i, key))
+                    problems.report(
+                        doc.file,
+                        f"unknown column '{key}'",
+                        line=line,
+                        column=column,
+                        path=f"{table}.rows[{i}].{key}",
+                        hint=_hint(str(key), fields),
+                    )
+            parsed = {}
+            for c in columns:
+                line, column = doc.locate((table, "rows", i, c.field))
+                parsed[c.field] = _Answer(
+                    row.get(c.field), f"{table}.rows[{i}].{c.field}", line, column
+                )
+            out.append(parsed)
+        answers.tables[table] = out
+    return answers
+
+
+def _hint(word: str, known: Iterable[str]) -> str | None:
+    suggestion = closest(word, known)
+    return f"did you mean '{suggestion}'?" if suggestion else None
+
+
+_COUNTRY_SPLIT = re.compile(r"[\s,;]+")
+
+
+def _parse(
+    question: Question,
+    answer: _Answer,
+    file: str,
+    lang: str,
+    reference: ReferenceData,
+    problems: ProblemCollector,
+) -> Any:
+    """The answer as the vendor model wants it; ``None`` when empty or wrong."""
+    value = answer.value
+    if isinstance(value, str):
+        value = value.strip()
+    if value is None or value == "":
+        if question.required:
+            _problem(
+                problems, file, answer, question, "an answer is required", None, lang, reference
+            )
+        return None
+
+    def wrong(message: str = "invalid answer") -> None:
+        _problem(problems, file, answer, question, message, value, lang, reference)
+
+    kind = question.kind
+    if kind == "yes_no":
+        if isinstance(value, bool):
+            return value
+        word = str(value).lower()
+        if word in _YES:
+            return True
+        if word in _NO:
+            return False
+        return wrong()
+    if kind == "date":
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            return wrong()
+    if kind == "number":
+        if isinstance(value, bool):
+            return wrong()
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, int) and value >= 0:
+            return value
+        if isinstance(value, str) and value.isdigit():
+            return int(value)
+        return wrong()
+    if kind == "choice":
+        choices = _choices(question, reference)
+        if str(value) in choices:
+            return str(value)
+        return wrong()
+    if kind == "country":
+        code = str(value).upper()
+        if code in reference.countries:
+            return code
+        return wrong("unknown country code")
+    if kind == "countries":
+        codes = [c.upper() for c in _COUNTRY_SPLIT.split(str(value)) if c]
+        bad = [c for c in codes if c not in reference.countries]
+        if bad:
+            return wrong("unknown country code " + ", ".join(bad))
+        return list(dict.fromkeys(codes))
+    if kind == "identifier":
+        text = str(value)
+        if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,79}", text):
+            return wrong()
+        return text
+    if kind == "url":
+        text = str(value)
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", text):
+            return wrong()
+        return text
+    return str(value)
+
+
+def _problem(
+    problems: ProblemCollector,
+    file: str,
+    answer: _Answer,
+    question: Question,
+    message: str,
+    found: Any,
+    lang: str,
+    reference: ReferenceData,
+    expected: str | None = None,
+) -> None:
+    problems.add(
+        Problem(
+            file=file,
+            line=answer.line,
+            column=answer.column,
+            path=f"{answer.where} ({question.field})",
+            message=message,
+            expected=expected or allowed_text(question, lang, reference),
+            found=None if found is None else repr(found),
+        )
+    )
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:80] or "vendor"
+
+
+def import_answers(
+    path: Path, reference: ReferenceData, *, lang: str = "en", vendor_id: str | None = None
+) -> Candidate:
+    """Read a filled questionnaire; raise :class:`InputError` with every wrong answer."""
+    problems = ProblemCollector()
+    if not path.is_file():
+        raise InputError([Problem(file=str(path), message="no such file")])
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        answers = _read_xlsx(path, problems)
+    elif suffix in (".yaml", ".yml"):
+        answers = _read_yaml(path, problems)
+    else:
+        raise InputError(
+            [
+                Problem(
+                    file=str(path),
+                    message="unknown questionnaire format",
+                    expected=".xlsx or .yaml",
+                    found=suffix or "(none)",
+                )
+            ]
+        )
+    if answers is None:
+        problems.raise_if_any()
+    assert answers is not None
+    entry: dict[str, Any] = {}
+    where: dict[str, _Answer] = {}
+    questions = {q.field: q for q in QUESTIONS}
+    for field, answer in answers.main.items():
+        value = _parse(questions[field], answer, answers.file, lang, reference, problems)
+        where[field] = answer
+        if value is None:
+            continue
+        node = entry
+        *parents, last = field.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    for question in QUESTIONS:
+        if question.required and question.field not in answers.main:
+            problems.report(
+                answers.file, f"the question '{question.field}' is missing", path=question.field
+            )
+    certifications = []
+    for row in answers.tables.get("certifications", []):
+        parsed = {
+            c.field: _parse(c, row[c.field], answers.file, lang, reference, problems)
+            for c in TABLES["certifications"]
+        }
+        certifications.append({k: v for k, v in parsed.items() if v is not None})
+    if certifications:
+        entry["certifications"] = certifications
+    sub_rows: list[tuple[dict[str, Any], str | None, _Answer]] = []
+    for row in answers.tables.get("sub_processors", []):
+        parsed = {
+            c.field: _parse(c, row[c.field], answers.file, lang, reference, problems)
+            for c in TABLES["sub_processors"]
+        }
+        under = parsed.pop("under")
+        item = {k: v for k, v in parsed.items() if v is not None}
+        item["sub_processors"] = []
+        sub_rows.append((item, under, row["under"]))
+    by_name = {item.get("name"): item for item, _, _ in sub_rows}
+    top: list[dict[str, Any]] = []
+    under_question = TABLES["sub_processors"][-1]
+    for item, under, answer in sub_rows:
+        if under is None:
+            top.append(item)
+        elif under in by_name and by_name[under] is not item:
+            by_name[under]["sub_processors"].append(item)
+        else:
+            _problem(
+                problems,
+                answers.file,
+                answer,
+                under_question,
+                "no sub-processor of that name",
+                under,
+                lang,
+                reference,
+                expected=", ".join(str(n) for n in by_name if n) or "-",
+            )
+    if top:
+        entry["sub_processors"] = top
+    if vendor_id:
+        entry["id"] = vendor_id
+    elif "id" not in entry and "name" in entry:
+        entry["id"] = _slug(str(entry["name"]))
+    problems.raise_if_any()
+    location = entry.pop("data_location", None)
+    try:
+        vendor = Vendor.model_validate(entry)
+    except ValidationError as exc:
+        for item in exc.errors(include_url=False):
+            field = ".".join(str(p) for p in item["loc"])
+            answer = where.get(field)
+            problems.add(
+                Problem(
+                    file=answers.file,
+                    line=answer.line if answer else None,
+                    column=answer.column if answer else None,
+                    path=f"{answer.where} ({field})" if answer else field,
+                    message=item["msg"],
+                    found=repr(item.get("input")),
+                )
+            )
+        problems.raise_if_any()
+        raise
+    return Candidate(
+        vendor=vendor,
+        data_location=DataLocation.model_validate(location) if location else None,
+    )
+
+
+def vendor_entry_yaml(candidate: Candidate, lang: str, source: str) -> str:
+    """The vendor entry in the inventory's format, ready to paste into vendors.yaml.
+
+    The file is also a valid ``conformite screen`` input (``vendors:`` with one
+    item, and ``data_location:`` beside it).
+    """
+    import yaml
+
+    document: dict[str, Any] = {
+        "vendors": [candidate.vendor.model_dump(mode="python", exclude_defaults=True)]
+    }
+    if candidate.data_location is not None:
+        document["data_location"] = candidate.data_location.model_dump(
+            mode="python", exclude_defaults=True
+        )
+    head = "".join(f"# {line}\n" for line in _t("entry_intro", lang, source=source).splitlines())
+    return head + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
