@@ -29,6 +29,7 @@ from conformite.inventory.config import load_config
 from conformite.inventory.reference import load_reference
 from conformite.report.build import build_report
 from conformite.report.model import Report
+from conftest import require_pdf
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 AS_OF = dt.date(2026, 11, 28)
@@ -422,7 +423,7 @@ def test_pdf_without_weasyprint_says_how_to_get_it(
 
 
 def test_pdf_with_weasyprint(ws: Path) -> None:
-    pytest.importorskip("weasyprint", reason="the pdf extra is not installed")
+    require_pdf()
     result = run("report", str(ws), "--as-of", "2026-11-28", "--format", "pdf")
     assert result.exit_code == 0, result.output
     pdf = (ws / "reports" / "2026" / "report-2026-11-28.fr.pdf").read_bytes()
@@ -431,7 +432,7 @@ def test_pdf_with_weasyprint(ws: Path) -> None:
 
 
 def test_pdf_is_deterministic() -> None:
-    pytest.importorskip("weasyprint", reason="the pdf extra is not installed")
+    require_pdf()
     from conformite.report.render import render_report
 
     first = render_report("pdf", golden_report("de"))
