@@ -89,9 +89,9 @@ def test_cover_names_the_commune_and_the_law_that_applies() -> None:
 
 
 def test_canton_without_overlay_says_the_federal_baseline_applies() -> None:
-    from conformite.report.common import _law
+    from conformite.report.common import law_lines
 
-    assert "base fédérale" in _law("AG", None, "fr")[0]
+    assert "base fédérale" in law_lines("AG", None, "fr")[0]
     import dataclasses
 
     workspace = golden_workspace()

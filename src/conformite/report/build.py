@@ -39,14 +39,14 @@ from conformite.catalogue.model import FAMILIES, OBJECTIVES
 from conformite.engine.results import AuditResult
 from conformite.engine.workspace import Workspace
 from conformite.i18n import translate
-from conformite.report.common import _is_open, _law, _overlay, _Owners, _score_rows, _worst_first
-from conformite.report.findings import _finding_groups, _waivers
-from conformite.report.methodology import _methodology
+from conformite.report.common import Owners, is_open, law_lines, overlay_of, score_rows, worst_first
+from conformite.report.findings import finding_groups, waiver_rows
+from conformite.report.methodology import methodology
 from conformite.report.model import Report, ScoreRow
-from conformite.report.plan import _action_plan
+from conformite.report.plan import action_plan
 from conformite.report.register import build_register
-from conformite.report.summary import _decisions, _risks, _trend
-from conformite.report.suppliers import _suppliers
+from conformite.report.summary import decisions, top_risks, trend_of
+from conformite.report.suppliers import supplier_rows
 
 __all__ = ["build_report"]
 
@@ -60,16 +60,16 @@ def build_report(
     """The report of ``result`` (an audit of ``workspace``), compared with ``previous``."""
     lang = lang or result.lang
     as_of = dt.date.fromisoformat(result.as_of)
-    overlay = _overlay(workspace)
-    owners = _Owners(workspace, lang)
-    open_findings = [f for f in result.findings if _is_open(f)]
+    overlay = overlay_of(workspace)
+    owners = Owners(workspace, lang)
+    open_findings = [f for f in result.findings if is_open(f)]
     overall = result.scores.overall
     inventory = workspace.inventory
     service_names = {s.id: s.name for s in inventory.services}
     vendor_names = {v.id: v.name for v in inventory.vendors}
-    plan = _action_plan(workspace, open_findings, owners, lang)
-    waivers = _waivers(workspace, result.waivers, as_of, lang)
-    trend = _trend(result, previous, lang)
+    plan = action_plan(workspace, open_findings, owners, lang)
+    waivers = waiver_rows(workspace, result.waivers, as_of, lang)
+    trend = trend_of(result, previous, lang)
     if overall.grade is None:
         grade_sentence = translate("report.grade.none", lang)
     else:
@@ -92,27 +92,27 @@ def build_report(
         catalogue_sha256=result.catalogue.sha256,
         controls=result.catalogue.controls,
         tool_version=result.tool_version,
-        law=_law(result.workspace.canton, overlay, lang),
+        law=law_lines(result.workspace.canton, overlay, lang),
         law_summary=overlay.summary.get(lang) if overlay is not None else None,
         score=overall,
         grade_sentence=grade_sentence,
         counts_sentence=counts_sentence,
         trend=trend,
-        risks=_risks(workspace, open_findings, lang),
-        decisions=_decisions(result, trend, plan, waivers, open_findings, lang),
-        by_family=_score_rows(result.scores.by_family, FAMILIES, "family", lang),
-        by_objective=_score_rows(result.scores.by_objective, OBJECTIVES, "objective", lang),
-        by_service=_worst_first(
+        risks=top_risks(workspace, open_findings, lang),
+        decisions=decisions(result, trend, plan, waivers, open_findings, lang),
+        by_family=score_rows(result.scores.by_family, FAMILIES, "family", lang),
+        by_objective=score_rows(result.scores.by_objective, OBJECTIVES, "objective", lang),
+        by_service=worst_first(
             [ScoreRow(k, service_names.get(k, k), s) for k, s in result.scores.by_service.items()]
         ),
-        by_supplier=_worst_first(
+        by_supplier=worst_first(
             [ScoreRow(k, vendor_names.get(k, k), s) for k, s in result.scores.by_vendor.items()]
         ),
-        findings=_finding_groups(workspace, open_findings, owners, lang),
+        findings=finding_groups(workspace, open_findings, owners, lang),
         plan=plan,
         waivers=waivers,
-        suppliers=_suppliers(workspace, result, as_of, lang),
+        suppliers=supplier_rows(workspace, result, as_of, lang),
         register=build_register(workspace, as_of, lang),
-        methodology=_methodology(workspace, result, lang),
+        methodology=methodology(workspace, result, lang),
         result=result,
     )

@@ -11,10 +11,20 @@ from conformite.engine.workspace import Workspace
 from conformite.i18n import translate
 from conformite.report.model import ScoreRow
 
-__all__ = []
+__all__ = [
+    "Owners",
+    "compiled_control",
+    "control_text",
+    "first_sentence",
+    "is_open",
+    "law_lines",
+    "overlay_of",
+    "score_rows",
+    "worst_first",
+]
 
 
-def _first_sentence(text: str, minimum: int = 80) -> str:
+def first_sentence(text: str, minimum: int = 80) -> str:
     """The first sentence of a control's rationale (two if the first is short), for the summary."""
     ends = [m.start() for m in re.finditer(r"(?<=[.!?])\s+(?=[A-ZÀ-ÖØ-Þ«\"(])", text)]
     for end in ends:
@@ -23,11 +33,11 @@ def _first_sentence(text: str, minimum: int = 80) -> str:
     return text.strip()
 
 
-def _is_open(finding: Finding) -> bool:
+def is_open(finding: Finding) -> bool:
     return finding.outcome in ("fail", "error")
 
 
-class _Owners:
+class Owners:
     """Who is responsible for a finding's target, from the inventory."""
 
     def __init__(self, workspace: Workspace, lang: str) -> None:
@@ -62,37 +72,37 @@ class _Owners:
         return self.default
 
 
-def _control(workspace: Workspace, control_id: str) -> CompiledControl | None:
+def compiled_control(workspace: Workspace, control_id: str) -> CompiledControl | None:
     return workspace.catalogue.get(control_id)
 
 
-def _control_text(workspace: Workspace, control_id: str, what: str, lang: str) -> str:
-    compiled = _control(workspace, control_id)
+def control_text(workspace: Workspace, control_id: str, what: str, lang: str) -> str:
+    compiled = compiled_control(workspace, control_id)
     if compiled is None:  # a result from another catalogue
         return ""
     return str(getattr(compiled.control, what).get(lang))
 
 
-def _score_rows(
+def score_rows(
     scores: dict[str, Score], order: tuple[str, ...], prefix: str, lang: str
 ) -> list[ScoreRow]:
     keys = [k for k in order if k in scores] + sorted(set(scores) - set(order))
     return [ScoreRow(k, translate(f"{prefix}.{k}", lang), scores[k]) for k in keys]
 
 
-def _worst_first(rows: list[ScoreRow]) -> list[ScoreRow]:
+def worst_first(rows: list[ScoreRow]) -> list[ScoreRow]:
     return sorted(
         rows,
         key=lambda r: (r.score.score is None, r.score.score or 0.0, r.label.casefold(), r.key),
     )
 
 
-def _overlay(workspace: Workspace) -> CantonOverlay | None:
+def overlay_of(workspace: Workspace) -> CantonOverlay | None:
     overlays = getattr(workspace.catalogue, "overlays", None) or {}
     return overlays.get(workspace.config.commune.canton)
 
 
-def _law(canton: str, overlay: CantonOverlay | None, lang: str) -> list[str]:
+def law_lines(canton: str, overlay: CantonOverlay | None, lang: str) -> list[str]:
     federal = FEDERAL_INSTRUMENTS["nLPD"].get(lang, "nLPD")
     ordinance = FEDERAL_INSTRUMENTS["OPDo"].get(lang, "OPDo")
     lines = []

@@ -10,7 +10,7 @@ from conformite.i18n import translate
 from conformite.i18n.formats import (
     format_date,
 )
-from conformite.report.common import _control_text, _Owners
+from conformite.report.common import Owners, control_text
 from conformite.report.model import (
     EXPIRY_WARNING_DAYS,
     SEVERITIES,
@@ -19,11 +19,11 @@ from conformite.report.model import (
     WaiverRow,
 )
 
-__all__ = []
+__all__ = ["finding_groups", "target_label", "waiver_rows"]
 
 
-def _finding_groups(
-    workspace: Workspace, open_findings: list[Finding], owners: _Owners, lang: str
+def finding_groups(
+    workspace: Workspace, open_findings: list[Finding], owners: Owners, lang: str
 ) -> list[tuple[str, list[FindingGroup]]]:
     by_control: dict[str, list[Finding]] = {}
     for f in open_findings:
@@ -63,8 +63,8 @@ def _finding_groups(
                 severity=first.severity,
                 family=first.family,
                 legal_basis=list(first.legal_basis),
-                rationale=_control_text(workspace, control_id, "rationale", lang),
-                remediation=_control_text(workspace, control_id, "remediation", lang),
+                rationale=control_text(workspace, control_id, "rationale", lang),
+                remediation=control_text(workspace, control_id, "remediation", lang),
                 items=items,
             )
         )
@@ -78,7 +78,7 @@ def _finding_groups(
     return out
 
 
-def _target_label(target: str, names: dict[str, str], lang: str) -> str:
+def target_label(target: str, names: dict[str, str], lang: str) -> str:
     kind, _, ident = target.partition(":")
     if kind == "organisation":
         return translate("target.organisation", lang)
@@ -86,7 +86,7 @@ def _target_label(target: str, names: dict[str, str], lang: str) -> str:
     return f"{translate(f'target.{kind}', lang)}: {name}"
 
 
-def _waivers(
+def waiver_rows(
     workspace: Workspace, waivers: list[WaiverStatus], as_of: dt.date, lang: str
 ) -> list[WaiverRow]:
     inventory = workspace.inventory
@@ -99,8 +99,8 @@ def _waivers(
         rows.append(
             WaiverRow(
                 control_id=w.control_id,
-                title=_control_text(workspace, w.control_id, "title", lang),
-                target=_target_label(w.target, names, lang),
+                title=control_text(workspace, w.control_id, "title", lang),
+                target=target_label(w.target, names, lang),
                 status=w.status,
                 risk=w.risk,
                 approver=w.approver,

@@ -8,13 +8,13 @@ from conformite.i18n import translate
 from conformite.i18n.formats import (
     format_date,
 )
-from conformite.report.common import _overlay
+from conformite.report.common import overlay_of
 from conformite.report.model import Methodology
 
-__all__ = []
+__all__ = ["methodology"]
 
 
-def _methodology(workspace: Workspace, result: AuditResult, lang: str) -> Methodology:
+def methodology(workspace: Workspace, result: AuditResult, lang: str) -> Methodology:
     overall = result.scores.overall
     inventory = workspace.inventory
     scope = [
@@ -66,7 +66,7 @@ def _methodology(workspace: Workspace, result: AuditResult, lang: str) -> Method
     not_assessed.append(
         translate("report.method.not_applicable", lang, count=overall.not_applicable)
     )
-    if _overlay(workspace) is None:
+    if overlay_of(workspace) is None:
         not_assessed.append(
             translate("report.method.no_overlay", lang, canton=result.workspace.canton)
         )

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from conformite.engine.results import Finding
 from conformite.engine.workspace import Workspace
-from conformite.report.common import _control, _Owners
+from conformite.report.common import Owners, compiled_control
 from conformite.report.model import _SEVERITY_RANK, Action, ActionPlan, YearBudget
 
-__all__ = []
+__all__ = ["action_plan"]
 
 
-def _action_plan(
-    workspace: Workspace, open_findings: list[Finding], owners: _Owners, lang: str
+def action_plan(
+    workspace: Workspace, open_findings: list[Finding], owners: Owners, lang: str
 ) -> ActionPlan:
     options = workspace.config.report
     population = workspace.config.commune.population
@@ -21,7 +21,7 @@ def _action_plan(
         by_control.setdefault(f.control_id, []).append(f)
     drafts = []
     for control_id, fs in by_control.items():
-        compiled = _control(workspace, control_id)
+        compiled = compiled_control(workspace, control_id)
         days_each = compiled.control.effort.person_days if compiled else 0.0
         external_each = compiled.control.effort.external_chf if compiled else 0
         days = days_each * len(fs)

@@ -13,7 +13,7 @@ from conformite.i18n.formats import (
     format_delta,
     format_score,
 )
-from conformite.report.common import _control_text, _first_sentence
+from conformite.report.common import control_text, first_sentence
 from conformite.report.compare import compare
 from conformite.report.model import (
     _SEVERITY_RANK,
@@ -25,10 +25,10 @@ from conformite.report.model import (
     WaiverRow,
 )
 
-__all__ = []
+__all__ = ["decisions", "next_year", "top_risks", "trend_of"]
 
 
-def _risks(workspace: Workspace, open_findings: list[Finding], lang: str) -> list[Risk]:
+def top_risks(workspace: Workspace, open_findings: list[Finding], lang: str) -> list[Risk]:
     groups: dict[str, list[Finding]] = {}
     for f in open_findings:
         groups.setdefault(f.control_id, []).append(f)
@@ -44,7 +44,7 @@ def _risks(workspace: Workspace, open_findings: list[Finding], lang: str) -> lis
     for fs in ranked[:TOP_RISKS]:
         first = fs[0]
         ordered = sorted(fs, key=lambda f: (-f.weight, f.target_name))
-        rationale = _control_text(workspace, first.control_id, "rationale", lang)
+        rationale = control_text(workspace, first.control_id, "rationale", lang)
         risks.append(
             Risk(
                 control_id=first.control_id,
@@ -52,14 +52,14 @@ def _risks(workspace: Workspace, open_findings: list[Finding], lang: str) -> lis
                 severity=first.severity,
                 targets=len(fs),
                 target_names=[f.target_name for f in ordered],
-                why=_first_sentence(rationale) if rationale else "",
+                why=first_sentence(rationale) if rationale else "",
                 weight=round(sum(f.weight for f in fs), 2),
             )
         )
     return risks
 
 
-def _trend(result: AuditResult, previous: AuditResult | None, lang: str) -> Trend | None:
+def trend_of(result: AuditResult, previous: AuditResult | None, lang: str) -> Trend | None:
     if previous is None:
         return None
     comparison = compare(previous, result)
@@ -101,7 +101,7 @@ def _trend(result: AuditResult, previous: AuditResult | None, lang: str) -> Tren
     )
 
 
-def _decisions(
+def decisions(
     result: AuditResult,
     trend: Trend | None,
     plan: ActionPlan,
@@ -174,13 +174,13 @@ def _decisions(
         )
     out.append(
         translate(
-            "report.decision.next_review", lang, date=format_date(_next_year(result.as_of), lang)
+            "report.decision.next_review", lang, date=format_date(next_year(result.as_of), lang)
         )
     )
     return out
 
 
-def _next_year(as_of: str) -> dt.date:
+def next_year(as_of: str) -> dt.date:
     date = dt.date.fromisoformat(as_of)
     try:
         return date.replace(year=date.year + 1)

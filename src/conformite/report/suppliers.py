@@ -14,10 +14,10 @@ from conformite.i18n.formats import (
 from conformite.report.model import Certificate, SupplierRow
 from conformite.report.register import safeguard
 
-__all__ = []
+__all__ = ["supplier_rows"]
 
 
-def _suppliers(
+def supplier_rows(
     workspace: Workspace, result: AuditResult, as_of: dt.date, lang: str
 ) -> list[SupplierRow]:
     inventory = workspace.inventory
