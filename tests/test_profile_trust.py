@@ -504,3 +504,36 @@ def test_add_source_to_a_file_without_profiles_appends_one_section(
         + 'url = "https://other.example.ch/p/"\n'
         + f"pubkey = {_toml_string(pem)}\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("issued_at", "expires"),
+    [
+        ("0001-01-01T00:00:00+01:00", None),
+        ("9999-12-31T23:00:00Z", None),
+        ("2026-12-01T00:00:00Z", "9999-12-31T23:59:59-05:00"),
+    ],
+)
+def test_index_dates_out_of_range_are_a_malformed_index_not_a_crash(
+    issued_at: str, expires: str | None
+):
+    from conformite.profiles.index import ProfileError, parse_index
+
+    index = {"format": 1, "publisher": "x", "key": "SHA256:" + "0" * 16, "index_version": 1}
+    index |= {"issued_at": issued_at, "profiles": []}
+    if expires is not None:
+        index["expires"] = expires
+    with pytest.raises(ProfileError) as caught:
+        parse_index(json.dumps(index).encode())
+    assert caught.value.key == "profiles.bad_index"
+    assert "date out of range" in caught.value.values["detail"]
+
+
+def test_an_index_time_without_zone_is_read_as_utc():
+    from conformite.profiles.index import expires_at, parse_index
+
+    index = {"format": 1, "publisher": "x", "key": "SHA256:" + "0" * 16, "index_version": 1}
+    index |= {"issued_at": "2026-12-01T00:00:00", "profiles": []}
+    assert expires_at(parse_index(json.dumps(index).encode())) == dt.datetime(
+        2026, 12, 31, tzinfo=dt.UTC
+    )

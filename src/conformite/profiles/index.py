@@ -32,7 +32,14 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from conformite.errors import InputError, ProblemCollector
 from conformite.profiles.model import LoadedProfile, ProfileRegistry, load_profile_file
@@ -114,6 +121,21 @@ class Index(_Strict):
     #: before the field existed: see :func:`expires_at`).
     expires: dt.datetime | None = None
     profiles: list[IndexEntry]
+
+    @field_validator("issued_at", "expires")
+    @classmethod
+    def _in_utc(cls, value: dt.datetime | None) -> dt.datetime | None:
+        """In UTC (a time without zone is read as UTC), within years 1970 to 9000,
+        so that comparing and adding days never fails."""
+        if value is None:
+            return None
+        try:
+            moment = _utc(value)
+        except OverflowError:
+            raise ValueError("date out of range") from None
+        if not 1970 <= moment.year <= 9000:
+            raise ValueError("date out of range (years 1970 to 9000)")
+        return moment
 
 
 def parse_index(data: bytes) -> Index:
