@@ -83,18 +83,33 @@ def profiles() -> None:
     help="Version of the new index. Default: the published one plus 1, else 1.",
 )
 @click.option("--publisher", default=None, help="Publisher named in the index.")
+@click.option(
+    "--expires-in",
+    "expires_in",
+    type=click.IntRange(min=1, max=366),
+    default=30,
+    show_default=True,
+    help="Days until the signed index expires; communes refuse it after that: publish again "
+    "before.",
+)
 @lang_option
 @handle_input_errors
 def publish(
-    directory: Path, key_path: Path, index_version: int | None, publisher: str | None
+    directory: Path,
+    key_path: Path,
+    index_version: int | None,
+    publisher: str | None,
+    expires_in: int,
 ) -> None:
     """Sign an index of the profiles in DIRECTORY for communes to sync.
 
     Validates every *.yaml profile in DIRECTORY, then writes DIRECTORY/index.json
-    (id, version, file, SHA-256 of each profile, index version, issue time) and
-    DIRECTORY/index.json.sig (its Ed25519 signature). Serve the folder as is
-    over https; communes add it with 'profiles add-source' and your .pub key.
-    The index version only goes up: communes refuse an older one.
+    (id, version, file, SHA-256 of each profile, index version, issue time,
+    expiry) and DIRECTORY/index.json.sig (its Ed25519 signature). Serve the
+    folder as is over https; communes add it with 'profiles add-source' and
+    your .pub key. The index version only goes up: communes refuse an older
+    one. The index expires after --expires-in days (a replayed old index is
+    refused): publish again, even unchanged, before it does.
 
     \b
     Example:
@@ -118,9 +133,9 @@ def publish(
     version = index_version if index_version is not None else previous + 1
     if version <= previous:
         raise CommandError(_t("profiles.publish_downgrade", found=version, expected=previous))
-    data, signature, loaded = build_index(
-        directory, pem, version, dt.datetime.now(dt.UTC), publisher
-    )
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    expires = now + dt.timedelta(days=expires_in)
+    data, signature, loaded = build_index(directory, pem, version, now, publisher, expires)
     write_file(index_path, data.decode("utf-8"))
     write_file(directory / SIGNATURE_FILE, signature.decode("ascii"))
     click.echo(
@@ -133,6 +148,7 @@ def publish(
             signature=directory / SIGNATURE_FILE,
         )
     )
+    click.echo(_t("trust.published_expires", date=expires.strftime("%Y-%m-%d %H:%M UTC")))
 
 
 @profiles.command("add-source")
@@ -163,9 +179,6 @@ def add_source(
       conformite profiles add-source assoc https://profils.example.ch/ --pubkey a.pub my-commune
     """
     import re
-    import tomllib
-
-    import tomli_w
 
     from conformite.inventory.config import CONFIG_FILE, load_config
     from conformite.profiles.index import ProfileError
@@ -189,20 +202,59 @@ def add_source(
     if name in config.profiles.sources and not replace:
         raise CommandError(_t("profiles.source_exists", config, source=name, path=path))
     entry = {"url": url, "pubkey": pem.decode("ascii").strip() + "\n"}
-    text = path.read_text(encoding="utf-8")
-    data = tomllib.loads(text)
-    if "profiles" not in data:
-        # Append: keeps the comments 'conformite init' wrote.
-        section = tomli_w.dumps({"profiles": {"sources": {name: entry}}})
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        data["profiles"].setdefault("sources", {})[name] = entry
-        text = tomli_w.dumps(data)
+    text = _with_source(path.read_text(encoding="utf-8"), name, entry, config)
     write_file(path, text)
     load_config(folder)  # what we wrote, we can read
     click.echo(
         _t("profiles.source_added", config, source=name, path=path, fingerprint=fingerprint(key))
     )
+
+
+def _with_source(text: str, name: str, entry: dict[str, str], config: Config) -> str:
+    """``text`` (conformite.toml) with the source ``name`` added or replaced.
+
+    Edited with tomlkit, which keeps comments, blank lines and layout: only
+    the source's own lines change. The result is checked to hold exactly the
+    same settings plus this source before anything is written.
+    """
+    import tomllib
+
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    before = tomllib.loads(text)
+    try:
+        doc = tomlkit.parse(text)
+        if "profiles" not in doc:
+            # A new section at the end, after one blank line.
+            section = tomlkit.document()
+            profiles_table = tomlkit.table(is_super_table=True)
+            sources_table = tomlkit.table(is_super_table=True)
+            sources_table[name] = tomlkit.table()
+            sources_table[name].update(entry)
+            profiles_table["sources"] = sources_table
+            section["profiles"] = profiles_table
+            new_text = text.rstrip("\n") + "\n\n" + tomlkit.dumps(section).lstrip("\n")
+        else:
+            sources = doc["profiles"].setdefault("sources", tomlkit.table(is_super_table=True))
+            if name in sources:
+                for field, value in entry.items():  # in place: its comments stay
+                    sources[name][field] = value
+            else:
+                table = tomlkit.table()
+                table.update(entry)
+                sources[name] = table
+            new_text = tomlkit.dumps(doc)
+        after = tomllib.loads(new_text)
+    except (TOMLKitError, tomllib.TOMLDecodeError, TypeError, ValueError, AttributeError):
+        raise CommandError(_t("trust.config_changed", config, source=name)) from None
+    expected = dict(before)
+    expected_profiles = dict(expected.get("profiles", {}))
+    expected_profiles["sources"] = {**expected_profiles.get("sources", {}), name: entry}
+    expected["profiles"] = expected_profiles
+    if after != expected:
+        raise CommandError(_t("trust.config_changed", config, source=name))
+    return new_text
 
 
 @profiles.command()

@@ -354,8 +354,9 @@ def _merge_profiles(
 def load_profile_registry(directory: Path | None, config: Config | None) -> ProfileRegistry:
     """The shipped profiles plus those synced into the workspace's cache.
 
-    Cached profiles were verified (signature, hashes) when synced; each file's
-    SHA-256 is checked against the cached index again here.
+    Cached profiles were verified (signature, hashes) when synced; they are
+    verified again here: the cached index's signature with the source's key,
+    its expiry, and each file's SHA-256 against that index.
     """
     from conformite.profiles.index import load_cached_profiles
 
@@ -363,8 +364,8 @@ def load_profile_registry(directory: Path | None, config: Config | None) -> Prof
     registry = ProfileRegistry()
     load_profiles(builtin_profiles_dir(), registry, problems)
     if directory is not None and config is not None:
-        for name in sorted(config.profiles.sources):
-            load_cached_profiles(directory, name, registry, problems)
+        for name, source in sorted(config.profiles.sources.items()):
+            load_cached_profiles(directory, name, source.pubkey, registry, problems)
     problems.raise_if_any()
     return registry
 

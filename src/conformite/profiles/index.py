@@ -2,8 +2,20 @@
 
 A publisher signs one ``index.json`` listing every profile it publishes (id,
 version, file name, SHA-256 of the file's bytes), with an ``index_version``
-that only goes up and the time it was issued; ``index.json.sig`` is the
-detached Ed25519 signature of its exact bytes (see :mod:`conformite.signing`).
+that only goes up, the time it was issued and the time it ``expires``;
+``index.json.sig`` is the detached Ed25519 signature of its exact bytes (see
+:mod:`conformite.signing`).
+
+Trust, as in TUF: a signature only says who wrote an index, not that it is
+current. So an index also carries ``expires`` (freeze and replay attacks: an
+old, validly signed index served again), and a client refuses one past that
+moment, at sync and every time the cached copy is used; and it refuses an
+index older (``index_version`` or ``issued_at``) than the one it holds
+(rollback). An index without ``expires`` (written by conformite before the
+field existed) expires :data:`DEFAULT_EXPIRY_DAYS` days after its signed
+``issued_at``. Expiry is checked against the real clock, never against an
+audit's ``--as-of`` date: it is about how fresh the signature is, not about
+the audited day.
 
 A synced source lives in the workspace under ``.conformite/profiles/NAME/``:
 ``current`` is a symbolic link to the last good copy (``index.json``,
@@ -20,11 +32,19 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from conformite.errors import InputError, ProblemCollector
 from conformite.profiles.model import LoadedProfile, ProfileRegistry, load_profile_file
 from conformite.signing import (
+    KeyFileError,
     SignatureFormatError,
     fingerprint,
     load_public_key,
@@ -36,6 +56,7 @@ from conformite.signing import (
 
 __all__ = [
     "CACHE_DIR",
+    "DEFAULT_EXPIRY_DAYS",
     "INDEX_FILE",
     "SIGNATURE_FILE",
     "Index",
@@ -43,9 +64,14 @@ __all__ = [
     "ProfileError",
     "build_index",
     "cache_dir",
+    "check_cached_fresh",
+    "check_fresh",
+    "check_update",
     "current_copy",
+    "expires_at",
     "load_cached_profiles",
     "parse_index",
+    "verify_cached_index",
     "verify_copy",
     "verify_index_signature",
 ]
@@ -54,12 +80,17 @@ INDEX_FILE = "index.json"
 SIGNATURE_FILE = "index.json.sig"
 CACHE_DIR = Path(".conformite") / "profiles"
 FILE_NAME = r"^[a-z0-9][a-z0-9._@-]{0,120}\.yaml$"
+#: How long a published index stays valid by default, and the validity of an
+#: index without ``expires`` (published before the field existed), from its
+#: ``issued_at``.
+DEFAULT_EXPIRY_DAYS = 30
 
 
 class ProfileError(Exception):
     """A plain, translatable reason why a profile source is refused.
 
-    ``key`` is a message key of ``messages_profiles.yaml``; ``values`` fill it.
+    ``key`` is a message key of ``messages_profiles.yaml`` or
+    ``messages_trust.yaml``; ``values`` fill it.
     """
 
     def __init__(self, key: str, **values: Any) -> None:
@@ -86,7 +117,25 @@ class Index(_Strict):
     key: Annotated[str, StringConstraints(pattern=r"^SHA256:[0-9a-f]{16}$")]
     index_version: int = Field(ge=1)
     issued_at: dt.datetime
+    #: After this moment the index is refused (absent in indexes published
+    #: before the field existed: see :func:`expires_at`).
+    expires: dt.datetime | None = None
     profiles: list[IndexEntry]
+
+    @field_validator("issued_at", "expires")
+    @classmethod
+    def _in_utc(cls, value: dt.datetime | None) -> dt.datetime | None:
+        """In UTC (a time without zone is read as UTC), within years 1970 to 9000,
+        so that comparing and adding days never fails."""
+        if value is None:
+            return None
+        try:
+            moment = _utc(value)
+        except OverflowError:
+            raise ValueError("date out of range") from None
+        if not 1970 <= moment.year <= 9000:
+            raise ValueError("date out of range (years 1970 to 9000)")
+        return moment
 
 
 def parse_index(data: bytes) -> Index:
@@ -109,8 +158,11 @@ def build_index(
     index_version: int,
     issued_at: dt.datetime,
     publisher: str | None = None,
+    expires: dt.datetime | None = None,
 ) -> tuple[bytes, bytes, list[LoadedProfile]]:
     """The index of every profile in ``directory`` and its signature (file contents).
+
+    ``expires`` defaults to :data:`DEFAULT_EXPIRY_DAYS` days after ``issued_at``.
 
     Raises :class:`InputError` when a profile is invalid.
     """
@@ -132,7 +184,8 @@ def build_index(
         or (publishers[0] if len(publishers) == 1 else "; ".join(publishers)),
         "key": fingerprint(key.public_key()),
         "index_version": index_version,
-        "issued_at": issued_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "issued_at": _stamp(issued_at),
+        "expires": _stamp(expires or issued_at + dt.timedelta(days=DEFAULT_EXPIRY_DAYS)),
         "profiles": [
             {
                 "id": p.meta.id,
@@ -149,9 +202,91 @@ def build_index(
     return data, signature_text(sign_bytes(key, data)).encode("ascii"), loaded
 
 
+def _stamp(moment: dt.datetime) -> str:
+    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """``moment`` in UTC; a time without zone is read as UTC."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC)
+
+
+def expires_at(index: Index) -> dt.datetime:
+    """When ``index`` stops being valid (UTC).
+
+    An index without ``expires`` (published before the field existed)
+    expires :data:`DEFAULT_EXPIRY_DAYS` days after its signed ``issued_at``:
+    what a publisher gets by default today, so an old index cannot be
+    replayed for ever, and one published recently by an older conformite
+    keeps working until its publisher upgrades.
+    """
+    if index.expires is not None:
+        return _utc(index.expires)
+    return _utc(index.issued_at) + dt.timedelta(days=DEFAULT_EXPIRY_DAYS)
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return _utc(now) if now is not None else dt.datetime.now(dt.UTC)
+
+
+def check_fresh(index: Index, now: dt.datetime | None = None) -> None:
+    """Refuse ``index`` if it expired (on the real clock unless ``now`` is given)."""
+    until = expires_at(index)
+    if _now(now) >= until:
+        raise ProfileError("trust.index_expired", date=_stamp(until))
+
+
+def check_cached_fresh(folder: Path, pubkey_pem: str, now: dt.datetime | None = None) -> None:
+    """Refuse the cached copy in ``folder`` unless its index verifies with
+    ``pubkey_pem`` and has not expired.
+
+    For a sync answered '304 Not Modified': the source still serves the index
+    the cache holds, which may have expired since it was synced, or have been
+    signed by a key the workspace no longer trusts (``add-source --replace``).
+    """
+    check_fresh(verify_cached_index(folder, pubkey_pem), now)
+
+
+def check_update(
+    current: Path | None, data: bytes, index: Index, now: dt.datetime | None = None
+) -> None:
+    """Refuse a newly downloaded, signature-checked ``index`` that is expired, or
+    older than the cached copy in ``current`` (a rollback).
+
+    The floor is the cached ``index.json`` itself (signed when it was synced),
+    not ``meta.json``, which nothing signs: removing or editing ``meta.json``
+    does not open the door to an older index.
+    """
+    check_fresh(index, now)
+    if current is None:
+        return
+    old_data = (current / INDEX_FILE).read_bytes()
+    try:
+        old = parse_index(old_data)
+    except ProfileError:
+        return  # unreadable cache: nothing to compare with; the new copy replaces it
+    if index.index_version < old.index_version:
+        raise ProfileError(
+            "profiles.downgrade", found=index.index_version, expected=old.index_version
+        )
+    if index.index_version == old.index_version and data != old_data:
+        raise ProfileError("profiles.same_version_changed", version=old.index_version)
+    if _utc(index.issued_at) < _utc(old.issued_at):
+        raise ProfileError(
+            "trust.older_issued_at",
+            found=_stamp(index.issued_at),
+            expected=_stamp(old.issued_at),
+        )
+
+
 def verify_index_signature(data: bytes, signature: bytes, pubkey_pem: str) -> Index:
     """The index, if ``signature`` is its valid signature by ``pubkey_pem``."""
-    public = load_public_key(pubkey_pem.encode("ascii"))
+    try:
+        public = load_public_key(pubkey_pem.encode("ascii"))
+    except (KeyFileError, UnicodeEncodeError):
+        raise ProfileError("trust.bad_pubkey") from None
     try:
         raw = read_signature(signature)
     except SignatureFormatError:
@@ -181,15 +316,27 @@ def current_copy(workspace: Path, source: str) -> Path | None:
     return current if (current / INDEX_FILE).is_file() else None
 
 
-def verify_copy(
-    folder: Path, pubkey_pem: str, as_of: dt.date, source: str
-) -> tuple[Index, list[LoadedProfile]]:
-    """Check a copy completely: signature, key, every file's hash, content and expiry."""
-    data = (folder / INDEX_FILE).read_bytes()
+def verify_cached_index(folder: Path, pubkey_pem: str) -> Index:
+    """The cached index in ``folder``, if its signature verifies with ``pubkey_pem``."""
     signature_path = folder / SIGNATURE_FILE
     if not signature_path.is_file():
         raise ProfileError("profiles.no_signature")
-    index = verify_index_signature(data, signature_path.read_bytes(), pubkey_pem)
+    return verify_index_signature(
+        (folder / INDEX_FILE).read_bytes(), signature_path.read_bytes(), pubkey_pem
+    )
+
+
+def verify_copy(
+    folder: Path,
+    pubkey_pem: str,
+    as_of: dt.date,
+    source: str,
+    now: dt.datetime | None = None,
+) -> tuple[Index, list[LoadedProfile]]:
+    """Check a copy completely: signature, key, index expiry (real clock unless
+    ``now`` is given), every file's hash, content and expiry (on ``as_of``)."""
+    index = verify_cached_index(folder, pubkey_pem)
+    check_fresh(index, now)
     loaded = []
     for entry in index.profiles:
         path = folder / "profiles" / entry.file
@@ -224,26 +371,48 @@ def check_profile(path: Path, entry: IndexEntry, as_of: dt.date, source: str) ->
 
 
 def load_cached_profiles(
-    workspace: Path, source: str, registry: ProfileRegistry, problems: ProblemCollector
+    workspace: Path,
+    source: str,
+    pubkey_pem: str,
+    registry: ProfileRegistry,
+    problems: ProblemCollector,
+    now: dt.datetime | None = None,
 ) -> None:
     """Add the profiles of ``source``'s last good copy to ``registry`` (if synced).
 
-    The copy was verified when it was synced; here each file is checked
-    against its hash in the index again, so a file edited in the cache is
-    refused rather than trusted. Expiry is not a load error: it is what
-    the control SUP-PROFILE-VALID reports.
+    The copy was verified when it was synced; it is verified again each time
+    it is used, because the cache is a plain folder anyone with write access
+    can edit: the cached index's signature with the source's key from
+    conformite.toml (one Ed25519 check), its expiry on the real clock (``now``
+    for tests), then each file against its SHA-256 in that verified index.
+    Whatever does not hold is a located input error telling to sync again.
+    A profile's own ``valid_until`` is not a load error: it is what the
+    control SUP-PROFILE-VALID reports on the audit date.
     """
+    from conformite.i18n import translate
+
     folder = current_copy(workspace, source)
     if folder is None:
         return
+    hint = f"run 'conformite profiles sync' again (conformite profiles sync --source {source})"
     index_path = folder / INDEX_FILE
     try:
-        index = parse_index(index_path.read_bytes())
+        index = verify_cached_index(folder, pubkey_pem)
     except ProfileError as exc:
         problems.report(
             str(index_path),
-            f"cached index unreadable: {exc.values.get('detail')}",
-            hint=f"sync again: conformite profiles sync --source {source}",
+            f"cached index of source '{source}' does not verify: "
+            + translate(exc.key, "en", **exc.values),
+            hint=hint,
+        )
+        return
+    until = expires_at(index)
+    if _now(now) >= until:
+        problems.report(
+            str(index_path),
+            f"cached index of source '{source}' expired on {_stamp(until)} "
+            "(its signature no longer vouches that it is current)",
+            hint=hint + "; if the source still serves this index, its publisher must publish again",
         )
         return
     for entry in index.profiles:
@@ -253,7 +422,7 @@ def load_cached_profiles(
             problems.report(
                 display,
                 "cached profile missing or changed since it was verified",
-                hint=f"sync again: conformite profiles sync --source {source}",
+                hint=hint,
             )
             continue
         try:

@@ -32,7 +32,9 @@ from conformite.profiles.index import (
     SIGNATURE_FILE,
     ProfileError,
     cache_dir,
+    check_cached_fresh,
     check_profile,
+    check_update,
     current_copy,
     verify_index_signature,
 )
@@ -212,6 +214,7 @@ def sync_source(
         session, base_url + INDEX_FILE, headers=headers, max_bytes=max_index_bytes, **common
     )
     if index_response.status == 304 and current is not None:
+        check_cached_fresh(current, pubkey_pem)  # still served: still signed and valid?
         return SyncResult(
             source=name,
             status="not_modified",
@@ -229,15 +232,7 @@ def sync_source(
             raise ProfileError("profiles.no_signature") from None
         raise
     index = verify_index_signature(data, signature, pubkey_pem)
-    if current is not None:
-        old_data = (current / INDEX_FILE).read_bytes()
-        old_version = int(meta.get("index_version", 0))
-        if index.index_version < old_version:
-            raise ProfileError(
-                "profiles.downgrade", found=index.index_version, expected=old_version
-            )
-        if index.index_version == old_version and data != old_data:
-            raise ProfileError("profiles.same_version_changed", version=old_version)
+    check_update(current, data, index)  # expired, or older than the cached copy: refused
     base.mkdir(parents=True, exist_ok=True)
     staging = base / f"v{index.index_version}-{secrets.token_hex(4)}"
     (staging / "profiles").mkdir(parents=True)
