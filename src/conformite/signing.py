@@ -19,7 +19,6 @@ import base64
 import binascii
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,14 +145,15 @@ def write_new_file(path: Path, data: bytes, mode: int) -> None:
     ``path``: the link fails if ``path`` already exists, so a key is never
     overwritten, even by a race.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    from conformite._outputs import temporary_beside
+
+    fd, tmp = temporary_beside(path)  # unpredictable name, opened exclusively
     try:
-        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), mode)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.link(tmp, path)
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)

@@ -11,11 +11,12 @@ Shell completion (bash, zsh, fish), e.g. for bash add to ``~/.bashrc``::
 from __future__ import annotations
 
 import importlib
+import sys
 
 import click
 
 from conformite import __version__
-from conformite.cli._common import LANG_CHOICE
+from conformite.cli._common import LANG_CHOICE, ClosedPipeGuard
 
 __all__ = ["cli", "main"]
 
@@ -79,4 +80,6 @@ def main() -> None:
     from conformite._gc import freeze_after_pauses
 
     freeze_after_pauses()  # one short process: see conformite._gc
+    # `conformite audit | head -1`: a closed pipe is not an error (see ClosedPipeGuard).
+    sys.stdout = ClosedPipeGuard(sys.stdout)  # type: ignore[assignment]
     cli(prog_name="conformite")

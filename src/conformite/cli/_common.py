@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from conformite._outputs import write_atomically
 from conformite._paths import demo_dir
 
 if TYPE_CHECKING:
@@ -28,6 +29,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: Exit code for usage and input errors (click uses 2 for usage errors too).
 EXIT_INPUT = 2
 EXIT_FINDINGS = 1
+
+#: ``-o -``: standard output (see :class:`OutputPath`).
+STDOUT = Path("-")
 
 
 class CommandError(click.ClickException):
@@ -158,38 +162,124 @@ def language(workspace: Workspace | None = None) -> str:
     return "en"
 
 
-def write_atomically(path: Path, content: str | bytes) -> None:
-    """Write ``content`` (text as UTF-8) to ``path`` so that no reader ever sees a
-    half-written file: a temporary file beside it, flushed to disk, then renamed."""
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        # mkstemp creates the file 0600; give it the mode a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def is_stdout(path: Path | None) -> bool:
+    """Whether ``path`` is ``-o -`` (standard output)."""
+    return path is STDOUT
+
+
+class OutputPath(click.Path):
+    """``-o FILE``: a file to write, or a bare ``-`` for standard output.
+
+    Only the bare dash means standard output (converted to :data:`STDOUT`, an
+    object compared by identity): ``./-`` is still a file named ``-``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False, allow_dash=True, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value == "-":
+            return STDOUT
+        return super().convert(value, param, ctx)
+
+
+#: The ``-o`` option type of every command that writes a file.
+OUTPUT = OutputPath()
+
+
+def to_stdout(content: str | bytes, *, binary: bool = False, lang: str | None = None) -> None:
+    """Write ``content`` to standard output; ``binary`` content (xlsx, pdf) is
+    refused with exit code 2 when standard output is a terminal."""
+    if isinstance(content, str):
+        sys.stdout.write(content)
+        sys.stdout.flush()
+        return
+    if binary and sys.stdout.isatty():
+        from conformite.i18n import translate
+
+        raise CommandError(translate("outputs.binary_to_terminal", lang or language()))
+    sys.stdout.flush()
+    sys.stdout.buffer.write(content)
+    sys.stdout.buffer.flush()
 
 
 def emit(text: str, output: Path | None) -> None:
-    """Write ``text`` to ``output`` atomically, or to standard output."""
-    if output is None:
-        sys.stdout.write(text)
+    """Write ``text`` to ``output`` atomically, or to standard output (no file, or ``-``)."""
+    if output is None or is_stdout(output):
+        to_stdout(text)
     else:
         write_file(output, text)
 
 
-def write_file(path: Path, text: str | bytes) -> None:
-    """:func:`write_atomically`, with a plain error (exit 2) when the path cannot be written."""
+def write_file(
+    path: Path, content: str | bytes, *, binary: bool = False, lang: str | None = None
+) -> None:
+    """:func:`write_atomically`, with a plain error (exit 2) when the path cannot be
+    written; ``-o -`` (:data:`STDOUT`) goes to standard output (see :func:`to_stdout`)."""
+    if is_stdout(path):
+        to_stdout(content, binary=binary, lang=lang)
+        return
     try:
-        write_atomically(path, text)
+        write_atomically(path, content)
     except OSError as exc:
         raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+class ClosedPipeGuard:
+    """Standard output that outlives its reader (``conformite audit | head -1``).
+
+    When the reader goes away, the rest of the output is discarded (the file
+    descriptor is pointed at ``os.devnull``, as in the Python documentation's
+    recipe for SIGPIPE) instead of raising :class:`BrokenPipeError`: no
+    traceback, no message, the command finishes its work (``probe`` still
+    saves its observations) and exits with the code it would have had, so
+    that ``--fail-on`` still gates a pipeline. Installed by
+    :func:`conformite.cli.main`; ``buffer`` (bytes) is guarded the same way.
+    """
+
+    def __init__(self, stream: Any, closed: list[bool] | None = None) -> None:
+        self._stream = stream
+        self._closed = closed if closed is not None else [False]
+
+    @property
+    def reader_gone(self) -> bool:
+        return self._closed[0]
+
+    def _discard_from_now_on(self) -> None:
+        self._closed[0] = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, self._stream.fileno())
+            finally:
+                os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def write(self, data: Any) -> int:
+        if self._closed[0]:
+            return len(data)
+        try:
+            return int(self._stream.write(data))
+        except BrokenPipeError:
+            self._discard_from_now_on()
+            return len(data)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._discard_from_now_on()
+            with contextlib.suppress(OSError):
+                self._stream.flush()  # the buffered rest now goes to os.devnull
+
+    @property
+    def buffer(self) -> ClosedPipeGuard:
+        return ClosedPipeGuard(self._stream.buffer, self._closed)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)

@@ -9,10 +9,12 @@ import click
 
 from conformite.cli._common import (
     EXIT_FINDINGS,
+    OUTPUT,
     as_of_option,
     console,
     emit,
     handle_input_errors,
+    is_stdout,
     lang_option,
     language,
     load,
@@ -39,8 +41,8 @@ SEVERITIES = ("low", "medium", "high", "critical")
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file (atomically) instead of the terminal.",
+    type=OUTPUT,
+    help="Write to this file (atomically) instead of the terminal. Use - for standard output.",
 )
 @click.option(
     "--fail-on",
@@ -116,7 +118,7 @@ def audit(
         render("table", result, lang, console(), top=top)
     else:
         emit(render(output_format, result, lang, top=top), output)
-        if output is not None:
+        if output is not None and not is_stdout(output):
             out.print(translate("audit.written", lang, path=output))
 
     if _should_fail(result, fail_on, fail_under):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from conformite.cli._common import emit, language
+from conformite.cli._common import OUTPUT, emit, language
 
 if TYPE_CHECKING:
     from conformite.report.compare import Comparison, FindingChange, ScoreChange
@@ -180,8 +180,8 @@ def render_diff_markdown(comparison: Comparison, lang: str) -> str:
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file (atomically) instead of the terminal.",
+    type=OUTPUT,
+    help="Write to this file (atomically) instead of the terminal. Use - for standard output.",
 )
 def diff(old: Path, new: Path, output_format: str, output: Path | None) -> None:
     """Compare two saved audit results (JSON): new, resolved and still-open findings.

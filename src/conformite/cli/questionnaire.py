@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
 from conformite.cli._common import (
+    OUTPUT,
     CommandError,
     emit,
     handle_input_errors,
+    is_stdout,
     lang_option,
     language,
     write_file,
@@ -39,8 +40,9 @@ def questionnaire() -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write (required for xlsx); default for yaml: standard output.",
+    type=OUTPUT,
+    help="File to write, - for standard output (required for xlsx); default for yaml: "
+    "standard output.",
 )
 @lang_option
 @handle_input_errors
@@ -65,28 +67,15 @@ def export(fmt: str, output: Path | None) -> None:
     reference = load_reference(builtin_catalogue_dir() / "reference")
     if fmt == "yaml":
         emit(export_yaml(lang, reference), output)
-        if output is not None:
+        if output is not None and not is_stdout(output):
             click.echo(translate("questionnaire.exported", lang, path=output), err=True)
         return
     if output is None:
         raise CommandError(translate("questionnaire.xlsx_to_stdout", lang))
-    data = export_xlsx(lang, reference)
-    try:
-        _write_bytes(output, data)
-    except OSError as exc:
-        raise CommandError(f"cannot write {output}: {exc.strerror or exc}") from None
-    click.echo(translate("questionnaire.exported", lang, path=output), err=True)
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    # The one atomic writer: unpredictable temporary name, opened exclusively.
+    write_file(output, export_xlsx(lang, reference), binary=True, lang=lang)
+    if not is_stdout(output):
+        click.echo(translate("questionnaire.exported", lang, path=output), err=True)
 
 
 @questionnaire.command("import")
@@ -94,8 +83,8 @@ def _write_bytes(path: Path, data: bytes) -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Vendor entry to write (YAML); default: standard output.",
+    type=OUTPUT,
+    help="Vendor entry to write (YAML); default: standard output. Use - for standard output.",
 )
 @click.option(
     "--id", "vendor_id", help="Vendor id to use (default: the answer, else from the name)."
@@ -126,7 +115,7 @@ def import_(file: Path, output: Path | None, vendor_id: str | None) -> None:
     reference = load_reference(builtin_catalogue_dir() / "reference")
     candidate = import_answers(file, reference, lang=lang, vendor_id=vendor_id)
     text = vendor_entry_yaml(candidate, lang, file.name)
-    if output is None:
+    if output is None or is_stdout(output):
         emit(text, None)
         return
     write_file(output, text)

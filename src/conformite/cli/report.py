@@ -22,9 +22,11 @@ import click
 
 from conformite.cli._common import (
     LANG_CHOICE,
+    OUTPUT,
     CommandError,
     as_of_option,
     handle_input_errors,
+    is_stdout,
     language,
     load,
     resolve_directory,
@@ -150,8 +152,9 @@ def _lang(option: str | None, workspace: Workspace) -> str:
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write here. Default: reports/<year>/report-<date>.<lang>.<ext> in the workspace.",
+    type=OUTPUT,
+    help="Write here (- for standard output). "
+    "Default: reports/<year>/report-<date>.<lang>.<ext> in the workspace.",
 )
 @click.option(
     "--previous",
@@ -222,10 +225,11 @@ def report(
             output = result_path(reports, date)
         else:
             output = reports / str(date.year) / f"report-{date.isoformat()}.{lang}.{extension}"
-    write_file(output, data)
+    write_file(output, data, binary=output_format in ("xlsx", "pdf"), lang=lang)
     if previous_path is not None:
         _note(translate("report.previous_used", lang, path=previous_path))
-    _note(translate("report.written", lang, path=output))
+    if not is_stdout(output):
+        _note(translate("report.written", lang, path=output))
     saved = result_path(reports, date)
     if not no_save and saved.resolve() != output.resolve():
         write_file(saved, result.to_json().encode("utf-8"))
@@ -253,8 +257,9 @@ def report(
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write here. Default: reports/<year>/register-<date>.<lang>.<ext> in the workspace.",
+    type=OUTPUT,
+    help="Write here (- for standard output). "
+    "Default: reports/<year>/register-<date>.<lang>.<ext> in the workspace.",
 )
 @handle_input_errors
 def register(
@@ -291,5 +296,6 @@ def register(
             / str(date.year)
             / f"register-{date.isoformat()}.{lang}.{extension}"
         )
-    write_file(output, data)
-    _note(translate("register.written", lang, path=output))
+    write_file(output, data, binary=output_format == "xlsx", lang=lang)
+    if not is_stdout(output):
+        _note(translate("register.written", lang, path=output))

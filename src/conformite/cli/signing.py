@@ -15,7 +15,14 @@ from pathlib import Path
 
 import click
 
-from conformite.cli._common import EXIT_FINDINGS, CommandError, language, write_file
+from conformite.cli._common import (
+    EXIT_FINDINGS,
+    OUTPUT,
+    CommandError,
+    is_stdout,
+    language,
+    write_file,
+)
 
 DEFAULT_KEY = "conformite-signing.key"
 
@@ -101,8 +108,8 @@ def keygen(key: Path | None) -> None:
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the signature. Default: FILE.sig.",
+    type=OUTPUT,
+    help="Where to write the signature. Default: FILE.sig. Use - for standard output.",
 )
 def sign(file: Path, key_path: Path, output: Path | None) -> None:
     """Sign FILE: write a detached Ed25519 signature of its exact bytes to FILE.sig.
@@ -132,7 +139,8 @@ def sign(file: Path, key_path: Path, output: Path | None) -> None:
             file=file,
             signature=signature_path,
             fingerprint=fingerprint(private.public_key()),
-        )
+        ),
+        err=is_stdout(signature_path),  # -o -: the signature alone on standard output
     )
 
 

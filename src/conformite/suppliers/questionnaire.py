@@ -17,6 +17,7 @@ import io
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from conformite._outputs import append_row
 from conformite.i18n import translate
 from conformite.inventory.reference import ReferenceData
 
@@ -172,21 +173,22 @@ def export_xlsx(lang: str, reference: ReferenceData) -> bytes:
     sheet.title = MAIN_SHEET
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="FFF2CC")
-    sheet.append([_t(f"header.{k}", lang) for k in _HEADER_KEYS])
+    append_row(sheet, [_t(f"header.{k}", lang) for k in _HEADER_KEYS])
     for cell in sheet[1]:
         cell.font = bold
     sheet.freeze_panes = "A2"
     for width, letter in zip((34, 60, 28, 30, 80), "ABCDE", strict=True):
         sheet.column_dimensions[letter].width = width
     for row, question in enumerate(QUESTIONS, start=2):
-        sheet.append(
+        append_row(
+            sheet,
             [
                 question.field,
                 _t(f"q.{question.field}", lang) + (" *" if question.required else ""),
                 None,
                 allowed_text(question, lang, reference),
                 _t(f"h.{question.field}", lang),
-            ]
+            ],
         )
         answer = sheet.cell(row=row, column=3)
         answer.fill = fill
@@ -195,8 +197,8 @@ def export_xlsx(lang: str, reference: ReferenceData) -> bytes:
             sheet.cell(row=row, column=column).alignment = Alignment(wrap_text=True)
     for table, columns in TABLES.items():
         ws = workbook.create_sheet(table)
-        ws.append(
-            [_t(f"q.{table}.{c.field}", lang) + (" *" if c.required else "") for c in columns]
+        append_row(
+            ws, [_t(f"q.{table}.{c.field}", lang) + (" *" if c.required else "") for c in columns]
         )
         for index, column in enumerate(columns, start=1):
             header = ws.cell(row=1, column=index)

@@ -4,6 +4,9 @@ RFC 4180 (comma-separated, double quotes, CRLF line ends), UTF-8 without a
 byte-order mark, column titles in the report's language. Ids (control,
 target) are kept as they are so that rows can be matched across years and
 languages; several messages or links in one cell are separated by `` | ``.
+Text a spreadsheet would evaluate as a formula (starting with ``= + - @``, a
+tab or a carriage return: a vendor's name, an answer) gets a leading ``'``
+so that it is shown as text (OWASP, CSV injection).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
+from conformite._outputs import csv_cell
 from conformite.i18n import translate
 from conformite.report.model import Report
 from conformite.report.register import COLUMNS as register_columns
@@ -24,9 +28,9 @@ __all__ = ["render_csv", "render_register_csv"]
 def _write(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
+    writer.writerow([csv_cell(h) for h in header])
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(["" if v is None else csv_cell(v) for v in row])
     return buffer.getvalue()
 
 

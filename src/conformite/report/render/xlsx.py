@@ -6,6 +6,9 @@ and an auto-filter over its columns. Dates are real dates and amounts real
 numbers (formatted ``dd.mm.yyyy`` and ``#'##0.00``), so a spreadsheet can sort
 and sum them.
 
+Text is always a text cell, never a formula, even when it starts with ``=``
+(a vendor's name, an answer): a spreadsheet shows it as it is.
+
 The file is byte-identical for the same inputs: the document properties take
 the audit date instead of the clock, and the zip entries a fixed timestamp.
 """
@@ -19,6 +22,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from conformite._outputs import append_row
 from conformite.i18n import translate
 from conformite.report.model import Report
 from conformite.report.register import COLUMNS as register_columns
@@ -53,7 +57,7 @@ def _sheet(
     from openpyxl.utils import get_column_letter
 
     sheet = workbook.create_sheet(title=title[:31])
-    sheet.append(list(header))
+    append_row(sheet, header)
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="E8EEF6")
     for cell in sheet[1]:
@@ -63,7 +67,7 @@ def _sheet(
     count = 0
     wrap = Alignment(wrap_text=True, vertical="top")
     for row in rows:
-        sheet.append(list(row))
+        append_row(sheet, row)
         count += 1
         for index, value in enumerate(row):
             widths[index] = max(widths[index], min(len(str(value or "")), MAX_WIDTH))

@@ -1,0 +1,147 @@
+"""Outputs that cannot be turned against their reader or their writer.
+
+Spreadsheet cells (formula injection, OWASP "CSV injection"): text that a
+spreadsheet would evaluate — starting with ``=``, ``+``, ``-``, ``@``, a tab or
+a carriage return — is written as text. In CSV such a cell gets a leading
+single quote (``'=1``); in XLSX the cell is a string cell (never a formula),
+its value unchanged. Numbers given as numbers stay numbers.
+
+Files: written atomically through a temporary file beside the target, with an
+unpredictable name and opened exclusively (:func:`tempfile.mkstemp`, so a
+planted file or symbolic link is never written through), then renamed over
+the target (a symbolic link planted at the target is replaced, not followed).
+A write killed half-way leaves a hidden ``.NAME.XXXXXXXX.tmp``; the next write
+to the same target removes such files once they are an hour old.
+
+Every stage may import this module (it imports nothing of conformite).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "FORMULA_TRIGGERS",
+    "STALE_AFTER_SECONDS",
+    "append_row",
+    "csv_cell",
+    "remove_stale_temporaries",
+    "temporary_beside",
+    "write_atomically",
+]
+
+#: First characters that make a spreadsheet read a cell as a formula.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+#: Temporary files of ours older than this are leftovers of a killed write.
+STALE_AFTER_SECONDS = 3600.0
+
+#: The random part of our temporary names: mkstemp's 8 characters, or a
+#: process id (the pattern of earlier versions' ``questionnaire export``).
+_RANDOM_PART = re.compile(r"[a-z0-9_]{8}|[0-9]{1,10}")
+
+
+# --------------------------------------------------------------------------
+# spreadsheet cells
+# --------------------------------------------------------------------------
+
+
+def csv_cell(value: Any) -> Any:
+    """``value`` for a CSV cell: text a spreadsheet would evaluate gets a leading ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def append_row(sheet: Any, values: Iterable[Any]) -> None:
+    """Append ``values`` to an openpyxl ``sheet`` as one row, text always as text.
+
+    openpyxl turns a string starting with ``=`` into a formula cell and a
+    string such as ``#N/A`` into an error cell; here every string is a string
+    cell, written as it is. Other values (numbers, dates) keep their type.
+    """
+    from openpyxl.cell.cell import Cell
+
+    cells = []
+    for value in values:
+        cell = Cell(sheet, value=value)
+        if isinstance(value, str) and cell.data_type != "s":
+            cell.data_type = "s"
+        cells.append(cell)
+    sheet.append(cells)
+
+
+# --------------------------------------------------------------------------
+# files
+# --------------------------------------------------------------------------
+
+
+def _is_our_temporary(name: str, target: str) -> bool:
+    prefix = f".{target}."
+    if not (name.startswith(prefix) and name.endswith(".tmp")):
+        return False
+    return _RANDOM_PART.fullmatch(name[len(prefix) : -len(".tmp")]) is not None
+
+
+def remove_stale_temporaries(path: Path, older_than: float = STALE_AFTER_SECONDS) -> list[Path]:
+    """Remove leftovers of killed writes to ``path``: ``.NAME.XXXXXXXX.tmp`` files
+    beside it, last modified more than ``older_than`` seconds ago.
+
+    Only regular files are removed (checked without following symbolic links);
+    a recent one may belong to a write under way and is left alone. Files
+    that cannot be examined or removed are skipped. Returns what was removed.
+    """
+    removed: list[Path] = []
+    limit = time.time() - older_than
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not _is_our_temporary(entry.name, path.name):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(info.st_mode) and info.st_mtime < limit:
+                Path(entry.path).unlink()  # unlink never follows a link
+                removed.append(Path(entry.path))
+        except OSError:
+            continue
+    return removed
+
+
+def temporary_beside(path: Path) -> tuple[int, Path]:
+    """A new, empty temporary file beside ``path`` (``.NAME.XXXXXXXX.tmp``), open
+    for writing: its descriptor and its path. Creates the folder if needed and
+    removes stale temporaries of the same target first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    return fd, Path(tmp)
+
+
+def write_atomically(path: Path, content: str | bytes) -> None:
+    """Write ``content`` (text as UTF-8) to ``path`` so that no reader ever sees a
+    half-written file: a temporary file beside it, flushed to disk, then renamed."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    fd, tmp = temporary_beside(path)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            # mkstemp creates the file 0600; give it the mode a plain open() would.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(handle.fileno(), 0o666 & ~umask)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
