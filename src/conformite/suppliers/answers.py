@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from conformite.errors import InputError, Problem, ProblemCollector, closest
 from conformite.inventory.model import DataLocation, Vendor
 from conformite.inventory.reference import ReferenceData
+from conformite.inventory.safe_yaml import dump_yaml, load_yaml_file
 from conformite.suppliers.questionnaire import (
     _FIRST_ROW,
     _NO,
@@ -112,8 +113,6 @@ def _read_xlsx(path: Path, problems: ProblemCollector) -> _Answers | None:
 
 
 def _read_yaml(path: Path, problems: ProblemCollector) -> _Answers | None:
-    from conformite.inventory.safe_yaml import load_yaml_file
-
     try:
         doc = load_yaml_file(path)
     except InputError as exc:
@@ -424,8 +423,6 @@ def vendor_entry_yaml(candidate: Candidate, lang: str, source: str) -> str:
     The file is also a valid ``conformite screen`` input (``vendors:`` with one
     item, and ``data_location:`` beside it).
     """
-    import yaml
-
     document: dict[str, Any] = {
         "vendors": [candidate.vendor.model_dump(mode="python", exclude_defaults=True)]
     }
@@ -434,4 +431,4 @@ def vendor_entry_yaml(candidate: Candidate, lang: str, source: str) -> str:
             mode="python", exclude_defaults=True
         )
     head = "".join(f"# {line}\n" for line in _t("entry_intro", lang, source=source).splitlines())
-    return head + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
+    return head + dump_yaml(document)
