@@ -407,3 +407,10 @@ def test_repeated_field_in_yaml_answers_names_both_lines(tmp_path: Path) -> None
     assert "answered twice: questions[0].answer (line 3) and questions[2] (line 6)" in (
         result.output
     )
+
+
+def test_openpyxl_parses_with_defusedxml() -> None:
+    """defusedxml (a dependency) makes openpyxl refuse DTDs in every XML it parses."""
+    import openpyxl
+
+    assert openpyxl.DEFUSEDXML is True

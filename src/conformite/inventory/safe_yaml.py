@@ -1,15 +1,23 @@
 """Safe, bounded YAML reading with line and column positions.
 
-Inventories, controls and profiles are read here and nowhere else:
+Inventories, controls, profiles, screening candidates and questionnaire answers
+are read here and nowhere else:
 
 * only plain data is built (libyaml-backed safe loader, no Python objects);
-* YAML 1.2 booleans: only ``true``/``false``. YAML 1.1 would read Norway's
-  country code ``NO`` as ``False``, which in a data-protection tool is a bug;
+* scalars follow the YAML 1.2 core schema, as the README promises: booleans are
+  only ``true``/``false`` (YAML 1.1 would read Norway's country code ``NO`` as
+  ``False``, which in a data-protection tool is a bug); integers are decimal
+  (``010`` is 10), ``0o`` octal or ``0x`` hex; ``12:30`` and ``1_000`` are text;
+  ``YYYY-MM-DD`` dates are kept, the inventory format relies on them;
+* explicit tags (``!!bool``, ``!!set``, ``!!python/...``, ``!foo``) are refused with
+  their position; only ``!!str`` on a scalar, which just says "text", is read;
 * duplicate keys are errors, not a silent "last one wins";
-* limits on file size and on the size an anchor/alias graph expands to
-  ("billion laughs"), and deep nesting reported rather than crashing;
+* limits on file size, on nesting depth and on the size an anchor/alias graph
+  expands to ("billion laughs"), checked on the composed nodes before any value
+  is built, so that every refusal carries the line of the anchor or node;
 * positions: on a validation error the file is composed again (nodes carry
-  marks) and the field path is mapped back to ``line:column``.
+  marks) and the field path is mapped back to ``line:column``;
+* :func:`dump_yaml` writes YAML that this module reads back unchanged.
 """
 
 from __future__ import annotations
