@@ -240,10 +240,10 @@ class SafeWorkbook:
         limit = min(max_rows or self.limits.max_rows, self.limits.max_rows)
         width = min(max_col, self.limits.max_columns)
         last = min_row + limit - 1
-        worksheet = self._workbook[sheet]
-        worksheet.reset_dimensions()  # never trust the <dimension> the file declares
-        cells = worksheet.iter_rows(min_row=min_row, values_only=True)
         try:
+            worksheet = self._workbook[sheet]
+            worksheet.reset_dimensions()  # never trust the <dimension> the file declares
+            cells = worksheet.iter_rows(min_row=min_row, values_only=True)
             for number, values in enumerate(cells, start=min_row):
                 if time.monotonic() > self._deadline:
                     raise _timeout(self.file, self.limits)
