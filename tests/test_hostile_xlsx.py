@@ -414,3 +414,22 @@ def test_openpyxl_parses_with_defusedxml() -> None:
     import openpyxl
 
     assert openpyxl.DEFUSEDXML is True
+
+
+def test_a_chartsheet_where_a_table_is_expected_is_located(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.chart import BarChart
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "vendor"
+    sheet.append(["field", "question", "answer"])
+    sheet.append(["name", "", "Nuage SA"])
+    sheet.append(["country", "", "CH"])
+    book.create_chartsheet("sub_processors").add_chart(BarChart())
+    path = tmp_path / "answers.xlsx"
+    book.save(path)
+    result = CliRunner().invoke(cli, ["questionnaire", "import", str(path)])
+    assert result.exit_code == 2, result.output
+    assert f"{path}: sub_processors: not a readable XLSX workbook" in result.output
