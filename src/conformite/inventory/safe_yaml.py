@@ -1,15 +1,23 @@
 """Safe, bounded YAML reading with line and column positions.
 
-Inventories, controls and profiles are read here and nowhere else:
+Inventories, controls, profiles, screening candidates and questionnaire answers
+are read here and nowhere else:
 
 * only plain data is built (libyaml-backed safe loader, no Python objects);
-* YAML 1.2 booleans: only ``true``/``false``. YAML 1.1 would read Norway's
-  country code ``NO`` as ``False``, which in a data-protection tool is a bug;
+* scalars follow the YAML 1.2 core schema, as the README promises: booleans are
+  only ``true``/``false`` (YAML 1.1 would read Norway's country code ``NO`` as
+  ``False``, which in a data-protection tool is a bug); integers are decimal
+  (``010`` is 10), ``0o`` octal or ``0x`` hex; ``12:30`` and ``1_000`` are text;
+  ``YYYY-MM-DD`` dates are kept, the inventory format relies on them;
+* explicit tags (``!!bool``, ``!!set``, ``!!python/...``, ``!foo``) are refused with
+  their position; only ``!!str`` on a scalar, which just says "text", is read;
 * duplicate keys are errors, not a silent "last one wins";
-* limits on file size and on the size an anchor/alias graph expands to
-  ("billion laughs"), and deep nesting reported rather than crashing;
+* limits on file size, on nesting depth and on the size an anchor/alias graph
+  expands to ("billion laughs"), checked on the composed nodes before any value
+  is built, so that every refusal carries the line of the anchor or node;
 * positions: on a validation error the file is composed again (nodes carry
-  marks) and the field path is mapped back to ``line:column``.
+  marks) and the field path is mapped back to ``line:column``;
+* :func:`dump_yaml` writes YAML that this module reads back unchanged.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ import yaml
 
 from conformite.errors import InputError, Problem
 
-__all__ = ["MAX_FILE_BYTES", "YamlDocument", "load_yaml_file", "load_yaml_text"]
+__all__ = ["MAX_FILE_BYTES", "YamlDocument", "dump_yaml", "load_yaml_file", "load_yaml_text"]
 
 #: Larger inventories than this are not hand-written; refusing them bounds memory.
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -33,8 +41,35 @@ MAX_EXPANDED_NODES = 2_000_000
 MAX_EXPANSION_RATIO = 50
 
 
+_TAG = "tag:yaml.org,2002:"
+_STR = _TAG + "str"
+#: Nodes nested deeper than this are refused (libyaml itself stops at 1,000).
+MAX_DEPTH = 200
+
+
+class _Implicit(str):
+    """A tag the resolver chose from the node's text, as opposed to one written in the file.
+
+    The composer calls :meth:`_Loader.resolve` only for untagged nodes (and the
+    non-specific ``!``); wrapping its answer in this type lets the node check tell
+    an explicit ``!!bool`` apart from an implicitly resolved ``true``.
+    """
+
+    __slots__ = ()
+
+
+_CORE_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_CORE_FLOAT = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+
+
 class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
-    """Safe loader with YAML 1.2 booleans and duplicate-key detection."""
+    """Safe loader: YAML 1.2 core schema scalars, duplicate-key detection, marked tags."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        return _Implicit(super().resolve(kind, value, implicit))
 
     def _located(self, construct: Any, node: yaml.ScalarNode) -> Any:
         """Run a scalar constructor; turn Python's ValueError into a located YAML error."""
@@ -49,17 +84,17 @@ class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoa
         return self._located(yaml.SafeLoader.construct_yaml_timestamp, node)
 
     def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:  # type: ignore[override]
-        return self._located(yaml.SafeLoader.construct_yaml_int, node)
+        return self._located(_core_int, node)
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> Any:  # type: ignore[override]
+        return self._located(_core_float, node)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         # Compare scalar keys by their text (cheap); other keys are rare and
         # left to the constructor, which rejects unhashable ones.
         seen: dict[str, yaml.Node] = {}
         for key_node, _ in node.value:
-            if (
-                not isinstance(key_node, yaml.ScalarNode)
-                or key_node.tag == "tag:yaml.org,2002:merge"
-            ):
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _TAG + "merge":
                 continue
             key = key_node.value
             if key in seen:
@@ -73,19 +108,66 @@ class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoa
         return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
 
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
-_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+def _core_int(_loader: Any, node: yaml.ScalarNode) -> int:
+    """YAML 1.2 core schema integers: ``010`` is ten, ``0o10`` eight, ``0x1F`` 31."""
+    text: str = node.value
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    return int(text, 10)
 
-# Replace the YAML 1.1 boolean resolver (yes/no/on/off/y/n) by YAML 1.2's.
+
+def _core_float(_loader: Any, node: yaml.ScalarNode) -> float:
+    text: str = node.value
+    lowered = text.lower()
+    if lowered.endswith(".inf"):
+        return float("-inf") if text.startswith("-") else float("inf")
+    if lowered == ".nan":
+        return float("nan")
+    return float(text)
+
+
+_Loader.add_constructor(_TAG + "timestamp", _Loader.construct_yaml_timestamp)
+_Loader.add_constructor(_TAG + "int", _Loader.construct_yaml_int)
+_Loader.add_constructor(_TAG + "float", _Loader.construct_yaml_float)
+
+# YAML 1.2 core schema instead of PyYAML's YAML 1.1 resolvers: booleans are only
+# true/false (not yes/no/on/off/y/n), integers are decimal, 0o octal or 0x hex (no
+# leading-zero octal, no 0b, no 1_000, no sexagesimal 12:30), floats per 1.2, and
+# the 1.1 ``=`` value type is gone. Null, the ``<<`` merge key and dates
+# (``YYYY-MM-DD``, which the inventory format relies on) are kept.
+_DROPPED = {_TAG + "bool", _TAG + "int", _TAG + "float", _TAG + "value"}
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _DROPPED]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
+    _TAG + "bool",
     re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
     list("tTfF"),
 )
+_Loader.add_implicit_resolver(_TAG + "int", _CORE_INT, list("-+0123456789"))
+_Loader.add_implicit_resolver(_TAG + "float", _CORE_FLOAT, list("-+.0123456789"))
+
+
+class _Dumper(yaml.SafeDumper):
+    """Quotes every string that YAML 1.1 *or* 1.2 would read as something else.
+
+    PyYAML's dumper follows YAML 1.1: it would write the text ``1e3`` or ``0o10``
+    plain, and :class:`_Loader` (YAML 1.2) would read it back as a number.
+    """
+
+
+_Dumper.add_implicit_resolver(_TAG + "int", _CORE_INT, list("-+0123456789"))
+_Dumper.add_implicit_resolver(_TAG + "float", _CORE_FLOAT, list("-+.0123456789"))
+
+
+def dump_yaml(data: Any) -> str:
+    """``data`` as block YAML that :func:`load_yaml_text` reads back unchanged."""
+    return yaml.dump(  # type: ignore[no-any-return]
+        data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100
+    )
 
 
 class YamlDocument:
@@ -135,38 +217,120 @@ def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node | None, yaml.Nod
     return None
 
 
-def _expanded_size(data: Any, limit: int) -> tuple[int, int]:
-    """Count nodes as a consumer would see them (aliases expanded) and distinct nodes.
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len(_TAG) :] if tag.startswith(_TAG) else tag
 
-    Memoised by object identity, so the count is exact and the walk linear in
-    the *distinct* nodes even for an alias bomb.
+
+class _NodeCheck:
+    """One walk over the composed nodes, before any value is built.
+
+    * explicit tags are refused (``!!str`` on a scalar, which only says "text", is
+      allowed): conformite reads plain data, and PyYAML's tag constructors either
+      build types the models do not expect (sets, bytes, pairs) or crash;
+    * nesting deeper than :data:`MAX_DEPTH` and aliases to a value that contains
+      them (recursive data) are refused with the anchor's line;
+    * the size the document expands to once aliases are followed is counted,
+      memoised by node, so the walk is linear in the nodes written even for an
+      alias bomb.
     """
-    memo: dict[int, int] = {}
 
-    def size(obj: Any, depth: int) -> int:
-        if isinstance(obj, dict | list):
-            known = memo.get(id(obj))
-            if known is not None:
-                return known
-            if depth > 200:
-                raise RecursionError
-            items = obj.values() if isinstance(obj, dict) else obj
-            total = 1
-            for item in items:
-                total += size(item, depth + 1)
-                if total > limit * 10:
-                    break
-            memo[id(obj)] = total
-            return total
-        return 1
+    def __init__(self, file: str):
+        self.file = file
+        self.sizes: dict[int, int] = {}
+        self.open: set[int] = set()
+        #: Nodes as written in the text (an alias counts once).
+        self.written = 0
+        #: The largest value reached again through an alias, and its size.
+        self.repeated: tuple[int, yaml.Node] | None = None
 
-    return size(data, 0), len(memo)
+    def problem(self, node: yaml.Node, message: str, hint: str | None = None) -> InputError:
+        mark = node.start_mark
+        return InputError(
+            [
+                Problem(
+                    file=self.file,
+                    line=mark.line + 1,
+                    column=mark.column + 1,
+                    message=message,
+                    hint=hint,
+                )
+            ]
+        )
+
+    def size(self, node: yaml.Node, depth: int) -> int:
+        self.written += 1
+        tag = node.tag
+        if type(tag) is not _Implicit and not (tag == _STR and isinstance(node, yaml.ScalarNode)):
+            raise self.problem(
+                node,
+                "YAML syntax error: explicit YAML tags are not supported (found "
+                f"{_short_tag(tag)!r}; conformite reads plain data and runs no tag constructor)",
+                hint="remove the tag; put the value in quotes if it must stay text",
+            )
+        if isinstance(node, yaml.ScalarNode):
+            return 1
+        key = id(node)
+        known = self.sizes.get(key)
+        if known is not None:
+            if self.repeated is None or known > self.repeated[0]:
+                self.repeated = (known, node)
+            return known
+        if key in self.open:
+            raise self.problem(
+                node,
+                "an alias refers to the value that contains it (recursive data)",
+                hint="write the values out instead of the alias",
+            )
+        if depth >= MAX_DEPTH:
+            raise self.problem(
+                node, f"the document is nested too deeply (more than {MAX_DEPTH} levels)"
+            )
+        self.open.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                total += self.size(key_node, depth + 1) + self.size(value_node, depth + 1)
+        else:
+            for item in node.value:
+                total += self.size(item, depth + 1)
+        self.open.discard(key)
+        self.sizes[key] = total
+        return total
+
+    def check(self, root: yaml.Node) -> None:
+        expanded = self.size(root, 0)
+        written = max(self.written, 1)
+        if expanded > written and (
+            expanded > MAX_EXPANDED_NODES
+            or (expanded > 10_000 and expanded > MAX_EXPANSION_RATIO * written)
+        ):
+            assert self.repeated is not None  # expansion needs an alias
+            raise self.problem(
+                self.repeated[1],
+                "anchors and aliases expand to too many values "
+                f"(more than {min(expanded, MAX_EXPANDED_NODES * 10):,} from "
+                f"{written:,} written); this looks like an alias bomb",
+                hint="the value anchored here is repeated through aliases; write the "
+                "values out, or use fewer nested aliases",
+            )
+
+
+def _parse(text: str, file: str) -> Any:
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        _NodeCheck(file).check(root)
+        return loader.construct_document(root)
+    finally:
+        loader.dispose()
 
 
 def load_yaml_text(text: str, file: str) -> YamlDocument:
     """Parse YAML text; raise :class:`InputError` with a located problem on failure."""
     try:
-        data = yaml.load(text, Loader=_Loader)
+        data = _parse(text, file)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = exc.problem or "invalid YAML"
@@ -201,34 +365,11 @@ def load_yaml_text(text: str, file: str) -> YamlDocument:
     except yaml.YAMLError as exc:
         raise InputError([Problem(file=file, message=f"YAML error: {exc}")]) from None
     except RecursionError:
+        # Only the pure-Python parser (PyYAML without libyaml) gets here; libyaml
+        # stops at 1,000 levels with a located error, and the node check at 200.
         raise InputError(
             [Problem(file=file, message="the document is nested too deeply to be an inventory")]
         ) from None
-    try:
-        expanded, distinct = _expanded_size(data, MAX_EXPANDED_NODES)
-    except RecursionError:
-        raise InputError(
-            [
-                Problem(
-                    file=file,
-                    message="the document is nested too deeply (more than 200 levels)",
-                )
-            ]
-        ) from None
-    if expanded > MAX_EXPANDED_NODES or (
-        expanded > 10_000 and expanded > MAX_EXPANSION_RATIO * max(distinct, 1)
-    ):
-        raise InputError(
-            [
-                Problem(
-                    file=file,
-                    message="anchors and aliases expand to too many values "
-                    f"(more than {min(expanded, MAX_EXPANDED_NODES * 10):,}); "
-                    "this looks like an alias bomb",
-                    hint="write the values out, or use fewer nested aliases",
-                )
-            ]
-        )
     return YamlDocument(file, text, data)
 
 

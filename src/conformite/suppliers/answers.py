@@ -22,8 +22,11 @@ from pydantic import ValidationError
 from conformite.errors import InputError, Problem, ProblemCollector, closest
 from conformite.inventory.model import DataLocation, Vendor
 from conformite.inventory.reference import ReferenceData
+from conformite.inventory.safe_xlsx import SafeWorkbook, XlsxLimits, open_workbook
+from conformite.inventory.safe_yaml import dump_yaml, load_yaml_file
 from conformite.suppliers.questionnaire import (
     _FIRST_ROW,
+    _HEADER_KEYS,
     _NO,
     _YES,
     MAIN_SHEET,
@@ -59,61 +62,99 @@ class _Answers:
     tables: dict[str, list[dict[str, _Answer]]]
 
 
-def _read_xlsx(path: Path, problems: ProblemCollector) -> _Answers | None:
-    from openpyxl import load_workbook
+#: Bounds for a filled questionnaire: the exported workbook is 13 kB, three sheets
+#: of a few dozen rows and at most five columns.
+_XLSX_LIMITS = XlsxLimits(
+    max_file_bytes=2 * 1024 * 1024,
+    max_members=100,
+    max_member_bytes=8 * 1024 * 1024,
+    max_total_bytes=16 * 1024 * 1024,
+    max_rows=1_000,
+    max_columns=5,
+    max_cell_chars=5_000,
+    max_seconds=10.0,
+)
+#: Rows of the main sheet read after the header (one question per row).
+_MAIN_MAX_ROWS = 200
 
+
+def _read_xlsx(path: Path, problems: ProblemCollector) -> _Answers | None:
     try:
-        workbook = load_workbook(path, data_only=True)
-    except Exception as exc:  # zipfile, XML and openpyxl errors alike
-        problems.report(str(path), f"not a readable XLSX workbook: {type(exc).__name__}: {exc}")
+        workbook = open_workbook(path, _XLSX_LIMITS)
+    except InputError as exc:
+        problems.extend(exc.problems)
         return None
-    answers = _Answers(file=str(path), main={}, tables={})
-    if MAIN_SHEET not in workbook.sheetnames:
-        problems.report(
-            str(path),
-            f"no sheet '{MAIN_SHEET}'",
-            expected=f"sheets {MAIN_SHEET}, " + ", ".join(TABLES),
-        )
-        return None
-    sheet = workbook[MAIN_SHEET]
-    known = {q.field for q in QUESTIONS}
-    for row in sheet.iter_rows(min_row=2):
-        if len(row) < 3:
-            continue
-        field = row[0].value
-        if field is None:
-            continue
-        if str(field).strip() not in known:
+    with workbook:
+        if MAIN_SHEET not in workbook.sheetnames:
             problems.report(
-                str(path),
-                f"unknown field '{field}'",
-                path=f"{MAIN_SHEET}!{row[0].coordinate}",
-                hint=_hint(str(field), known),
+                workbook.file,
+                f"no sheet '{MAIN_SHEET}'",
+                expected=f"sheets {MAIN_SHEET}, " + ", ".join(TABLES),
             )
-            continue
-        answers.main[str(field).strip()] = _Answer(
-            row[2].value, f"{MAIN_SHEET}!{row[2].coordinate}"
-        )
-    for table, columns in TABLES.items():
-        rows: list[dict[str, _Answer]] = []
-        if table in workbook.sheetnames:
-            ws = workbook[table]
-            for cells in ws.iter_rows(min_row=_FIRST_ROW, max_col=len(columns)):
-                if all(c.value is None or str(c.value).strip() == "" for c in cells):
-                    continue
-                rows.append(
-                    {
-                        column.field: _Answer(cell.value, f"{table}!{cell.coordinate}")
-                        for column, cell in zip(columns, cells, strict=False)
-                    }
+            return None
+        answers = _Answers(file=workbook.file, main={}, tables={})
+        try:
+            _read_main_sheet(workbook, answers, problems)
+            for table, columns in TABLES.items():
+                answers.tables[table] = (
+                    _read_table_sheet(workbook, table, columns)
+                    if table in workbook.sheetnames
+                    else []
                 )
-        answers.tables[table] = rows
+        except InputError as exc:
+            problems.extend(exc.problems)
+            return None
     return answers
 
 
-def _read_yaml(path: Path, problems: ProblemCollector) -> _Answers | None:
-    from conformite.inventory.safe_yaml import load_yaml_file
+def _read_main_sheet(workbook: SafeWorkbook, answers: _Answers, problems: ProblemCollector) -> None:
+    """Columns A (field) and C (answer) of the main sheet; a field twice is an error.
 
+    Columns B, D and E hold the question, allowed answers and help: read, not used.
+    """
+    known = {q.field for q in QUESTIONS}
+    first_row: dict[str, int] = {}
+    for number, (field, _question, value, *_help) in workbook.rows(
+        MAIN_SHEET, min_row=2, max_col=len(_HEADER_KEYS), max_rows=_MAIN_MAX_ROWS
+    ):
+        if field is None or str(field).strip() == "":
+            continue
+        name = str(field).strip()
+        if name not in known:
+            problems.report(
+                workbook.file,
+                f"unknown field '{field}'",
+                path=f"{MAIN_SHEET}!A{number}",
+                hint=_hint(name, known),
+            )
+            continue
+        if name in first_row:
+            problems.report(
+                workbook.file,
+                f"the field '{name}' is answered twice: {MAIN_SHEET}!A{first_row[name]} "
+                f"and {MAIN_SHEET}!A{number}",
+                path=f"{MAIN_SHEET}!A{number}",
+                hint="keep one row per field",
+            )
+            continue
+        first_row[name] = number
+        answers.main[name] = _Answer(value, f"{MAIN_SHEET}!C{number}")
+
+
+def _read_table_sheet(
+    workbook: SafeWorkbook, table: str, columns: tuple[Question, ...]
+) -> list[dict[str, _Answer]]:
+    letters = "ABCDEFGHIJ"
+    return [
+        {
+            column.field: _Answer(value, f"{table}!{letters[index]}{number}")
+            for index, (column, value) in enumerate(zip(columns, values, strict=True))
+        }
+        for number, values in workbook.rows(table, min_row=_FIRST_ROW, max_col=len(columns))
+    ]
+
+
+def _read_yaml(path: Path, problems: ProblemCollector) -> _Answers | None:
     try:
         doc = load_yaml_file(path)
     except InputError as exc:
@@ -141,6 +182,19 @@ def _read_yaml(path: Path, problems: ProblemCollector) -> _Answers | None:
                 column=column,
                 path=f"questions[{i}].field",
                 hint=_hint(str(field), known),
+            )
+            continue
+        line, column = doc.locate(("questions", i, "field"))
+        first = answers.main.get(str(field))
+        if first is not None:
+            problems.report(
+                doc.file,
+                f"the field '{field}' is answered twice: {_place(first)} and "
+                f"questions[{i}] (line {line})",
+                line=line,
+                column=column,
+                path=f"questions[{i}].field",
+                hint="keep one entry per field",
             )
             continue
         line, column = doc.locate(("questions", i, "answer"))
@@ -184,6 +238,13 @@ def _read_yaml(path: Path, problems: ProblemCollector) -> _Answers | None:
             out.append(parsed)
         answers.tables[table] = out
     return answers
+
+
+def _place(answer: _Answer) -> str:
+    """Where an answer is, for a message that names two places."""
+    if answer.line is None:
+        return answer.where
+    return f"{answer.where} (line {answer.line})"
 
 
 def _hint(word: str, known: Iterable[str]) -> str | None:
@@ -366,7 +427,28 @@ def import_answers(
         item = {k: v for k, v in parsed.items() if v is not None}
         item["sub_processors"] = []
         sub_rows.append((item, under, row["under"]))
-    by_name = {item.get("name"): item for item, _, _ in sub_rows}
+    by_name: dict[Any, dict[str, Any]] = {}
+    named_at: dict[Any, _Answer] = {}
+    for (item, _, _), row in zip(sub_rows, answers.tables.get("sub_processors", []), strict=True):
+        name = item.get("name")
+        if name is None:
+            continue
+        if name in by_name:
+            _problem(
+                problems,
+                answers.file,
+                row["name"],
+                TABLES["sub_processors"][0],
+                f"the sub-processor '{name}' is listed twice: {_place(named_at[name])} and "
+                f"{_place(row['name'])}",
+                None,
+                lang,
+                reference,
+                expected="one row per sub-processor (names are what 'under' refers to)",
+            )
+            continue
+        by_name[name] = item
+        named_at[name] = row["name"]
     top: list[dict[str, Any]] = []
     under_question = TABLES["sub_processors"][-1]
     for item, under, answer in sub_rows:
@@ -424,8 +506,6 @@ def vendor_entry_yaml(candidate: Candidate, lang: str, source: str) -> str:
     The file is also a valid ``conformite screen`` input (``vendors:`` with one
     item, and ``data_location:`` beside it).
     """
-    import yaml
-
     document: dict[str, Any] = {
         "vendors": [candidate.vendor.model_dump(mode="python", exclude_defaults=True)]
     }
@@ -434,4 +514,4 @@ def vendor_entry_yaml(candidate: Candidate, lang: str, source: str) -> str:
             mode="python", exclude_defaults=True
         )
     head = "".join(f"# {line}\n" for line in _t("entry_intro", lang, source=source).splitlines())
-    return head + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
+    return head + dump_yaml(document)

@@ -1,0 +1,328 @@
+"""Safe, bounded XLSX reading: the workbook counterpart of :mod:`safe_yaml`.
+
+An XLSX file is a zip of XML files, and a hostile one costs memory and time
+out of all proportion to its size: a 13 kB file whose only cell sits at
+``XFD1048576`` (openpyxl's normal mode builds the whole declared grid), a
+1 MB zip that inflates to 1 GB of whitespace, 300,000 rows. So, before openpyxl
+sees the file, :func:`open_workbook` checks the zip itself:
+
+* the file's size, that it is a zip (an encrypted workbook is an OLE container,
+  not a zip), and its number of members;
+* every member: no zip encryption, a known compression method, its declared
+  uncompressed size, the total, and the compression ratio of large members;
+* then every member is inflated once, counting bytes (the declared size may
+  lie; Python's zipfile also stops at the declared size and checks the CRC),
+  and refused if it carries a DTD (XLSX never does; entity expansion is the
+  XML bomb).
+
+Only then is the workbook opened with openpyxl in ``read_only`` mode (rows are
+streamed, nothing is built for the declared dimension, which is never
+trusted), and :meth:`SafeWorkbook.rows` reads one sheet within an explicit
+cell range (``max_row``/``max_col`` passed to ``iter_rows``), a row limit, a
+cell-length limit and a deadline. Cells outside the range are not read.
+Every refusal is an :class:`~conformite.errors.InputError` naming the file and
+the member or ``sheet!cell``.
+
+openpyxl parses the XML with ``defusedxml`` when it is installed (a dependency
+of conformite for this reason).
+"""
+
+from __future__ import annotations
+
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from conformite.errors import InputError, Problem
+
+__all__ = ["SafeWorkbook", "XlsxLimits", "open_workbook"]
+
+_MIB = 1024 * 1024
+_ZIP_MAGIC = b"PK\x03\x04"
+#: Encrypted (password-protected) Office files and legacy .xls are OLE compound files.
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class XlsxLimits:
+    """Bounds for one workbook. The defaults suit an inventory-sized workbook."""
+
+    #: Size of the .xlsx file itself.
+    max_file_bytes: int = 10 * _MIB
+    #: Files inside the zip (a three-sheet workbook has about 20).
+    max_members: int = 500
+    #: Declared and actual uncompressed size of one member, and of all together.
+    max_member_bytes: int = 32 * _MIB
+    max_total_bytes: int = 64 * _MIB
+    #: Uncompressed/compressed ratio allowed for members larger than ``ratio_floor``
+    #: (XML compresses 5-20 times; a whitespace bomb 1,000 times).
+    max_ratio: int = 100
+    ratio_floor: int = 256 * 1024
+    #: Rows and columns read from one sheet; text length of one cell.
+    max_rows: int = 10_000
+    max_columns: int = 100
+    max_cell_chars: int = 32_767
+    #: Wall-clock time for checking, opening and reading the workbook.
+    max_seconds: float = 20.0
+
+
+def _refuse(file: str, message: str, *, path: str = "", **extra: Any) -> InputError:
+    return InputError([Problem(file=file, path=path, message=message, **extra)])
+
+
+def _check_archive(path: Path, file: str, limits: XlsxLimits, deadline: float) -> None:
+    """Refuse anything but a plain, reasonably sized zip, before any XML is parsed."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            magic = handle.read(8)
+    except OSError as exc:
+        raise _refuse(file, f"cannot read: {exc.strerror}") from None
+    if size > limits.max_file_bytes:
+        raise _refuse(
+            file,
+            f"file is {size / _MIB:.1f} MiB, more than the "
+            f"{limits.max_file_bytes / _MIB:g} MiB limit for this workbook",
+        )
+    if magic.startswith(_OLE_MAGIC):
+        raise _refuse(
+            file,
+            "not an XLSX workbook: a password-protected (encrypted) workbook or an old .xls file",
+            hint="remove the password, or save the file as .xlsx (Excel Workbook)",
+        )
+    if not magic.startswith(_ZIP_MAGIC):
+        raise _refuse(
+            file,
+            "not an XLSX workbook (an .xlsx file is a zip archive)",
+            found=repr(magic[:4]),
+        )
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise _refuse(file, f"not a readable XLSX workbook: damaged zip archive ({exc})") from None
+    with archive:
+        members = archive.infolist()
+        if len(members) > limits.max_members:
+            raise _refuse(
+                file,
+                f"the zip archive holds {len(members):,} files, more than the "
+                f"{limits.max_members:,} a workbook needs",
+            )
+        declared_total = 0
+        for info in members:
+            _check_declared(info, file, limits)
+            declared_total += info.file_size
+            if declared_total > limits.max_total_bytes:
+                raise _refuse(
+                    file,
+                    "the workbook inflates to more than "
+                    f"{limits.max_total_bytes / _MIB:g} MiB (declared sizes)",
+                    path=info.filename,
+                    hint="this looks like a zip bomb; export the workbook again",
+                )
+        for info in members:
+            _check_content(archive, info, file, limits, deadline)
+
+
+def _check_declared(info: zipfile.ZipInfo, file: str, limits: XlsxLimits) -> None:
+    where = info.filename
+    if info.flag_bits & 0x1:
+        raise _refuse(file, "encrypted zip member: the workbook cannot be read", path=where)
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise _refuse(
+            file,
+            f"unsupported zip compression method {info.compress_type}",
+            path=where,
+            expected="stored or deflated, as spreadsheet programs write",
+        )
+    if info.file_size > limits.max_member_bytes:
+        raise _refuse(
+            file,
+            f"member inflates to {info.file_size / _MIB:,.1f} MiB, more than the "
+            f"{limits.max_member_bytes / _MIB:g} MiB limit",
+            path=where,
+            hint="this looks like a zip bomb; export the workbook again",
+        )
+    if info.file_size > limits.ratio_floor and info.file_size > limits.max_ratio * max(
+        info.compress_size, 1
+    ):
+        raise _refuse(
+            file,
+            f"member compressed {info.file_size // max(info.compress_size, 1):,} times "
+            f"(more than {limits.max_ratio} times)",
+            path=where,
+            hint="this looks like a zip bomb; export the workbook again",
+        )
+
+
+def _check_content(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, file: str, limits: XlsxLimits, deadline: float
+) -> None:
+    """Inflate one member counting bytes: its actual size, CRC and no DTD."""
+    where = info.filename
+    xml = where.lower().endswith(_XML_SUFFIXES)
+    count = 0
+    tail = b""
+    try:
+        with archive.open(info) as member:
+            while chunk := member.read(_CHUNK):
+                count += len(chunk)
+                if count > info.file_size or count > limits.max_member_bytes:
+                    raise _refuse(file, "member is larger than its declared size", path=where)
+                window = tail + chunk
+                if xml and any(marker in window for marker in _DTD_MARKERS):
+                    raise _refuse(
+                        file,
+                        "member declares a DTD or entities (XML bomb); XLSX files never do",
+                        path=where,
+                    )
+                tail = chunk[-16:]
+                if time.monotonic() > deadline:
+                    raise _timeout(file, limits)
+    except InputError:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError) as exc:
+        raise _refuse(
+            file, f"not a readable XLSX workbook: damaged zip member ({exc})", path=where
+        ) from None
+    if count != info.file_size:
+        raise _refuse(file, "member is smaller than its declared size", path=where)
+
+
+def _timeout(file: str, limits: XlsxLimits) -> InputError:
+    return _refuse(file, f"reading the workbook took more than {limits.max_seconds:g} s")
+
+
+class SafeWorkbook:
+    """A workbook opened read-only after :func:`_check_archive`; close it (or use ``with``)."""
+
+    def __init__(self, workbook: Any, file: str, limits: XlsxLimits, deadline: float):
+        self._workbook = workbook
+        self.file = file
+        self.limits = limits
+        self._deadline = deadline
+
+    @property
+    def sheetnames(self) -> list[str]:
+        return list(self._workbook.sheetnames)
+
+    def __enter__(self) -> SafeWorkbook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._workbook.close()
+
+    def rows(
+        self,
+        sheet: str,
+        *,
+        min_row: int,
+        max_col: int,
+        max_rows: int | None = None,
+    ) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        """``(row number, values of columns 1..max_col)`` for each row that has a value.
+
+        Rows above ``min_row`` (the header) are skipped. A value outside the range
+        (beyond ``max_col``, or below the last allowed row: ``max_rows`` rows or the
+        limits') is an error located at its cell: nothing is silently left out.
+        The sheet's declared dimension is ignored: rows are as wide as their last
+        written cell, and missing rows cost nothing but a counter.
+        """
+        limit = min(max_rows or self.limits.max_rows, self.limits.max_rows)
+        width = min(max_col, self.limits.max_columns)
+        last = min_row + limit - 1
+        try:
+            worksheet = self._workbook[sheet]
+            worksheet.reset_dimensions()  # never trust the <dimension> the file declares
+            cells = worksheet.iter_rows(min_row=min_row, values_only=True)
+            for number, values in enumerate(cells, start=min_row):
+                if time.monotonic() > self._deadline:
+                    raise _timeout(self.file, self.limits)
+                if not values:
+                    continue
+                for column, value in enumerate(values, start=1):
+                    if _blank(value):
+                        continue
+                    if column > width:
+                        raise _refuse(
+                            self.file,
+                            f"a value outside the expected cells (columns A-{_letter(width)})",
+                            path=f"{sheet}!{_letter(column)}{number}",
+                            found=_preview(value),
+                            hint="write answers only in the questionnaire's cells",
+                        )
+                    if number > last:
+                        raise _refuse(
+                            self.file,
+                            f"more than {limit:,} rows: only rows {min_row}-{last} are read",
+                            path=f"{sheet}!{_letter(column)}{number}",
+                            found=_preview(value),
+                            hint="split the answers, or check that this is the right file",
+                        )
+                    if isinstance(value, str) and len(value) > self.limits.max_cell_chars:
+                        raise _refuse(
+                            self.file,
+                            f"cell text of {len(value):,} characters, more than "
+                            f"{self.limits.max_cell_chars:,}",
+                            path=f"{sheet}!{_letter(column)}{number}",
+                        )
+                if any(not _blank(value) for value in values):
+                    padded = tuple(values[:width]) + (None,) * (width - len(values))
+                    yield number, padded
+        except InputError:
+            raise
+        except Exception as exc:  # malformed sheet XML, refused DTD: openpyxl parses lazily
+            raise _refuse(
+                self.file,
+                f"not a readable XLSX workbook: {type(exc).__name__}: {exc}",
+                path=sheet,
+            ) from None
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _preview(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _letter(column: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return str(get_column_letter(column))
+
+
+def open_workbook(
+    path: Path, limits: XlsxLimits | None = None, display: str | None = None
+) -> SafeWorkbook:
+    """Check ``path`` as a zip within ``limits``, then open it read-only with openpyxl."""
+    limits = limits or XlsxLimits()
+    file = display or str(path)
+    deadline = time.monotonic() + limits.max_seconds
+    _check_archive(path, file, limits, deadline)
+    import warnings
+
+    from openpyxl import load_workbook
+
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about extensions it ignores (data validation lists).
+            warnings.simplefilter("ignore")
+            workbook = load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    except Exception as exc:  # XML and openpyxl errors alike
+        raise _refuse(file, f"not a readable XLSX workbook: {type(exc).__name__}: {exc}") from None
+    if time.monotonic() > deadline:
+        workbook.close()
+        raise _timeout(file, limits)
+    return SafeWorkbook(workbook, file, limits, deadline)
