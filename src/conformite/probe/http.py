@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import http.cookiejar
 import ssl
+import time
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -132,10 +133,30 @@ class Fetched:
         return self.hops[-1]
 
 
-def _get(session: Any, url: str, timeout: float, verify: bool | str) -> Any:
-    return session.get(
-        url, allow_redirects=False, stream=True, timeout=(timeout, timeout), verify=verify
-    )
+class RequestTooSlow(TimeoutError):
+    """A request not done by its deadline (the watchdog shut its connection down)."""
+
+
+def _get(
+    session: Any,
+    url: str,
+    settings: ProbeSettings,
+    budget: Budget,
+    verify: bool | str,
+    ends_at: list[float],
+) -> Any:
+    """One GET, headers only; ``ends_at[0]`` is set to when the request must be done."""
+    timeout = budget.timeout(settings.timeout)
+    # The session's watchdog computes the same instant a moment later, when it connects.
+    ends_at[:] = [budget.request_deadline(settings.request_seconds)]
+    try:
+        return session.get(
+            url, allow_redirects=False, stream=True, timeout=(timeout, timeout), verify=verify
+        )
+    except Exception as exc:
+        if time.monotonic() >= ends_at[0]:
+            raise RequestTooSlow("response too slow") from exc
+        raise
 
 
 def fetch(
@@ -153,7 +174,8 @@ def fetch(
     fetched = Fetched()
     current = url
     for _ in range(settings.max_redirects + 1):
-        call = partial(_get, session, current, budget.timeout(settings.timeout), verify)
+        ends_at = [budget.ends_at]
+        call = partial(_get, session, current, settings, budget, verify, ends_at)
         response = retry(
             call, attempts=settings.retries + 1, backoff=settings.backoff, budget=budget
         )
@@ -179,7 +201,9 @@ def fetch(
                 current = target
                 continue
             if max_body is not None:
-                fetched.body, fetched.too_large = _read_limited(response, max_body, budget)
+                fetched.body, fetched.too_large = _read_limited(
+                    response, max_body, budget, ends_at[0]
+                )
             return fetched
         finally:
             response.close()
@@ -187,7 +211,9 @@ def fetch(
     return fetched
 
 
-def _read_limited(response: Any, limit: int, budget: Budget) -> tuple[bytes, bool]:
+def _read_limited(
+    response: Any, limit: int, budget: Budget, ends_at: float
+) -> tuple[bytes, bool]:
     """At most ``limit`` bytes of the body; a body cut off by the deadline is an error."""
     chunks: list[bytes] = []
     size = 0
@@ -202,12 +228,17 @@ def _read_limited(response: Any, limit: int, budget: Budget) -> tuple[bytes, boo
     except BudgetExhausted:
         raise
     except Exception as exc:
-        if budget.remaining() <= 0.01:
-            raise BudgetExhausted("time budget used up while reading") from exc
+        _check_deadlines(budget, ends_at, exc)
         raise
-    if budget.remaining() <= 0.01:  # the watchdog shut the connection: the body is cut short
-        raise BudgetExhausted("time budget used up while reading")
+    _check_deadlines(budget, ends_at, None)  # the watchdog may have cut the body short
     return b"".join(chunks), False
+
+
+def _check_deadlines(budget: Budget, ends_at: float, cause: BaseException | None) -> None:
+    if budget.remaining() <= 0.01:
+        raise BudgetExhausted("time budget used up while reading") from cause
+    if time.monotonic() >= ends_at:
+        raise RequestTooSlow("response too slow") from cause
 
 
 @dataclass(frozen=True)
@@ -228,7 +259,7 @@ def check_http_redirect(
     url = f"http://{netloc(host, port, 80)}/"
     session = new_session(settings, budget)
     try:
-        call = partial(_get, session, url, budget.timeout(settings.timeout), False)
+        call = partial(_get, session, url, settings, budget, False, [budget.ends_at])
         response = retry(
             call, attempts=settings.retries + 1, backoff=settings.backoff, budget=budget
         )
