@@ -238,6 +238,30 @@ def test_a_redirect_to_a_refused_address_is_not_followed(tmp_path: Path) -> None
     assert observation.http.error.startswith("address refused: ")
 
 
+def test_an_mta_sts_policy_host_at_a_refused_address_is_not_contacted() -> None:
+    from test_probe_support import FakeResolver
+
+    records = {
+        "testdorf.ch": ["v=spf1 -all"],
+        "_dmarc.testdorf.ch": ["v=DMARC1; p=reject"],
+        "_mta-sts.testdorf.ch": ["v=STSv1; id=1"],
+    }
+    with listener() as (port, contacted):
+        settings = ProbeSettings(
+            resolver=FakeResolver(records),
+            mta_sts_url=f"https://127.0.0.1:{port}/.well-known/mta-sts.txt",
+            timeout=2,
+        )
+        (observation,) = probe_endpoints(["mail:testdorf.ch"], settings).observations
+        assert not contacted()
+    assert observation.reachable is True  # the DNS checks were made
+    assert observation.mail.dmarc_policy == "reject"
+    assert (
+        "mta_sts_policy_unavailable: address refused: 127.0.0.1 (loopback)"
+        in observation.mail.problems
+    )
+
+
 def test_cli_refuses_loopback_unless_allowed_and_the_audit_shows_it_unchecked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

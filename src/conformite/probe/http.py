@@ -211,9 +211,7 @@ def fetch(
     return fetched
 
 
-def _read_limited(
-    response: Any, limit: int, budget: Budget, ends_at: float
-) -> tuple[bytes, bool]:
+def _read_limited(response: Any, limit: int, budget: Budget, ends_at: float) -> tuple[bytes, bool]:
     """At most ``limit`` bytes of the body; a body cut off by the deadline is an error."""
     chunks: list[bytes] = []
     size = 0
