@@ -415,7 +415,13 @@ def trickle_server(
     listener.settimeout(0.1)
     stop = threading.Event()
     state = Trickle(port=int(listener.getsockname()[1]))
-    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000000\r\n\r\n"
+    # Long headers: trickled, they alone take a minute (300 bytes at 0.2 s each).
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000000\r\n"
+        + b"X-Padding: "
+        + b"p" * 220
+        + b"\r\n\r\n"
+    )
 
     def handle(conn: socket.socket) -> None:
         try:
