@@ -261,98 +261,105 @@ def sync_source(
 
     base_url = check_source_url(url)
     deadlines = _Deadlines(timeout, deadline)
+    own_session = session is None
     session = session or requests.Session()
     # Any address: the user named this source. Deadlines: per request and per source.
     mount_guard(session, deadlines.start_request, None)
-    base = cache_dir(workspace, name)
-    current = current_copy(workspace, name)
-    meta = _read_meta(current)
-    headers: dict[str, str] = {"User-Agent": "conformite-profiles"}
-    if current is not None:
-        if meta.get("etag"):
-            headers["If-None-Match"] = str(meta["etag"])
-        if meta.get("last_modified"):
-            headers["If-Modified-Since"] = str(meta["last_modified"])
-    common = {
-        "timeout": timeout,
-        "attempts": attempts,
-        "backoff": backoff,
-        "deadlines": deadlines,
-    }
-    index_response = _get(
-        session, base_url + INDEX_FILE, headers=headers, max_bytes=max_index_bytes, **common
-    )
-    if index_response.status == 304 and current is not None:
-        check_cached_fresh(current, pubkey_pem)  # still served: still signed and valid?
+    try:
+        base = cache_dir(workspace, name)
+        current = current_copy(workspace, name)
+        meta = _read_meta(current)
+        headers: dict[str, str] = {"User-Agent": "conformite-profiles"}
+        if current is not None:
+            if meta.get("etag"):
+                headers["If-None-Match"] = str(meta["etag"])
+            if meta.get("last_modified"):
+                headers["If-Modified-Since"] = str(meta["last_modified"])
+        common = {
+            "timeout": timeout,
+            "attempts": attempts,
+            "backoff": backoff,
+            "deadlines": deadlines,
+        }
+        index_response = _get(
+            session, base_url + INDEX_FILE, headers=headers, max_bytes=max_index_bytes, **common
+        )
+        if index_response.status == 304 and current is not None:
+            check_cached_fresh(current, pubkey_pem)  # still served: still signed and valid?
+            return SyncResult(
+                source=name,
+                status="not_modified",
+                index_version=int(meta.get("index_version", 0)),
+                profiles=int(meta.get("profiles", 0)),
+                downloaded=0,
+            )
+        if index_response.status == 304:
+            raise ProfileError("profiles.http_status", url=base_url + INDEX_FILE, status=304)
+        data = index_response.body
+        try:
+            signature = _get(session, base_url + SIGNATURE_FILE, max_bytes=4096, **common).body
+        except ProfileError as exc:
+            if exc.key == "profiles.http_status" and exc.values.get("status") == 404:
+                raise ProfileError("profiles.no_signature") from None
+            raise
+        index = verify_index_signature(data, signature, pubkey_pem)
+        check_update(current, data, index)  # expired, or older than the cached copy: refused
+        base.mkdir(parents=True, exist_ok=True)
+        staging = base / f"v{index.index_version}-{secrets.token_hex(4)}"
+        (staging / "profiles").mkdir(parents=True)
+        downloaded = 0
+        total = len(data) + len(signature)
+        try:
+            (staging / INDEX_FILE).write_bytes(data)
+            (staging / SIGNATURE_FILE).write_bytes(signature)
+            for entry in index.profiles:
+                target = staging / "profiles" / entry.file
+                cached = current / "profiles" / entry.file if current is not None else None
+                body = cached.read_bytes() if cached is not None and cached.is_file() else b""
+                if hashlib.sha256(body).hexdigest() != entry.sha256:
+                    body = _get(
+                        session,
+                        base_url + entry.file,
+                        max_bytes=max_profile_bytes,
+                        **common,
+                    ).body
+                    downloaded += 1
+                    total += len(body)
+                    if total > max_total_bytes:
+                        raise ProfileError(
+                            "profiles.too_large", url=base_url, limit=max_total_bytes
+                        )
+                    if hashlib.sha256(body).hexdigest() != entry.sha256:
+                        raise ProfileError("profiles.tampered", file=entry.file)
+                target.write_bytes(body)
+                check_profile(target, entry, as_of, name)
+            (staging / "meta.json").write_text(
+                json.dumps(
+                    {
+                        "url": base_url,
+                        "etag": index_response.headers.get("ETag"),
+                        "last_modified": index_response.headers.get("Last-Modified"),
+                        "index_version": index.index_version,
+                        "issued_at": index.issued_at.isoformat(),
+                        "profiles": len(index.profiles),
+                        "synced_on": as_of.isoformat(),
+                    },
+                    indent=2,
+                )
+                + "\n",
+                encoding="utf-8",
+            )
+            _swap(base, staging)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         return SyncResult(
             source=name,
-            status="not_modified",
-            index_version=int(meta.get("index_version", 0)),
-            profiles=int(meta.get("profiles", 0)),
-            downloaded=0,
+            status="updated",
+            index_version=index.index_version,
+            profiles=len(index.profiles),
+            downloaded=downloaded,
         )
-    if index_response.status == 304:
-        raise ProfileError("profiles.http_status", url=base_url + INDEX_FILE, status=304)
-    data = index_response.body
-    try:
-        signature = _get(session, base_url + SIGNATURE_FILE, max_bytes=4096, **common).body
-    except ProfileError as exc:
-        if exc.key == "profiles.http_status" and exc.values.get("status") == 404:
-            raise ProfileError("profiles.no_signature") from None
-        raise
-    index = verify_index_signature(data, signature, pubkey_pem)
-    check_update(current, data, index)  # expired, or older than the cached copy: refused
-    base.mkdir(parents=True, exist_ok=True)
-    staging = base / f"v{index.index_version}-{secrets.token_hex(4)}"
-    (staging / "profiles").mkdir(parents=True)
-    downloaded = 0
-    total = len(data) + len(signature)
-    try:
-        (staging / INDEX_FILE).write_bytes(data)
-        (staging / SIGNATURE_FILE).write_bytes(signature)
-        for entry in index.profiles:
-            target = staging / "profiles" / entry.file
-            cached = current / "profiles" / entry.file if current is not None else None
-            body = cached.read_bytes() if cached is not None and cached.is_file() else b""
-            if hashlib.sha256(body).hexdigest() != entry.sha256:
-                body = _get(
-                    session,
-                    base_url + entry.file,
-                    max_bytes=max_profile_bytes,
-                    **common,
-                ).body
-                downloaded += 1
-                total += len(body)
-                if total > max_total_bytes:
-                    raise ProfileError("profiles.too_large", url=base_url, limit=max_total_bytes)
-                if hashlib.sha256(body).hexdigest() != entry.sha256:
-                    raise ProfileError("profiles.tampered", file=entry.file)
-            target.write_bytes(body)
-            check_profile(target, entry, as_of, name)
-        (staging / "meta.json").write_text(
-            json.dumps(
-                {
-                    "url": base_url,
-                    "etag": index_response.headers.get("ETag"),
-                    "last_modified": index_response.headers.get("Last-Modified"),
-                    "index_version": index.index_version,
-                    "issued_at": index.issued_at.isoformat(),
-                    "profiles": len(index.profiles),
-                    "synced_on": as_of.isoformat(),
-                },
-                indent=2,
-            )
-            + "\n",
-            encoding="utf-8",
-        )
-        _swap(base, staging)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return SyncResult(
-        source=name,
-        status="updated",
-        index_version=index.index_version,
-        profiles=len(index.profiles),
-        downloaded=downloaded,
-    )
+    finally:
+        if own_session:
+            session.close()  # and the watchdog lets its connections go
