@@ -71,11 +71,20 @@ def main() -> None:
                     serve({"/": (301, [("Location", "https://127.0.0.1/")], b"")})
                 )
                 urls = [site.url for site in sites]
-                warm = ProbeSettings(ca_file=ca.ca_file, http_port=plain.port, concurrency=8)
+                warm = ProbeSettings(
+                    allow_private_addresses=True,
+                    ca_file=ca.ca_file,
+                    http_port=plain.port,
+                    concurrency=8,
+                )
                 probe_endpoints(urls[:10], warm)
                 for level in levels:
                     settings = ProbeSettings(
-                        ca_file=ca.ca_file, http_port=plain.port, concurrency=level, timeout=10
+                        allow_private_addresses=True,
+                        ca_file=ca.ca_file,
+                        http_port=plain.port,
+                        concurrency=level,
+                        timeout=10,
                     )
                     started = time.perf_counter()
                     run = probe_endpoints(urls, settings)

@@ -46,6 +46,7 @@ def redirect_to(location: str) -> Response:
 
 def probe_one(url: str, ca: LocalCA, http_port: int | None = None, **kw: Any) -> Observation:
     settings = ProbeSettings(
+        allow_private_addresses=True,
         ca_file=ca.ca_file,
         http_port=http_port if http_port is not None else closed_port(),
         timeout=2,
@@ -225,7 +226,9 @@ def test_hosts_are_asked_once_per_run(ca: LocalCA) -> None:
         serve(routes, ca.leaf(), versions=TLS12_13) as site,
         serve({"/": redirect_to("https://127.0.0.1/")}) as plain,
     ):
-        settings = ProbeSettings(ca_file=ca.ca_file, http_port=plain.port, timeout=2)
+        settings = ProbeSettings(
+            allow_private_addresses=True, ca_file=ca.ca_file, http_port=plain.port, timeout=2
+        )
         run = probe_endpoints([f"{site.url}a", f"{site.url}b"], settings)
         page_paths = sorted(r.path for r in site.requests)
         plain_paths = [r.path for r in plain.requests]

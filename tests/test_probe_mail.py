@@ -39,6 +39,7 @@ def probe_mail(
     **kw: object,
 ) -> Observation:
     settings = ProbeSettings(
+        allow_private_addresses=True,
         resolver=resolver or FakeResolver(records),
         ca_file=ca.ca_file if ca else None,
         mta_sts_url=f"https://127.0.0.1:{policy_port or closed_port()}/.well-known/mta-sts.txt",

@@ -158,6 +158,29 @@ def test_pool_stops_at_the_deadline_and_lists_what_it_left_out() -> None:
     assert skipped == [2.0, 2.0]
 
 
+def test_a_worker_blocked_forever_does_not_keep_the_process_alive() -> None:
+    """The pool returns at the deadline and its workers are daemon threads: the
+    interpreter does not wait for a read that never ends (Ctrl-C, --deadline)."""
+    release = threading.Event()
+    workers: list[threading.Thread] = []
+
+    def work(item: int, budget: Budget) -> int:
+        workers.append(threading.current_thread())
+        release.wait(30)  # a read that never ends
+        return item
+
+    started = time.monotonic()
+    done, skipped = run_pool([1, 2], work, concurrency=2, deadline=0.3, item_seconds=60)
+    try:
+        assert time.monotonic() - started < 1
+        assert done == []
+        assert skipped == [1, 2]
+        assert len(workers) == 2
+        assert all(worker.daemon and worker.is_alive() for worker in workers)
+    finally:
+        release.set()
+
+
 def test_once_computes_a_shared_value_once() -> None:
     once = Once()
     calls = 0

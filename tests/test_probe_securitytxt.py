@@ -149,7 +149,9 @@ def ca(tmp_path_factory: pytest.TempPathFactory) -> LocalCA:
 def served(ca: LocalCA, routes: dict) -> SecurityTxtObservation:  # type: ignore[type-arg]
     routes = {"/": (200, [], b"home"), **routes}
     with serve(routes, ca.leaf(), versions=TLS12_13) as site:
-        settings = ProbeSettings(ca_file=ca.ca_file, http_port=closed_port(), timeout=2)
+        settings = ProbeSettings(
+            allow_private_addresses=True, ca_file=ca.ca_file, http_port=closed_port(), timeout=2
+        )
         (observation,) = probe_endpoints([site.url], settings).observations
     return observation.security_txt
 

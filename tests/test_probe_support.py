@@ -375,3 +375,116 @@ def dns_server(records: dict[str, list[str]]) -> Iterator[int]:
         stop.set()
         thread.join(2)
         sock.close()
+
+
+@dataclass
+class Trickle:
+    """A server that answers one byte every ``interval`` seconds (see :func:`trickle_server`)."""
+
+    port: int
+    #: Set when a client has connected (and, with TLS, finished its handshake).
+    connected: threading.Event = field(default_factory=threading.Event)
+    #: Connections accepted so far.
+    connections: int = 0
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    @property
+    def https_url(self) -> str:
+        return f"https://127.0.0.1:{self.port}/"
+
+
+@contextlib.contextmanager
+def trickle_server(
+    *,
+    interval: float = 0.2,
+    context: ssl.SSLContext | None = None,
+    fast_headers: bool = False,
+) -> Iterator[Trickle]:
+    """A hostile HTTP server on 127.0.0.1: after the request, one byte every ``interval``.
+
+    The response never ends (its body is announced as 1 MB). ``fast_headers``:
+    the status line and headers come at once and only the body trickles;
+    otherwise the status line itself trickles. ``context``: TLS.
+    """
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    listener.settimeout(0.1)
+    stop = threading.Event()
+    state = Trickle(port=int(listener.getsockname()[1]))
+    # Long headers: trickled, they alone take a minute (300 bytes at 0.2 s each).
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000000\r\n"
+        + b"X-Padding: "
+        + b"p" * 220
+        + b"\r\n\r\n"
+    )
+
+    def handle(conn: socket.socket) -> None:
+        try:
+            conn.settimeout(5)
+            if context is not None:
+                conn = context.wrap_socket(conn, server_side=True)
+            state.connected.set()
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+            if fast_headers:
+                conn.sendall(head)
+            payload = head if not fast_headers else b"x" * 1_000_000
+            for index in range(len(payload)):
+                if stop.is_set():
+                    return
+                conn.sendall(payload[index : index + 1])
+                time.sleep(interval)
+        except (OSError, ssl.SSLError):
+            return
+        finally:
+            with contextlib.suppress(OSError):
+                conn.close()
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            state.connections += 1
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        stop.set()
+        thread.join(2)
+        listener.close()
+
+
+@contextlib.contextmanager
+def listener() -> Iterator[tuple[int, Callable[[], bool]]]:
+    """A port on 127.0.0.1 that listens, and a function telling whether anyone connected."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    sock.setblocking(False)
+
+    def contacted() -> bool:
+        try:
+            conn, _ = sock.accept()
+        except BlockingIOError:
+            return False
+        conn.close()
+        return True
+
+    try:
+        yield int(sock.getsockname()[1]), contacted
+    finally:
+        sock.close()

@@ -40,7 +40,7 @@ def tls_of(
     timeout: float = 2.0,
     contexts: TlsContexts | None = None,
 ) -> TlsObservation:
-    settings = ProbeSettings(ca_file=ca_file, timeout=timeout)
+    settings = ProbeSettings(allow_private_addresses=True, ca_file=ca_file, timeout=timeout)
     return probe_tls(
         host,
         port,

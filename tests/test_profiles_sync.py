@@ -7,7 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import shutil
+import signal
 import socket
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -57,6 +61,9 @@ class Publisher:
         self.server = httpserver
         self.requests: list[Request] = []
         self.delay = 0.0
+        #: Seconds before answering for a profile (.yaml); ``profile_asked`` is set then.
+        self.profile_delay = 0.0
+        self.profile_asked = threading.Event()
         httpserver.expect_request(__import__("re").compile(r"^/pub/.*")).respond_with_handler(
             self.handle
         )
@@ -80,6 +87,9 @@ class Publisher:
         self.requests.append(request)
         if self.delay:
             time.sleep(self.delay)
+        if self.profile_delay and request.path.endswith(".yaml"):
+            self.profile_asked.set()
+            time.sleep(self.profile_delay)
         path = self.dir / request.path.removeprefix("/pub/")
         if not path.is_file():
             return Response("not found", status=404)
@@ -371,3 +381,114 @@ def test_sync_without_any_source_says_how_to_add_one(tmp_path: Path):
     result = sync(folder)
     assert result.exit_code == 2
     assert "conformite profiles add-source NAME URL --pubkey KEY" in result.output
+
+
+# --- slow and hostile sources (issue 11) ---------------------------------------------------
+
+
+def _trickling_source(tmp_path: Path, url: str) -> Path:
+    """A workspace whose only source is ``url`` (a key nobody uses: nothing gets that far)."""
+    folder = tmp_path / "slow-ws"
+    result = run(
+        "init", str(folder), "--commune", "Testville", "--canton", "VD", "--population", "900"
+    )
+    assert result.exit_code == 0, result.output
+    pub = tmp_path / "any.pub"
+    pub.write_bytes(generate_keypair().public_pem)
+    result = run("profiles", "add-source", "slow", url, str(folder), "--pubkey", str(pub))
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def test_a_trickling_source_is_cut_off_and_the_command_exits(tmp_path: Path):
+    from test_probe_support import trickle_server
+
+    with trickle_server(interval=0.2) as slow:  # one byte every 0.2 s: no read ever times out
+        folder = _trickling_source(tmp_path, slow.http_url)
+        started = time.monotonic()
+        result = subprocess.run(
+            [sys.executable, "-m", "conformite", "--lang", "en", "profiles", "sync",
+             str(folder), "--timeout", "0.3"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        seconds = time.monotonic() - started
+    assert result.returncode == 2, result.stderr
+    assert "timed out" in result.stderr
+    assert "Traceback" not in result.stderr
+    # 3 attempts cut off after 3 x 0.3 s each, backoff 0.5 s and 1 s, the interpreter's start.
+    assert seconds < 8, seconds
+    assert current_copy(folder, "slow") is None
+
+
+def test_the_source_deadline_bounds_the_whole_sync(tmp_path: Path):
+    from test_probe_support import trickle_server
+
+    errors: list[ProfileError] = []
+
+    def call() -> None:
+        try:
+            sync_source(
+                tmp_path, "slow", slow.http_url, generate_keypair().public_pem.decode(),
+                dt.date(2026, 11, 28), timeout=5, deadline=1.0,
+            )  # fmt: skip
+        except ProfileError as exc:
+            errors.append(exc)
+
+    with trickle_server(interval=0.2, fast_headers=True) as slow:
+        started = time.monotonic()
+        thread = threading.Thread(target=call, daemon=True)
+        thread.start()
+        thread.join(10)
+        seconds = time.monotonic() - started
+    assert not thread.is_alive()
+    assert seconds < 2.5, seconds  # a request alone could take 3 x 5 s
+    (error,) = errors
+    assert error.key == "profiles.unreachable"
+    assert "timed out" in error.values["reason"]
+    assert not (tmp_path / ".conformite").exists() or not list(
+        (tmp_path / ".conformite").rglob("v*")
+    )
+
+
+def test_the_total_size_of_a_source_is_capped(tmp_path: Path, publisher: Publisher):
+    with pytest.raises(ProfileError) as caught:
+        sync_source(
+            tmp_path, "assoc", publisher.url, publisher.keys.public_pem.decode(),
+            dt.date(2026, 11, 28), max_total_bytes=8192,
+        )  # fmt: skip
+    assert caught.value.key == "profiles.too_large"
+    assert caught.value.values["limit"] == 8192
+    assert current_copy(tmp_path, "assoc") is None
+    assert list((tmp_path / ".conformite/profiles/assoc").iterdir()) == []  # no staging left
+
+
+def test_ctrl_c_during_a_sync_keeps_the_last_good_copy(workspace: Path, publisher: Publisher):
+    assert sync(workspace).exit_code == 0
+    before = snapshot(workspace)
+    publisher.write_profile(version=2, hours=12)
+    publisher.publish()
+    publisher.profile_delay = 4  # the new profile is slow to come: the user presses Ctrl-C
+    process = subprocess.Popen(
+        [sys.executable, "-m", "conformite", "--lang", "en", "profiles", "sync", str(workspace),
+         "--as-of", "2026-11-28", "--timeout", "20"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert publisher.profile_asked.wait(20), "the sync never asked for the profile"
+        staging = list((workspace / ".conformite/profiles/assoc").iterdir())
+        assert len(staging) == 3  # 'current', its copy and the new copy being built
+        process.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        _, err = process.communicate(timeout=10)
+        seconds = time.monotonic() - sent
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert seconds < 2, seconds
+    assert process.returncode == 1  # click's "Aborted!", as for every command without its own
+    assert "Aborted" in err
+    assert "Traceback" not in err
+    assert snapshot(workspace) == before
+    leftovers = [p.name for p in (workspace / ".conformite/profiles/assoc").iterdir()]
+    assert len(leftovers) == 2, leftovers  # the half-built copy is gone

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from conformite.cli._common import (
 
 if TYPE_CHECKING:
     from conformite.inventory.observations import Observation
-    from conformite.probe import ProbeSettings
+    from conformite.probe import ProbeRun, ProbeSettings
 
 #: Reasons of ``unreachable: …`` errors that have a translation (probe.reason.<slug>).
 _REASONS = {
@@ -37,11 +38,29 @@ _REASONS = {
 }
 
 
-def make_settings(*, timeout: float, concurrency: int, deadline: float) -> ProbeSettings:
+#: ``address refused: ADDRESS (KIND)``, as :class:`conformite.probe.netguard.AddressRefused` says.
+_REFUSED = re.compile(
+    r"address refused: (?P<address>\S+) "
+    r"\((?P<kind>loopback|link-local|private|multicast|unspecified|reserved|non-public)\)"
+)
+#: Prefix of the error of an endpoint refused by the address policy (as in conformite.probe).
+NOT_PROBED = "not probed: "
+#: Exit code after Ctrl-C (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
+
+
+def make_settings(
+    *, timeout: float, concurrency: int, deadline: float, allow_private_addresses: bool = False
+) -> ProbeSettings:
     """The settings of a run from the command line (tests replace this to go offline)."""
     from conformite.probe import ProbeSettings
 
-    return ProbeSettings(timeout=timeout, concurrency=concurrency, deadline=deadline)
+    return ProbeSettings(
+        timeout=timeout,
+        concurrency=concurrency,
+        deadline=deadline,
+        allow_private_addresses=allow_private_addresses,
+    )
 
 
 @click.command()
@@ -74,6 +93,14 @@ def make_settings(*, timeout: float, concurrency: int, deadline: float) -> Probe
     metavar="S",
     help="Seconds the whole run may take; endpoints not done by then keep their older observation.",
 )
+@click.option(
+    "--allow-private-addresses",
+    is_flag=True,
+    default=None,
+    help="Also contact loopback, private (10/8, 172.16/12, 192.168/16, fc00::/7), link-local, "
+    "multicast and reserved addresses, e.g. an intranet site. Default: [probe] "
+    "allow_private_addresses in conformite.toml (false): such endpoints are not probed.",
+)
 @handle_input_errors
 def probe(
     directory: Path | None,
@@ -81,14 +108,18 @@ def probe(
     concurrency: int | None,
     timeout: float | None,
     deadline: float,
+    allow_private_addresses: bool | None,
 ) -> None:
     """Check the declared endpoints live: TLS, certificate, HTTP headers, security.txt, mail DNS.
 
     DIRECTORY is the workspace (default: the current folder). Only the hosts
     the inventory declares are contacted: services' endpoints, vendors'
     portal_url, the organisation's mail_domains (and their mta-sts. policy
-    host). No credentials or cookies are sent; redirects to another host are
-    reported, not followed.
+    host), and only at public addresses (checked after DNS resolution, on
+    every connection) unless --allow-private-addresses. No credentials or
+    cookies are sent; redirects to another host are reported, not followed.
+    The run stops at --deadline even against a server that trickles bytes;
+    Ctrl-C stops it at once (exit code 130, nothing saved).
 
     What was seen is saved in DIRECTORY/observations/probe-<UTC time>.json;
     the next 'conformite audit' judges it with the endpoint controls (EP-…)
@@ -107,7 +138,6 @@ def probe(
         declared_endpoints,
         dump_observations,
         observations_path,
-        probe_endpoints,
     )
     from conformite.probe.targets import UnknownSelection, endpoint_problems, select_endpoints
 
@@ -143,24 +173,19 @@ def probe(
         timeout=timeout if timeout is not None else options.timeout_seconds,
         concurrency=concurrency if concurrency is not None else options.concurrency,
         deadline=deadline,
+        allow_private_addresses=(
+            allow_private_addresses
+            if allow_private_addresses is not None
+            else options.allow_private_addresses
+        ),
     )
     urls = [endpoint.url for endpoint in chosen]
     started = time.monotonic()
-    err = console(stderr=True)
-    if err.is_terminal:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=err,
-            transient=True,
-        ) as bar:
-            task = bar.add_task(translate("probe.progress", lang), total=len(urls))
-            run = probe_endpoints(urls, settings, progress=lambda _o: bar.advance(task))
-    else:
-        run = probe_endpoints(urls, settings)
+    try:
+        run = _run(urls, settings, lang)
+    except KeyboardInterrupt:
+        click.echo(translate("probe.interrupted", lang), err=True)
+        click.get_current_context().exit(EXIT_INTERRUPTED)
     seconds = time.monotonic() - started
 
     out = console()
@@ -187,6 +212,27 @@ def probe(
     out.print(translate("probe.written", lang, path=path, directory=workspace.directory))
 
 
+def _run(urls: list[str], settings: ProbeSettings, lang: str) -> ProbeRun:
+    """Probe ``urls``, with a progress bar on a terminal."""
+    from conformite.i18n import translate
+    from conformite.probe import probe_endpoints
+
+    err = console(stderr=True)
+    if err.is_terminal:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task(translate("probe.progress", lang), total=len(urls))
+            return probe_endpoints(urls, settings, progress=lambda _o: bar.advance(task))
+    return probe_endpoints(urls, settings)
+
+
 def _print_table(out: Any, observations: list[Observation], lang: str) -> None:
     from rich.table import Table
     from rich.text import Text
@@ -201,6 +247,9 @@ def _print_table(out: Any, observations: list[Observation], lang: str) -> None:
         if observation.reachable:
             state = Text(translate("probe.state.reachable", lang), style="green")
             details = "; ".join(describe_observation(observation, lang))
+        elif (observation.error or "").startswith(NOT_PROBED):
+            state = Text(translate("probe.state.not_probed", lang), style="yellow")
+            details = reason_text(observation.error or "", lang)
         else:
             state = Text(translate("probe.state.unreachable", lang), style="red")
             details = reason_text(observation.error or "", lang)
@@ -212,6 +261,15 @@ def reason_text(error: str, lang: str) -> str:
     """An ``unreachable: …`` error in the user's language when its reason is known."""
     from conformite.i18n import translate
 
+    refused = _REFUSED.fullmatch(error.removeprefix(NOT_PROBED))
+    if refused is not None:
+        kind = refused.group("kind").replace("-", "_")
+        return translate(
+            "probe.reason.address_refused",
+            lang,
+            address=refused.group("address"),
+            kind=translate(f"probe.address_kind.{kind}", lang),
+        )
     reason = error.removeprefix("unreachable: ")
     slug = _REASONS.get(reason)
     return translate(f"probe.reason.{slug}", lang) if slug else reason

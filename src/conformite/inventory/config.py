@@ -57,6 +57,9 @@ class ProbeOptions(_Strict):
     timeout_seconds: float = Field(10.0, gt=0, le=120)
     #: Endpoints probed at the same time.
     concurrency: int = Field(8, ge=1, le=64)
+    #: Let the probe contact loopback, private, link-local... addresses
+    #: (an intranet site); off by default (``--allow-private-addresses``).
+    allow_private_addresses: bool = False
 
 
 class ReportOptions(_Strict):

@@ -22,7 +22,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from conformite.inventory.urls import endpoint_url_problem
 
 __all__ = [
     "INVENTORY_FILES",
@@ -345,8 +348,25 @@ DisclosureException = Literal[
 ]
 
 
+def _endpoint_url(value: str) -> str:
+    problem = endpoint_url_problem(value)
+    if problem is not None:
+        raise PydanticCustomError(
+            "endpoint_url", "not a usable web address: {reason}", {"reason": problem}
+        )
+    return value
+
+
+#: A web address the probe can check: one rule for validate and probe (see inventory.urls).
+EndpointUrl = Annotated[
+    str,
+    AfterValidator(_endpoint_url),
+    WithJsonSchema({"type": "string", "format": "uri", "pattern": r"^https?://[^\s/@\\]+(/\S*)?$"}),
+]
+
+
 class Endpoint(Model):
-    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+(/\S*)?$")]
+    url: EndpointUrl
     kind: Literal["website", "portal", "api", "other"] = "website"
 
 
@@ -447,9 +467,7 @@ class Vendor(Model):
     country: Country = Field(description="jurisdiction of the contracting company")
     parent: Company | None = None
     contact: Text | None = None
-    portal_url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+(/\S*)?$")] | None = (
-        None
-    )
+    portal_url: EndpointUrl | None = None
     dpa: ProcessorAgreement = Field(default_factory=ProcessorAgreement)
     sub_processors: list[SubProcessor] = Field(default_factory=list)
     certifications: list[Certification] = Field(default_factory=list)

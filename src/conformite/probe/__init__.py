@@ -28,16 +28,21 @@ Safety rules, enforced here and tested:
 * only the hosts of the given endpoints are contacted (plus, for a mail
   domain that publishes an MTA-STS record, its ``mta-sts.<domain>`` policy
   host); redirects to another host are reported, never followed;
+* only public addresses, unless ``allow_private_addresses``: loopback,
+  private, link-local (cloud metadata), multicast, reserved addresses are
+  refused after DNS resolution, on every connection (:mod:`.netguard`); a
+  refused endpoint is an observation ``error: "not probed: address refused:
+  …"``, which the audit shows as not checked;
 * nothing that identifies the user is sent: no credentials (``.netrc`` and
   proxy variables are ignored), no cookies, a plain ``User-Agent``;
-* every operation has a timeout, every endpoint a time budget, the run an
-  overall deadline; bodies read are size-limited and page bodies not read.
+* every operation has a timeout, every request, endpoint and run an overall
+  deadline that holds while bytes trickle in (the watchdog shuts the
+  connection down); bodies read are size-limited and page bodies not read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import socket
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +61,7 @@ from conformite.inventory.observations import (
 from conformite.probe.dns import DnspythonResolver, Resolver
 from conformite.probe.http import check_http_redirect, netloc, new_session, probe_page
 from conformite.probe.mail import check_mail_domain
+from conformite.probe.netguard import WATCHDOG, AddressRefused, guarded_connection
 from conformite.probe.runner import Budget, Once, describe, retry, run_pool
 from conformite.probe.securitytxt import check_security_txt
 from conformite.probe.settings import ProbeSettings
@@ -68,6 +74,7 @@ from conformite.probe.targets import (
 from conformite.probe.tls import TlsContexts, probe_tls
 
 __all__ = [
+    "NOT_PROBED",
     "DeclaredEndpoint",
     "ProbeRun",
     "ProbeSettings",
@@ -76,6 +83,10 @@ __all__ = [
     "observations_path",
     "probe_endpoints",
 ]
+
+
+#: Prefix of the error of an endpoint the address policy kept from being contacted.
+NOT_PROBED = "not probed: "
 
 
 @dataclass
@@ -95,8 +106,15 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _connect(host: str, port: int, budget: Budget, timeout: float) -> None:
-    socket.create_connection((host, port), timeout=budget.timeout(timeout)).close()
+def _connect(host: str, port: int, settings: ProbeSettings, budget: Budget) -> None:
+    with guarded_connection(
+        host,
+        port,
+        timeout=budget.timeout(settings.timeout),
+        policy=settings.policy(),
+        ends_at=budget.request_deadline(settings.request_seconds),
+    ):
+        pass
 
 
 class _Run:
@@ -154,11 +172,15 @@ class _Run:
         https_error: str | None = None
         try:
             retry(
-                partial(_connect, host, https_port, budget, settings.timeout),
+                partial(_connect, host, https_port, settings, budget),
                 attempts=settings.retries + 1,
                 backoff=settings.backoff,
                 budget=budget,
             )
+        except AddressRefused as exc:  # nothing was sent: the audit shows it as not checked
+            observation.error = f"{NOT_PROBED}{exc}"
+            observation.tls.error = observation.error
+            return observation
         except Exception as exc:
             https_error = describe(exc)
         if https_error == "name not resolved":
@@ -180,7 +202,7 @@ class _Run:
             observation.tls.error = f"unreachable: {https_error}"
 
         if observation.tls.versions:
-            session = new_session(settings, self.contexts.http)
+            session = new_session(settings, budget, self.contexts.http)
             try:
                 page, _ = probe_page(session, page_url, settings, budget)
                 security_txt = self.once.get(
@@ -240,14 +262,18 @@ def probe_endpoints(
         # Page headers are read without checking the certificate on purpose
         # (the certificate is judged on its own); warnings would only be noise.
         warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
-        done, skipped = run_pool(
-            unique,
-            run.probe,
-            concurrency=settings.concurrency,
-            deadline=settings.deadline,
-            item_seconds=settings.endpoint_seconds,
-            on_done=(lambda _url, observation: progress(observation)) if progress else None,
-        )
+        try:
+            done, skipped = run_pool(
+                unique,
+                run.probe,
+                concurrency=settings.concurrency,
+                deadline=settings.deadline,
+                item_seconds=settings.endpoint_seconds,
+                on_done=(lambda _url, observation: progress(observation)) if progress else None,
+            )
+        except KeyboardInterrupt:
+            WATCHDOG.fire_all()  # the workers stop reading at once
+            raise
     observations = sorted((observation for _, observation in done), key=lambda o: o.url)
     return ProbeRun(
         file=ObservationFile(

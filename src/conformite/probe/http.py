@@ -20,7 +20,9 @@ What is checked (reference: MDN HTTP Observatory's tests):
 Safety: a fresh session per check that ignores the environment (no
 ``.netrc`` credentials, no proxies), keeps no cookies, sends no
 ``Authorization``; redirects are followed by hand, only on the same host and
-only to ``https``; a redirect elsewhere is reported, not followed. Page bodies
+only to ``https``; a redirect elsewhere is reported, not followed. Every
+connection goes through :mod:`.netguard`: the address policy is checked on
+each one (so on each redirect) and each request has an overall deadline. Page bodies
 are not read; the bodies that are (security.txt, MTA-STS) are size-limited.
 The page's certificate is not checked here (it is judged by :mod:`.tls`), so
 that the headers of a site with a bad certificate are still observed.
@@ -30,12 +32,14 @@ from __future__ import annotations
 
 import http.cookiejar
 import ssl
+import time
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from conformite.inventory.observations import CookieObservation, HttpObservation
+from conformite.probe.netguard import mount_guard
 from conformite.probe.runner import Budget, BudgetExhausted, describe, retry
 from conformite.probe.settings import ProbeSettings
 
@@ -71,25 +75,29 @@ def netloc(host: str, port: int | None, default: int) -> str:
     return name if port is None or port == default else f"{name}:{port}"
 
 
-def new_session(settings: ProbeSettings, ssl_context: ssl.SSLContext | None = None) -> Any:
+def new_session(
+    settings: ProbeSettings, budget: Budget, ssl_context: ssl.SSLContext | None = None
+) -> Any:
     """A requests session that sends nothing the user did not mean to send.
+
+    Its connections go only to addresses the settings' policy allows (checked
+    after DNS, on every connection, redirects included) and each request is
+    cut off ``settings.request_seconds`` after it starts, or at the end of
+    ``budget``, even while bytes still trickle in (see :mod:`.netguard`).
 
     ``ssl_context``: an unverified context shared by the run, for ``verify=False``
     requests (otherwise urllib3 loads the system's roots again for every
     connection, for nothing: about 40 ms of CPU each).
     """
     import requests
-    from requests.adapters import HTTPAdapter
 
     session = requests.Session()
-    if ssl_context is not None:
-
-        class _Adapter(HTTPAdapter):
-            def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-                kwargs["ssl_context"] = ssl_context
-                super().init_poolmanager(*args, **kwargs)
-
-        session.mount("https://", _Adapter())
+    mount_guard(
+        session,
+        partial(budget.request_deadline, settings.request_seconds),
+        settings.policy(),
+        ssl_context,
+    )
     session.trust_env = False  # no .netrc credentials, no proxy variables, no CA override
     session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
     session.headers.clear()
@@ -125,10 +133,30 @@ class Fetched:
         return self.hops[-1]
 
 
-def _get(session: Any, url: str, timeout: float, verify: bool | str) -> Any:
-    return session.get(
-        url, allow_redirects=False, stream=True, timeout=(timeout, timeout), verify=verify
-    )
+class RequestTooSlow(TimeoutError):
+    """A request not done by its deadline (the watchdog shut its connection down)."""
+
+
+def _get(
+    session: Any,
+    url: str,
+    settings: ProbeSettings,
+    budget: Budget,
+    verify: bool | str,
+    ends_at: list[float],
+) -> Any:
+    """One GET, headers only; ``ends_at[0]`` is set to when the request must be done."""
+    timeout = budget.timeout(settings.timeout)
+    # The session's watchdog computes the same instant a moment later, when it connects.
+    ends_at[:] = [budget.request_deadline(settings.request_seconds)]
+    try:
+        return session.get(
+            url, allow_redirects=False, stream=True, timeout=(timeout, timeout), verify=verify
+        )
+    except Exception as exc:
+        if time.monotonic() >= ends_at[0]:
+            raise RequestTooSlow("response too slow") from exc
+        raise
 
 
 def fetch(
@@ -146,7 +174,8 @@ def fetch(
     fetched = Fetched()
     current = url
     for _ in range(settings.max_redirects + 1):
-        call = partial(_get, session, current, budget.timeout(settings.timeout), verify)
+        ends_at = [budget.ends_at]
+        call = partial(_get, session, current, settings, budget, verify, ends_at)
         response = retry(
             call, attempts=settings.retries + 1, backoff=settings.backoff, budget=budget
         )
@@ -172,7 +201,9 @@ def fetch(
                 current = target
                 continue
             if max_body is not None:
-                fetched.body, fetched.too_large = _read_limited(response, max_body, budget)
+                fetched.body, fetched.too_large = _read_limited(
+                    response, max_body, budget, ends_at[0]
+                )
             return fetched
         finally:
             response.close()
@@ -180,17 +211,32 @@ def fetch(
     return fetched
 
 
-def _read_limited(response: Any, limit: int, budget: Budget) -> tuple[bytes, bool]:
+def _read_limited(response: Any, limit: int, budget: Budget, ends_at: float) -> tuple[bytes, bool]:
+    """At most ``limit`` bytes of the body; a body cut off by the deadline is an error."""
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_content(4096):
-        size += len(chunk)
-        if size > limit:
-            return b"".join(chunks), True
-        chunks.append(chunk)
-        if budget.remaining() <= 0:
-            raise BudgetExhausted("time budget used up while reading")
+    try:
+        for chunk in response.iter_content(4096):
+            size += len(chunk)
+            if size > limit:
+                return b"".join(chunks), True
+            chunks.append(chunk)
+            if budget.remaining() <= 0:
+                raise BudgetExhausted("time budget used up while reading")
+    except BudgetExhausted:
+        raise
+    except Exception as exc:
+        _check_deadlines(budget, ends_at, exc)
+        raise
+    _check_deadlines(budget, ends_at, None)  # the watchdog may have cut the body short
     return b"".join(chunks), False
+
+
+def _check_deadlines(budget: Budget, ends_at: float, cause: BaseException | None) -> None:
+    if budget.remaining() <= 0.01:
+        raise BudgetExhausted("time budget used up while reading") from cause
+    if time.monotonic() >= ends_at:
+        raise RequestTooSlow("response too slow") from cause
 
 
 @dataclass(frozen=True)
@@ -209,9 +255,9 @@ def check_http_redirect(
 ) -> RedirectCheck:
     """Ask ``http://host/`` once; ``redirects_to_https`` is ``None`` when nobody answers."""
     url = f"http://{netloc(host, port, 80)}/"
-    session = new_session(settings)
+    session = new_session(settings, budget)
     try:
-        call = partial(_get, session, url, budget.timeout(settings.timeout), False)
+        call = partial(_get, session, url, settings, budget, False, [budget.ends_at])
         response = retry(
             call, attempts=settings.retries + 1, backoff=settings.backoff, budget=budget
         )

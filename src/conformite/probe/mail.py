@@ -223,7 +223,7 @@ def _check_mta_sts(
     from conformite.probe.http import fetch, new_session
 
     url = settings.mta_sts_url.format(domain=domain)
-    session = new_session(settings)
+    session = new_session(settings, dns.budget)
     try:
         fetched = fetch(
             session,

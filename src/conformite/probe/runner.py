@@ -1,8 +1,10 @@
 """Running probes at work: a bounded pool, time budgets, retries, plain error names.
 
-* :func:`run_pool` probes items on at most ``concurrency`` threads and stops
-  waiting at an overall deadline; an item finished after it is left out
+* :func:`run_pool` probes items on at most ``concurrency`` daemon threads and
+  stops waiting at an overall deadline; an item finished after it is left out
   (its older observation stays in force) rather than saved half-measured.
+  Daemon threads never keep the process alive: it exits at the deadline or on
+  Ctrl-C even if a worker is still blocked somewhere.
 * :class:`Budget` caps every network operation at the per-operation timeout,
   at what is left of the endpoint's budget and at the overall deadline.
 * :func:`retry` repeats an operation after a *transient* failure (time-out,
@@ -14,15 +16,17 @@
 
 from __future__ import annotations
 
+import queue
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from conformite.probe.netguard import AddressRefused
 
 __all__ = [
     "Budget",
@@ -66,6 +70,10 @@ class Budget:
             raise BudgetExhausted("time budget used up")
         return min(limit, left)
 
+    def request_deadline(self, seconds: float) -> float:
+        """When a request starting now must be done: ``seconds`` from now, within the budget."""
+        return min(self.ends_at, time.monotonic() + seconds)
+
 
 def retry(
     call: Callable[[], T],
@@ -75,12 +83,18 @@ def retry(
     budget: Budget,
     transient: Callable[[BaseException], bool] | None = None,
 ) -> T:
-    """``call()``, repeated after transient failures with exponential backoff."""
+    """``call()``, repeated after transient failures with exponential backoff.
+
+    A failure once the budget is used up (a connection the watchdog shut
+    down at the deadline) is raised as :class:`BudgetExhausted`.
+    """
     check = transient or is_transient
     for attempt in range(attempts):
         try:
             return call()
         except Exception as exc:
+            if budget.remaining() <= 0.01 and not isinstance(exc, BudgetExhausted):
+                raise BudgetExhausted("time budget used up") from exc
             delay = backoff * (2**attempt)
             if attempt + 1 >= attempts or not check(exc) or budget.remaining() <= delay:
                 raise
@@ -119,6 +133,8 @@ def describe(exc: BaseException) -> str:
 
     chain = list(_chain(exc))
     for item in chain:
+        if isinstance(item, AddressRefused):
+            return str(item)
         if isinstance(item, BudgetExhausted):
             return "timed out (time budget used up)"
         if isinstance(item, ConnectionRefusedError):
@@ -193,35 +209,47 @@ def run_pool(
 
     Returns the results finished in time, in the order of ``items``, and the
     items left out (not started or not finished before the deadline). Each
-    item's budget starts when a worker picks it up.
+    item's budget starts when a worker picks it up. The workers are daemon
+    threads: one still blocked after the deadline does not keep the process
+    alive (and its connections are shut down by the watchdog at the deadline).
     """
     run_ends_at = time.monotonic() + deadline
+    pending: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for index in range(len(items)):
+        pending.put(index)
+    finished: queue.Queue[tuple[int, Any, BaseException | None, float]] = queue.Queue()
 
-    def one(item: T) -> tuple[R, float]:
-        result = work(item, Budget.start(item_seconds, run_ends_at))
-        return result, time.monotonic()
-
-    results: dict[int, R] = {}
-    executor = ThreadPoolExecutor(
-        max_workers=max(1, min(concurrency, len(items) or 1)),
-        thread_name_prefix="conformite-probe",
-    )
-    futures = {executor.submit(one, item): index for index, item in enumerate(items)}
-    try:
-        for future in as_completed(futures, timeout=max(0.0, run_ends_at - time.monotonic())):
-            result, finished_at = future.result()
-            if finished_at > run_ends_at:
+    def worker() -> None:
+        while time.monotonic() < run_ends_at:
+            try:
+                index = pending.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                result = work(items[index], Budget.start(item_seconds, run_ends_at))
+            except BaseException as exc:  # handed to the calling thread
+                finished.put((index, None, exc, time.monotonic()))
                 continue
-            index = futures[future]
-            results[index] = result
-            if on_done is not None:
-                on_done(items[index], result)
-    except FutureTimeout:
-        pass
-    finally:
-        # Workers still running stop on their own: every operation is capped
-        # by the run's deadline. Items not started are cancelled.
-        executor.shutdown(wait=False, cancel_futures=True)
+            finished.put((index, result, None, time.monotonic()))
+
+    for number in range(max(1, min(concurrency, len(items) or 1))):
+        threading.Thread(target=worker, name=f"conformite-probe-{number}", daemon=True).start()
+    results: dict[int, R] = {}
+    for _ in range(len(items)):
+        left = run_ends_at - time.monotonic()
+        if left <= 0:
+            break
+        try:
+            index, result, error, finished_at = finished.get(timeout=left)
+        except queue.Empty:
+            break
+        if error is not None:
+            raise error
+        if finished_at > run_ends_at:
+            continue
+        results[index] = result
+        if on_done is not None:
+            on_done(items[index], result)
     done = [(items[i], results[i]) for i in sorted(results)]
     skipped = [item for i, item in enumerate(items) if i not in results]
     return done, skipped

@@ -3,7 +3,8 @@
 Everything that touches the outside world can be injected here, so that the
 probe is testable offline: the trust store (a PEM bundle, e.g. a trustme CA),
 the DNS resolver (see :mod:`conformite.probe.dns`), the port ``http://host/``
-is checked on, and the MTA-STS policy address.
+is checked on, the MTA-STS policy address, and which addresses may be
+contacted (see :mod:`conformite.probe.netguard`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from conformite import __version__
 
 if TYPE_CHECKING:
     from conformite.probe.dns import Resolver
+    from conformite.probe.netguard import AddressPolicy
 
 __all__ = ["DEFAULT_MTA_STS_URL", "ProbeSettings"]
 
@@ -55,6 +57,16 @@ class ProbeSettings:
     #: SPF records fetched for one domain when counting DNS lookups (loop guard).
     max_spf_records: int = 20
     user_agent: str = f"conformite-probe/{__version__}"
+    #: Whether loopback, private, link-local... addresses may be contacted
+    #: (``--allow-private-addresses``; an intranet site, or tests on 127.0.0.1).
+    allow_private_addresses: bool = False
+    #: Which ``(address, port)`` may be contacted: a function returning why not,
+    #: or ``None``. ``None`` here: public addresses only, unless
+    #: ``allow_private_addresses``. Tests use it to allow one local port only.
+    address_policy: AddressPolicy | None = None
+    #: One request (connection, TLS handshake, headers and body) may take at
+    #: most this many ``timeout``, even when the server trickles bytes.
+    request_budget: float = 3.0
 
     def trust_file(self) -> str:
         """The PEM bundle certificate chains are checked against."""
@@ -63,6 +75,21 @@ class ProbeSettings:
         import certifi
 
         return str(certifi.where())
+
+    def policy(self) -> AddressPolicy | None:
+        """The address policy of the run (``None``: any address)."""
+        if self.address_policy is not None:
+            return self.address_policy
+        if self.allow_private_addresses:
+            return None
+        from conformite.probe.netguard import public_only
+
+        return public_only
+
+    @property
+    def request_seconds(self) -> float:
+        """Time budget of one request, trickling included."""
+        return self.timeout * self.request_budget
 
     @property
     def endpoint_seconds(self) -> float:

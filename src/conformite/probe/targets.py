@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from conformite.errors import Problem, closest
 from conformite.inventory.model import Inventory
+from conformite.inventory.urls import endpoint_url_problem
 
 __all__ = [
     "DeclaredEndpoint",
@@ -105,19 +105,15 @@ def select_endpoints(
 
 
 def url_problem(url: str) -> str | None:
-    """Why ``url`` cannot be probed, or ``None``."""
+    """Why ``url`` cannot be probed, or ``None``.
+
+    Web addresses follow the inventory's rule
+    (:func:`conformite.inventory.urls.endpoint_url_problem`), so that what
+    ``validate`` accepts, the probe accepts, and the other way round.
+    """
     if url.startswith(MAIL_PREFIX):
         return None if url.removeprefix(MAIL_PREFIX) else "no domain after 'mail:'"
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError when out of range
-    except ValueError as exc:
-        return f"not a usable URL: {exc}"
-    if parts.scheme not in ("http", "https"):
-        return "only http:// and https:// URLs can be probed"
-    if not parts.hostname:
-        return "the URL has no host name"
-    return None
+    return endpoint_url_problem(url)
 
 
 def endpoint_problems(inventory: Inventory, urls: Iterable[str]) -> list[Problem]:

@@ -25,13 +25,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import ipaddress
-import socket
 import ssl
+import time
 import warnings
 from dataclasses import dataclass, field
 
 from conformite.inventory.observations import CertificateObservation, TlsObservation
-from conformite.probe.runner import Budget, describe
+from conformite.probe.netguard import AddressRefused, guarded_connection
+from conformite.probe.runner import Budget, BudgetExhausted, describe
 from conformite.probe.settings import ProbeSettings
 
 __all__ = [
@@ -114,13 +115,27 @@ def _server_hostname(host: str) -> str | None:
 
 
 def _handshake(
-    host: str, port: int, context: ssl.SSLContext, timeout: float
+    host: str,
+    port: int,
+    context: ssl.SSLContext,
+    settings: ProbeSettings,
+    budget: Budget,
 ) -> tuple[str | None, bytes | None]:
-    with (
-        socket.create_connection((host, port), timeout=timeout) as raw,
-        context.wrap_socket(raw, server_hostname=_server_hostname(host)) as tls,
-    ):
-        return tls.version(), tls.getpeercert(binary_form=True)
+    """One handshake, to an address the policy allows, cut off at the request's deadline."""
+    timeout = budget.timeout(settings.timeout)
+    ends_at = budget.request_deadline(settings.request_seconds)
+    try:
+        with (
+            guarded_connection(
+                host, port, timeout=timeout, policy=settings.policy(), ends_at=ends_at
+            ) as raw,
+            context.wrap_socket(raw, server_hostname=_server_hostname(host)) as tls,
+        ):
+            return tls.version(), tls.getpeercert(binary_form=True)
+    except OSError as exc:
+        if time.monotonic() >= ends_at:  # the watchdog shut the connection down
+            raise BudgetExhausted("time budget used up") from exc
+        raise
 
 
 def probe_tls(
@@ -141,7 +156,10 @@ def probe_tls(
             observation.versions_not_tested.append(name)  # type: ignore[arg-type]
             continue
         try:
-            _, der = _handshake(host, port, context, budget.timeout(settings.timeout))
+            _, der = _handshake(host, port, context, settings, budget)
+        except AddressRefused as exc:  # the name now resolves elsewhere (DNS rebinding)
+            failures.append(str(exc))
+            break
         except ssl.SSLError as exc:
             if exc.reason in _LOCAL_INABILITY:
                 observation.versions_not_tested.append(name)  # type: ignore[arg-type]
@@ -187,10 +205,10 @@ def _verify_chain(
     """Whether the chain leads to a trusted root (expiry aside), and why not."""
     assert contexts.verify is not None
     try:
-        _handshake(host, port, contexts.verify, budget.timeout(settings.timeout))
+        _handshake(host, port, contexts.verify, settings, budget)
     except ssl.SSLCertVerificationError as exc:
         return exc.verify_code in _TIME_ERRORS, exc.verify_message
-    except OSError as exc:
+    except (OSError, AddressRefused) as exc:
         return None, describe(exc)
     return True, None
 

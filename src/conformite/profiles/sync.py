@@ -8,10 +8,17 @@ fetches every listed profile not already cached with the same SHA-256,
 checks hash, content, id/version and expiry, and only when everything holds
 swaps the new copy in (see :mod:`conformite.profiles.index`).
 
-Network rules: time-outs on connecting and on each read, a deadline per
-file (a server trickling bytes is cut off), retries with exponential backoff
-on transient failures (time-outs, resets, HTTP 5xx), a size cap per file,
+Network rules: time-outs on connecting and on each read; an overall
+deadline per request (``REQUEST_TIMEOUTS`` × the time-out: connection,
+headers and body) and per source (``deadline``), enforced while bytes trickle
+in: the probe's watchdog (:mod:`conformite.probe.netguard`) shuts the
+connection down when its deadline passes, which unblocks the read at once.
+Retries with exponential backoff on transient failures (time-outs, resets,
+HTTP 5xx) within the source's deadline; a size cap per file and per source;
 redirects followed only within the source's own scheme, host and port.
+Profile sources are named by the user, so the probe's address policy does not
+apply (a source on the local network is allowed). Ctrl-C leaves no staging
+folder behind: the last good copy stays.
 """
 
 from __future__ import annotations
@@ -40,8 +47,10 @@ from conformite.profiles.index import (
 )
 
 __all__ = [
+    "DEFAULT_DEADLINE",
     "MAX_INDEX_BYTES",
     "MAX_PROFILE_BYTES",
+    "MAX_TOTAL_BYTES",
     "SyncResult",
     "check_source_url",
     "sync_source",
@@ -49,6 +58,12 @@ __all__ = [
 
 MAX_INDEX_BYTES = 1024 * 1024
 MAX_PROFILE_BYTES = 256 * 1024
+#: All the files of one source together (index, signature and profiles).
+MAX_TOTAL_BYTES = 32 * 1024 * 1024
+#: One request may take this many time-outs in all, however slowly bytes come.
+REQUEST_TIMEOUTS = 3
+#: Seconds one source may take in all (``sync_source(deadline=...)``).
+DEFAULT_DEADLINE = 300.0
 REDIRECTS = 3
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
@@ -89,17 +104,54 @@ class _Response:
     headers: dict[str, str]
 
 
+class _Deadlines:
+    """The instants a source's sync and its current request must be done by."""
+
+    def __init__(self, timeout: float, seconds: float) -> None:
+        self.request_seconds = REQUEST_TIMEOUTS * timeout
+        self.ends_at = time.monotonic() + seconds
+        self.request_ends_at = self.ends_at
+
+    def start_request(self) -> float:
+        """A new request starts: when it must end (read by the session's watchdog)."""
+        self.request_ends_at = min(self.ends_at, time.monotonic() + self.request_seconds)
+        return self.request_ends_at
+
+    def check(self) -> None:
+        if time.monotonic() >= self.request_ends_at:
+            raise TimeoutError("response too slow")
+
+
 def _get_once(
     session: Any,
     url: str,
     headers: dict[str, str],
     max_bytes: int,
     timeout: float,
+    deadlines: _Deadlines,
+) -> _Response:
+    try:
+        return _get_once_unchecked(session, url, headers, max_bytes, timeout, deadlines)
+    except (ProfileError, _Transient):
+        raise
+    except Exception:
+        deadlines.check()  # cut off by the watchdog: a time-out, not a broken server
+        raise
+
+
+def _get_once_unchecked(
+    session: Any,
+    url: str,
+    headers: dict[str, str],
+    max_bytes: int,
+    timeout: float,
+    deadlines: _Deadlines,
 ) -> _Response:
     origin = _origin(url)
     for _ in range(REDIRECTS + 1):
+        left = max(0.01, min(timeout, deadlines.ends_at - time.monotonic()))
         response = session.get(
-            url, headers=headers, timeout=(timeout, timeout), allow_redirects=False, stream=True
+            url, headers=headers, timeout=(left, left), allow_redirects=False, stream=True
         )
         with response:
             status = response.status_code
@@ -118,14 +170,13 @@ def _get_once(
             length = response.headers.get("Content-Length")
             if length and length.isdigit() and int(length) > max_bytes:
                 raise ProfileError("profiles.too_large", url=url, limit=max_bytes)
-            deadline = time.monotonic() + 3 * timeout
             body = bytearray()
-            for chunk in response.iter_content(65536):
+            for chunk in response.iter_content(16384):
                 body.extend(chunk)
                 if len(body) > max_bytes:
                     raise ProfileError("profiles.too_large", url=url, limit=max_bytes)
-                if time.monotonic() > deadline:
-                    raise TimeoutError("response too slow")
+                deadlines.check()
+            deadlines.check()  # the watchdog may have cut the body short
             return _Response(200, bytes(body), dict(response.headers))
     raise ProfileError("profiles.too_many_redirects", url=url)
 
@@ -139,13 +190,14 @@ def _get(
     timeout: float,
     attempts: int,
     backoff: float,
+    deadlines: _Deadlines,
 ) -> _Response:
     from conformite.probe.runner import Budget, describe, is_transient, retry
 
-    budget = Budget.start(attempts * 4 * timeout, time.monotonic() + attempts * 4 * timeout)
+    budget = Budget.start(attempts * 4 * timeout, deadlines.ends_at)
     try:
         return retry(
-            lambda: _get_once(session, url, headers or {}, max_bytes, timeout),
+            lambda: _get_once(session, url, headers or {}, max_bytes, timeout, deadlines),
             attempts=attempts,
             backoff=backoff,
             budget=budget,
@@ -192,94 +244,122 @@ def sync_source(
     backoff: float = 0.5,
     max_index_bytes: int = MAX_INDEX_BYTES,
     max_profile_bytes: int = MAX_PROFILE_BYTES,
+    max_total_bytes: int = MAX_TOTAL_BYTES,
+    deadline: float = DEFAULT_DEADLINE,
     session: Any = None,
 ) -> SyncResult:
     """Bring ``name``'s cached copy up to date; raise :class:`ProfileError` and keep
-    the last good copy when anything is wrong."""
+    the last good copy when anything is wrong.
+
+    ``timeout``: seconds for connecting and for each read; one request may
+    take ``REQUEST_TIMEOUTS`` times as long in all. ``deadline``: seconds the
+    whole source may take. Both hold against a server that trickles bytes.
+    """
     import requests
 
+    from conformite.probe.netguard import mount_guard
+
     base_url = check_source_url(url)
+    deadlines = _Deadlines(timeout, deadline)
+    own_session = session is None
     session = session or requests.Session()
-    base = cache_dir(workspace, name)
-    current = current_copy(workspace, name)
-    meta = _read_meta(current)
-    headers: dict[str, str] = {"User-Agent": "conformite-profiles"}
-    if current is not None:
-        if meta.get("etag"):
-            headers["If-None-Match"] = str(meta["etag"])
-        if meta.get("last_modified"):
-            headers["If-Modified-Since"] = str(meta["last_modified"])
-    common = {"timeout": timeout, "attempts": attempts, "backoff": backoff}
-    index_response = _get(
-        session, base_url + INDEX_FILE, headers=headers, max_bytes=max_index_bytes, **common
-    )
-    if index_response.status == 304 and current is not None:
-        check_cached_fresh(current, pubkey_pem)  # still served: still signed and valid?
+    # Any address: the user named this source. Deadlines: per request and per source.
+    mount_guard(session, deadlines.start_request, None)
+    try:
+        base = cache_dir(workspace, name)
+        current = current_copy(workspace, name)
+        meta = _read_meta(current)
+        headers: dict[str, str] = {"User-Agent": "conformite-profiles"}
+        if current is not None:
+            if meta.get("etag"):
+                headers["If-None-Match"] = str(meta["etag"])
+            if meta.get("last_modified"):
+                headers["If-Modified-Since"] = str(meta["last_modified"])
+        common = {
+            "timeout": timeout,
+            "attempts": attempts,
+            "backoff": backoff,
+            "deadlines": deadlines,
+        }
+        index_response = _get(
+            session, base_url + INDEX_FILE, headers=headers, max_bytes=max_index_bytes, **common
+        )
+        if index_response.status == 304 and current is not None:
+            check_cached_fresh(current, pubkey_pem)  # still served: still signed and valid?
+            return SyncResult(
+                source=name,
+                status="not_modified",
+                index_version=int(meta.get("index_version", 0)),
+                profiles=int(meta.get("profiles", 0)),
+                downloaded=0,
+            )
+        if index_response.status == 304:
+            raise ProfileError("profiles.http_status", url=base_url + INDEX_FILE, status=304)
+        data = index_response.body
+        try:
+            signature = _get(session, base_url + SIGNATURE_FILE, max_bytes=4096, **common).body
+        except ProfileError as exc:
+            if exc.key == "profiles.http_status" and exc.values.get("status") == 404:
+                raise ProfileError("profiles.no_signature") from None
+            raise
+        index = verify_index_signature(data, signature, pubkey_pem)
+        check_update(current, data, index)  # expired, or older than the cached copy: refused
+        base.mkdir(parents=True, exist_ok=True)
+        staging = base / f"v{index.index_version}-{secrets.token_hex(4)}"
+        (staging / "profiles").mkdir(parents=True)
+        downloaded = 0
+        total = len(data) + len(signature)
+        try:
+            (staging / INDEX_FILE).write_bytes(data)
+            (staging / SIGNATURE_FILE).write_bytes(signature)
+            for entry in index.profiles:
+                target = staging / "profiles" / entry.file
+                cached = current / "profiles" / entry.file if current is not None else None
+                body = cached.read_bytes() if cached is not None and cached.is_file() else b""
+                if hashlib.sha256(body).hexdigest() != entry.sha256:
+                    body = _get(
+                        session,
+                        base_url + entry.file,
+                        max_bytes=max_profile_bytes,
+                        **common,
+                    ).body
+                    downloaded += 1
+                    total += len(body)
+                    if total > max_total_bytes:
+                        raise ProfileError(
+                            "profiles.too_large", url=base_url, limit=max_total_bytes
+                        )
+                    if hashlib.sha256(body).hexdigest() != entry.sha256:
+                        raise ProfileError("profiles.tampered", file=entry.file)
+                target.write_bytes(body)
+                check_profile(target, entry, as_of, name)
+            (staging / "meta.json").write_text(
+                json.dumps(
+                    {
+                        "url": base_url,
+                        "etag": index_response.headers.get("ETag"),
+                        "last_modified": index_response.headers.get("Last-Modified"),
+                        "index_version": index.index_version,
+                        "issued_at": index.issued_at.isoformat(),
+                        "profiles": len(index.profiles),
+                        "synced_on": as_of.isoformat(),
+                    },
+                    indent=2,
+                )
+                + "\n",
+                encoding="utf-8",
+            )
+            _swap(base, staging)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         return SyncResult(
             source=name,
-            status="not_modified",
-            index_version=int(meta.get("index_version", 0)),
-            profiles=int(meta.get("profiles", 0)),
-            downloaded=0,
+            status="updated",
+            index_version=index.index_version,
+            profiles=len(index.profiles),
+            downloaded=downloaded,
         )
-    if index_response.status == 304:
-        raise ProfileError("profiles.http_status", url=base_url + INDEX_FILE, status=304)
-    data = index_response.body
-    try:
-        signature = _get(session, base_url + SIGNATURE_FILE, max_bytes=4096, **common).body
-    except ProfileError as exc:
-        if exc.key == "profiles.http_status" and exc.values.get("status") == 404:
-            raise ProfileError("profiles.no_signature") from None
-        raise
-    index = verify_index_signature(data, signature, pubkey_pem)
-    check_update(current, data, index)  # expired, or older than the cached copy: refused
-    base.mkdir(parents=True, exist_ok=True)
-    staging = base / f"v{index.index_version}-{secrets.token_hex(4)}"
-    (staging / "profiles").mkdir(parents=True)
-    downloaded = 0
-    try:
-        (staging / INDEX_FILE).write_bytes(data)
-        (staging / SIGNATURE_FILE).write_bytes(signature)
-        for entry in index.profiles:
-            target = staging / "profiles" / entry.file
-            cached = current / "profiles" / entry.file if current is not None else None
-            body = cached.read_bytes() if cached is not None and cached.is_file() else b""
-            if hashlib.sha256(body).hexdigest() != entry.sha256:
-                body = _get(
-                    session,
-                    base_url + entry.file,
-                    max_bytes=max_profile_bytes,
-                    **common,
-                ).body
-                downloaded += 1
-                if hashlib.sha256(body).hexdigest() != entry.sha256:
-                    raise ProfileError("profiles.tampered", file=entry.file)
-            target.write_bytes(body)
-            check_profile(target, entry, as_of, name)
-        (staging / "meta.json").write_text(
-            json.dumps(
-                {
-                    "url": base_url,
-                    "etag": index_response.headers.get("ETag"),
-                    "last_modified": index_response.headers.get("Last-Modified"),
-                    "index_version": index.index_version,
-                    "issued_at": index.issued_at.isoformat(),
-                    "profiles": len(index.profiles),
-                    "synced_on": as_of.isoformat(),
-                },
-                indent=2,
-            )
-            + "\n",
-            encoding="utf-8",
-        )
-        _swap(base, staging)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return SyncResult(
-        source=name,
-        status="updated",
-        index_version=index.index_version,
-        profiles=len(index.profiles),
-        downloaded=downloaded,
-    )
+    finally:
+        if own_session:
+            session.close()  # and the watchdog lets its connections go
