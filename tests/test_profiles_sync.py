@@ -486,9 +486,26 @@ def test_ctrl_c_during_a_sync_keeps_the_last_good_copy(workspace: Path, publishe
             process.kill()
             process.communicate()
     assert seconds < 2, seconds
-    assert process.returncode == 1  # click's "Aborted!", as for every command without its own
-    assert "Aborted" in err
+    assert process.returncode == 130  # interrupted, as shells count it (cli.main)
+    assert "Interrupted (Ctrl-C)" in err and "Traceback" not in err
     assert "Traceback" not in err
     assert snapshot(workspace) == before
     leftovers = [p.name for p in (workspace / ".conformite/profiles/assoc").iterdir()]
     assert len(leftovers) == 2, leftovers  # the half-built copy is gone
+
+
+def test_the_deadline_option_bounds_the_sync_command(tmp_path: Path):
+    from test_probe_support import trickle_server
+
+    with trickle_server(interval=0.2, fast_headers=True) as slow:
+        folder = _trickling_source(tmp_path, slow.http_url)
+        started = time.monotonic()
+        result = subprocess.run(
+            [sys.executable, "-m", "conformite", "--lang", "en", "profiles", "sync",
+             str(folder), "--timeout", "5", "--deadline", "1"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        seconds = time.monotonic() - started
+    assert result.returncode == 2, result.stderr
+    assert "timed out" in result.stderr
+    assert seconds < 4, seconds  # one request alone could take 3 x 5 s

@@ -11,12 +11,14 @@ Shell completion (bash, zsh, fish), e.g. for bash add to ``~/.bashrc``::
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
 
 from conformite import __version__
 from conformite.cli._common import LANG_CHOICE, ClosedPipeGuard
+from conformite.i18n import LANGUAGES
 
 __all__ = ["cli", "main"]
 
@@ -82,4 +84,36 @@ def main() -> None:
     freeze_after_pauses()  # one short process: see conformite._gc
     # `conformite audit | head -1`: a closed pipe is not an error (see ClosedPipeGuard).
     sys.stdout = ClosedPipeGuard(sys.stdout)  # type: ignore[assignment]
-    cli(prog_name="conformite")
+    # Click's standalone mode turns Ctrl-C into "Aborted!" and exit code 1; a
+    # command that was interrupted exits 130 (128 + SIGINT), as shells expect,
+    # and says so in the user's language.
+    try:
+        code = cli.main(prog_name="conformite", standalone_mode=False)
+    except click.exceptions.Abort as exc:
+        if not isinstance(exc.__context__, KeyboardInterrupt):
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        _interrupted()
+    except KeyboardInterrupt:
+        _interrupted()
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+EXIT_INTERRUPTED = 130
+
+
+def _interrupted() -> None:
+    """Say that the command was interrupted (Ctrl-C) and exit 130."""
+    from conformite.i18n import translate
+
+    lang = os.environ.get("CONFORMITE_LANG") or "en"
+    for i, arg in enumerate(sys.argv):
+        if arg == "--lang" and i + 1 < len(sys.argv):
+            lang = sys.argv[i + 1]
+        elif arg.startswith("--lang="):
+            lang = arg.split("=", 1)[1]
+    click.echo(translate("errors.interrupted", lang if lang in LANGUAGES else "en"), err=True)
+    sys.exit(EXIT_INTERRUPTED)

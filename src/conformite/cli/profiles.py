@@ -267,10 +267,23 @@ def _with_source(text: str, name: str, entry: dict[str, str], config: Config) ->
     show_default=True,
     help="Seconds for connecting and for each read.",
 )
+@click.option(
+    "--deadline",
+    type=click.FloatRange(min=1, max=3600),
+    default=300.0,
+    show_default=True,
+    help="Seconds one source may take in all, however slowly the server sends.",
+)
 @as_of_option
 @lang_option
 @handle_input_errors
-def sync(directory: Path | None, only: str | None, timeout: float, as_of: dt.date | None) -> None:
+def sync(
+    directory: Path | None,
+    only: str | None,
+    timeout: float,
+    deadline: float,
+    as_of: dt.date | None,
+) -> None:
     """Download and verify the profiles of the workspace's sources.
 
     For each source: a conditional request for index.json (nothing is
@@ -306,7 +319,9 @@ def sync(directory: Path | None, only: str | None, timeout: float, as_of: dt.dat
     for name in sorted(sources) if only is None else [only]:
         source = sources[name]
         try:
-            result = sync_source(folder, name, source.url, source.pubkey, day, timeout=timeout)
+            result = sync_source(
+                folder, name, source.url, source.pubkey, day, timeout=timeout, deadline=deadline
+            )
         except ProfileError as exc:
             failed = True
             click.echo(

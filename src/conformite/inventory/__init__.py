@@ -4,8 +4,10 @@ Takes in the workspace's files: ``conformite.toml`` (:mod:`.config`), the
 YAML inventory of organisation facts, services, vendors and waivers
 (:mod:`.model`), and the probe's saved observations (:mod:`.observations`).
 Gives out validated models, every problem located by file, line, column and
-field (:mod:`.safe_yaml` reads YAML safely and with positions,
-:mod:`.validation` turns validation errors into located problems), the
+field (:mod:`.safe_yaml` reads YAML and :mod:`.safe_xlsx` spreadsheets
+safely, bounded and with positions; :mod:`.validation` turns validation
+errors into located problems; :mod:`.urls` is the one rule for endpoint
+URLs that ``validate`` and the probe share), the
 reference vocabularies the facts are written in (:mod:`.reference`) and the
 JSON Schemas of the input files (:mod:`.schemas`).
 
