@@ -50,6 +50,7 @@ def _compile_control(
     doc: YamlDocument,
     parameters: dict[str, Any],
     problems: ProblemCollector,
+    builtin: bool = False,
 ) -> CompiledControl | None:
     bound_variables: dict[str, str] = {}
     compiled: dict[tuple[str | int, ...], Any] = {}
@@ -117,6 +118,7 @@ def _compile_control(
         ),
         parameters=parameters,
         paths=frozenset(paths),
+        builtin=builtin,
     )
 
 
@@ -191,10 +193,12 @@ def load_catalogue(
     seen: dict[str, str] = {}
     hasher = hashlib.sha256()
     sources: list[str] = []
+    shipped = builtin_catalogue_dir().resolve()
     for directory in dirs:
         if not directory.is_dir():
             problems.report(_display(directory), "control folder not found")
             continue
+        builtin = directory.resolve() == shipped
         files = sorted(
             p
             for p in directory.rglob("*.yaml")
@@ -260,7 +264,7 @@ def load_catalogue(
                     )
                     continue
                 parameters[name] = value
-            compiled = _compile_control(control, doc, parameters, problems)
+            compiled = _compile_control(control, doc, parameters, problems, builtin)
             if compiled is not None:
                 controls.append(compiled)
         sources.append(_display(directory))
