@@ -162,6 +162,7 @@ def _limit_child(limit: Limits, controls: int) -> None:
     os.dup2(devnull, 2)
     os.close(devnull)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.environ["RUST_BACKTRACE"] = "0"  # a failed allocation aborts at once
     inherited = int(_STATM.read_text(encoding="ascii").split()[0]) * os.sysconf("SC_PAGE_SIZE")
     allowed = inherited + limit.memory_mib * 1024 * 1024
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
