@@ -71,7 +71,7 @@ def _compile_control(
                 line=line,
                 column=column,
                 path=f"{path[0]}[{path[1]}].{path[2]}",
-                found=expression.strip(),
+                found=_shortened(expression.strip()),
                 hint=exc.hint,
             )
             ok = False
@@ -120,6 +120,11 @@ def _compile_control(
         paths=frozenset(paths),
         builtin=builtin,
     )
+
+
+def _shortened(text: str, limit: int = 300) -> str:
+    """An expression as an error message quotes it: at most ``limit`` characters."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
 
 
 def _message_problem(text: str, parameters: dict[str, Any]) -> tuple[str, str] | None:

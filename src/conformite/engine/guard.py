@@ -23,6 +23,7 @@ tested, and their evaluation is the hot path of every audit.
 
 from __future__ import annotations
 
+import faulthandler
 import marshal
 import mmap
 import os
@@ -157,7 +158,9 @@ def stopped_message(control_id: str, reason: str, limit: Limits, lang: str) -> s
 
 
 def _limit_child(limit: Limits, controls: int) -> None:
-    # Messages the binding prints on a failed allocation are the parent's to report.
+    # Messages the binding prints on a failed allocation, or a fault handler's
+    # dump of an abort, are the parent's to report.
+    faulthandler.disable()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     os.close(devnull)
