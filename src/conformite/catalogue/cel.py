@@ -325,7 +325,7 @@ def _splice(expression: str, edits: Iterable[tuple[int, int, str]]) -> str:
 _HAS_BEFORE = re.compile(r"(?<![\w.])has\s*\(\s*$")
 
 
-def index_fields(expression: str) -> str:
+def index_fields(expression: str, blanked: str | None = None) -> str:
     """Write field selections on names as map indexing: ``a.b.c`` → ``a["b"]["c"]``.
 
     Same meaning and same errors on maps (a missing key, a null, a string),
@@ -335,7 +335,8 @@ def index_fields(expression: str) -> str:
     calls (``.exists(``) and the last field inside ``has()`` stay as written;
     ``has()`` needs a selection.
     """
-    return _splice(expression, _field_selections(_blank_strings(expression)))
+    text = _blank_strings(expression) if blanked is None else blanked
+    return _splice(expression, _field_selections(text))
 
 
 def _field_selections(text: str) -> Iterator[tuple[int, int, str]]:
@@ -427,16 +428,20 @@ def _count_elements(inner: str) -> int:
     return commas + (0 if inner.rstrip().endswith(",") else 1)
 
 
-def check_cost(bound: str) -> None:
+def check_cost(bound: str, text: str | None = None) -> None:
     """Raise :class:`ExpressionError` when ``bound`` (an expression with its
-    variables and parameters written in) is statically too costly."""
+    variables and parameters written in) is statically too costly.
+
+    ``text`` is ``bound`` with its strings blanked, when already computed.
+    """
     if len(bound) > MAX_BOUND:
         raise ExpressionError(
             f"the expression is {len(bound):,} characters long once its variables are "
             f"written in (at most {MAX_BOUND:,})",
             "do not refer to a variable that refers to another variable several times",
         )
-    text = _blank_strings(bound)
+    if text is None:
+        text = _blank_strings(bound)
     for ranged in _RANGE_CALL.finditer(text):
         if int(ranged.group(1)) > MAX_LITERAL_ITERATIONS:
             raise ExpressionError(
@@ -499,8 +504,9 @@ def compile_checked(
     shape["variables"] = dict.fromkeys(variables, ANY)
     paths = check_expression(expression, shape, FUNCTIONS)
     bound = bind(expression, parameters, variables)
-    check_cost(bound)
-    bound = index_fields(bound)
+    blanked = _blank_strings(bound)
+    check_cost(bound, blanked)
+    bound = index_fields(bound, blanked)
     # Variables are inlined: what they read is read by the expression too.
     paths = {p for p in paths if p[0] not in ("params", "variables")}
     return _compile(bound), bound, paths
