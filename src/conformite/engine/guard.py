@@ -53,6 +53,8 @@ _STATE = struct.Struct("qd")  # index of the control being evaluated (-1: none),
 _SPENT = struct.Struct("d")  # then, per control: seconds spent so far
 _POLL_SECONDS = 0.02
 _STATM = Path("/proc/self/statm")
+#: Time allowed to a child beyond its controls' limits (start, context, results).
+_SPARE_SECONDS = 30.0
 #: Exit status of a child that caught a MemoryError during a control.
 _EXIT_MEMORY = 3
 
@@ -173,7 +175,7 @@ def _limit_child(limit: Limits, controls: int) -> None:
         allowed = min(allowed, hard)
     resource.setrlimit(resource.RLIMIT_AS, (allowed, hard))
     # A backstop should this process disappear without killing the child.
-    seconds = int(limit.seconds_per_control * controls + 30)
+    seconds = int(limit.seconds_per_control * controls + 2 * _SPARE_SECONDS)
     _, hard = resource.getrlimit(resource.RLIMIT_CPU)
     if hard == resource.RLIM_INFINITY or seconds < hard:
         resource.setrlimit(resource.RLIMIT_CPU, (seconds, hard))
@@ -213,6 +215,8 @@ def _supervise(
     pid: int, read_end: int, shared: mmap.mmap, active: list[str], limit: Limits
 ) -> tuple[bytes | None, Stopped]:
     chunks: list[bytes] = []
+    # A backstop for a child stuck between controls, where no control is to blame.
+    deadline = time.monotonic() + limit.seconds_per_control * len(active) + _SPARE_SECONDS
     try:
         while True:
             ready, _, _ = select.select([read_end], [], [], _POLL_SECONDS)
@@ -223,9 +227,11 @@ def _supervise(
                 chunks.append(chunk)
                 continue
             running = _running_over_limit(shared, limit)
-            if running is not None:
+            if running is not None or time.monotonic() > deadline:
                 os.kill(pid, signal.SIGKILL)
                 _reap(pid)
+                if running is None:
+                    return None, dict.fromkeys(active, "crash")
                 return None, {active[running]: "time"}
     except BaseException:
         # Interrupted (Ctrl-C): the child goes with us.
