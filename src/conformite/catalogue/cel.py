@@ -362,8 +362,7 @@ def _field_selections(text: str) -> Iterator[tuple[int, int, str]]:
 
 #: Longest expression accepted, as written and once its variables and
 #: parameters are written into it (the built-in catalogue's longest: 1,202).
-#: Beyond, CEL's parser can crash, and variables referring to variables twice
-#: would double the text at each step.
+#: Variables referring to variables twice would double the text at each step.
 MAX_SOURCE = 10_000
 MAX_BOUND = 50_000
 #: Most iterations that nested comprehensions over lists written in the
@@ -494,11 +493,11 @@ def compile_checked(
     Returns the program, the bound source and the context paths it reads;
     raises :class:`ExpressionError`.
     """
+    _compile(expression)
     if len(expression) > MAX_SOURCE:
         raise ExpressionError(
             f"the expression is {len(expression):,} characters long (at most {MAX_SOURCE:,})"
         )
-    _compile(expression)
     shape = dict(context_shape(target))
     shape["params"] = dict.fromkeys(parameters, ANY)
     shape["variables"] = dict.fromkeys(variables, ANY)
