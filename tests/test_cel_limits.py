@@ -37,7 +37,7 @@ legal_basis:
   - name: check
     expression: {expression}
     message: {{fr: "{{facts}}", de: "{{facts}}", it: "{{facts}}", en: "owner is {{facts}}"}}
-    facts: service.owner
+    facts: {facts}
 """
 
 SERVICES = "services:\n" + "".join(
@@ -65,6 +65,7 @@ def _workspace(
     controls: dict[str, str],
     severity: str = "critical",
     variables: str = "",
+    facts: str = "service.owner",
 ) -> Path:
     ws = tmp_path / "ws"
     runner = CliRunner()
@@ -84,6 +85,7 @@ def _workspace(
                 severity=severity,
                 variables=variables,
                 expression=json.dumps(expression),
+                facts=json.dumps(facts),
             )
         )
     (ws / "inventory" / "services.yaml").write_text(SERVICES)
@@ -244,6 +246,23 @@ def test_memory_from_a_stdlib_function_is_bounded_too(
         "Evaluation error, the control could not be checked: CUS-RANGE stopped: its CEL "
         "expressions went over the memory limit (256 MiB)"
     }
+
+
+def test_a_control_listing_a_million_facts_is_stopped(tmp_path: Path) -> None:
+    ws = _workspace(
+        tmp_path,
+        {"CUS-FACTS": FAILS, "CUS-OK": OK},
+        facts="lists.range(size(service.owner) * 50000)",
+    )
+    # CUS-OK has the same facts expression, but passes: its facts are never computed.
+    _, findings, _ = _audit(ws)
+    assert [f["messages"] for f in _of(findings, "CUS-FACTS")] == [
+        [
+            "Evaluation error, the control could not be checked: CUS-FACTS stopped: one of its "
+            "findings went over the size limit (100'000 characters of messages and facts)"
+        ]
+    ] * 3
+    assert [f["outcome"] for f in _of(findings, "CUS-OK")] == ["pass"] * 3
 
 
 def test_normal_custom_controls_give_the_same_findings_as_in_process(

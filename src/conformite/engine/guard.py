@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from conformite.i18n import translate
+from conformite.i18n.formats import format_number
 
 __all__ = ["Limits", "available", "limits", "run_guarded", "stopped_message"]
 
@@ -48,6 +49,9 @@ SECONDS_PER_FINDING = 1.0
 SECONDS_PER_CONTROL = 10.0
 #: Memory the child may allocate beyond what it inherits, in MiB.
 MEMORY_MIB = 512
+#: Characters one finding's messages and facts may hold: a control listing a
+#: million facts would make every report unreadable (and huge).
+OUTPUT_CHARACTERS = 100_000
 
 _STATE = struct.Struct("qd")  # index of the control being evaluated (-1: none), since when
 _SPENT = struct.Struct("d")  # then, per control: seconds spent so far
@@ -55,8 +59,10 @@ _POLL_SECONDS = 0.02
 _STATM = Path("/proc/self/statm")
 #: Time allowed to a child beyond its controls' limits (start, context, results).
 _SPARE_SECONDS = 30.0
-#: Exit status of a child that caught a MemoryError during a control.
+#: Exit status of a child that caught a MemoryError during a control, or that
+#: stopped a control whose finding went over OUTPUT_CHARACTERS.
 _EXIT_MEMORY = 3
+_EXIT_OUTPUT = 4
 
 
 @dataclass(frozen=True)
@@ -93,7 +99,7 @@ def available() -> bool:
 #: What the child is given: the controls to run, and a ``decide`` function to
 #: use in place of the plain one. It returns its findings packed for marshal.
 Work = Callable[[set[str], Callable[..., Any]], list[Any]]
-#: Why a control was stopped: "time", "memory" or "crash".
+#: Why a control was stopped: "time", "memory", "output" or "crash".
 Stopped = dict[str, str]
 
 
@@ -156,6 +162,7 @@ def stopped_message(control_id: str, reason: str, limit: Limits, lang: str) -> s
         per_finding=f"{limit.seconds_per_finding:g}",
         per_control=f"{limit.seconds_per_control:g}",
         megabytes=limit.memory_mib,
+        characters=format_number(OUTPUT_CHARACTERS, lang),
     )
 
 
@@ -200,9 +207,16 @@ def _child(
         state(shared, 0, -1, started)
         offset = base + spent.size * i
         spent.pack_into(shared, offset, spent.unpack_from(shared, offset)[0] + clock() - started)
-        if result[0] == "error" and "MemoryError" in result[1][0]:
+        outcome, messages, facts = result
+        if outcome == "error" and "MemoryError" in messages[0]:
             state(shared, 0, i, started)  # blame the control, then die like a failed allocation
             return os._exit(_EXIT_MEMORY)
+        size = sum(map(len, messages))
+        for fact in facts:
+            size += sum(map(len, fact.details))
+        if size > OUTPUT_CHARACTERS:
+            state(shared, 0, i, started)
+            return os._exit(_EXIT_OUTPUT)
         return result
 
     blob = marshal.dumps(work(set(active), guarded))
@@ -243,8 +257,13 @@ def _supervise(
     if status not in (0, None):
         if current < 0:
             return b"", {}
-        exited_memory = os.WIFEXITED(status) and os.WEXITSTATUS(status) == _EXIT_MEMORY
-        reason = "memory" if exited_memory or os.WIFSIGNALED(status) else "crash"
+        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+        if code == _EXIT_OUTPUT:
+            reason = "output"
+        elif code == _EXIT_MEMORY or os.WIFSIGNALED(status):
+            reason = "memory"
+        else:
+            reason = "crash"
         return None, {active[current]: reason}
     # Finished; a control may still have taken too long over all its targets.
     over = {
