@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conformite.catalogue.cel import ExpressionError, check_cost
 from conformite.cli import cli
 from conformite.engine import guard
 
@@ -284,3 +285,39 @@ def test_normal_custom_controls_give_the_same_findings_as_in_process(
     plain = CliRunner().invoke(cli, ["audit", str(ws), "--as-of", AS_OF, "--format", "json"])
     assert guarded.exit_code == plain.exit_code
     assert guarded.output == plain.output
+
+
+_LIST = "[" + ", ".join(str(i) for i in range(400)) + "]"
+_MAP = "{" + ", ".join(f"{i}: {i}" for i in range(400)) + "}"
+
+
+@pytest.mark.parametrize(
+    ("expression", "iterations"),
+    [
+        (f"{_LIST}.exists(a, {_LIST}.exists(b, a == b))", "160,000"),
+        (f"{_MAP}.exists(a, {_MAP}.all(b, a == b))", "160,000"),
+        (f"([1] + {_LIST}).exists(a, ({_LIST}).map(b, b).size() > a)", "160,400"),
+        (
+            "lists.range(50).exists(a, lists.range(50).exists(b, lists.range(50).exists(c, 1)))",
+            "125,000",
+        ),
+    ],
+)
+def test_the_load_check_sizes_lists_written_in_the_expression(
+    expression: str, iterations: str
+) -> None:
+    with pytest.raises(ExpressionError, match=f"make {iterations} iterations on each target"):
+        check_cost(expression)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        f"{_LIST}.exists(a, a == 1)",  # one level: 400
+        "services.exists(s, services.exists(t, s.id == t.id))",  # sized at run time
+        f"{_LIST}.exists(a, services.exists(s, size(s.name) == a))",
+        "[1, 2, 3].map(x, x)[0] == 1 && T{a: 1}.exists(x, true)",
+    ],
+)
+def test_the_load_check_accepts_small_or_inventory_lists(expression: str) -> None:
+    check_cost(expression)

@@ -391,40 +391,51 @@ def _opening(text: str, closing: int) -> int:
 
 
 def _literal_size(text: str, end: int) -> int:
-    """How many elements the list written just before ``end`` has, if written in the
-    expression: a list literal, ``lists.range(N)``, or either in parentheses; else 1."""
+    """How many elements the list (or map) written just before ``end`` has, if written
+    in the expression: a literal, ``lists.range(N)``, or a sum of them in parentheses;
+    else 1 (the run-time limits bound the rest)."""
     end = len(text[:end].rstrip())
-    if end == 0 or text[end - 1] not in ")]":
+    if end == 0 or text[end - 1] not in ")]}":
         return 1
     start = _opening(text, end - 1)
     if start < 0:
         return 1
     before = text[:start].rstrip()
     inner = text[start + 1 : end - 1]
-    if text[end - 1] == "]":
-        if before and (before[-1].isalnum() or before[-1] in "_)]."):
-            return 1  # an index: a[0]
+    named = bool(before) and (before[-1].isalnum() or before[-1] == "_")
+    if text[end - 1] in "]}":
+        if named or (before and before[-1] in ")]."):
+            return 1  # an index (a[0]) or a message (T{f: 1})
         return _count_elements(inner)
     if _RANGE_BEFORE.search(before) and inner.strip().isdigit():
         return int(inner)
-    if before and (before[-1].isalnum() or before[-1] == "_"):
+    if named:
         return 1  # a call: size(x)
-    return _literal_size(inner, len(inner))
+    # (a + b): each part's size, summed.
+    return sum(_literal_size(part, len(part)) for part in _top_level_parts(inner, "+"))
+
+
+def _top_level_parts(inner: str, separator: str) -> list[str]:
+    parts = []
+    depth = 0
+    last = 0
+    for index, char in enumerate(inner):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == separator and depth == 0:
+            parts.append(inner[last:index])
+            last = index + 1
+    parts.append(inner[last:])
+    return parts
 
 
 def _count_elements(inner: str) -> int:
     if not inner.strip():
         return 0
-    depth = 0
-    commas = 0
-    for char in inner:
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == "," and depth == 0:
-            commas += 1
-    return commas + (0 if inner.rstrip().endswith(",") else 1)
+    parts = _top_level_parts(inner, ",")
+    return len(parts) - (0 if parts[-1].strip() else 1)
 
 
 def check_cost(bound: str, text: str | None = None) -> None:
