@@ -4,7 +4,8 @@ One CEL context per target kind is built once (:mod:`conformite.engine.targets`)
 and reused; per target only the target's own variables change (parameters and
 variables are compiled into each control's programs), and each control decides
 (:mod:`conformite.engine.verdict`). A large audit is split between two
-processes, with an identical result.
+processes, with an identical result. A workspace's own controls run apart, in
+a child process with time and memory limits (:mod:`conformite.engine.guard`).
 
 Outcomes:
 
@@ -12,8 +13,9 @@ Outcomes:
 * ``pass``: every requirement is true;
 * ``fail``: at least one requirement is false; its message (with the facts
   that failed) is reported;
-* ``error``: an expression could not be evaluated or did not give a boolean.
-  An error is never counted as a pass.
+* ``error``: an expression could not be evaluated or did not give a boolean,
+  or a workspace's own control went over a limit. An error is never counted
+  as a pass.
 
 Waivers (``waived``) are applied afterwards by :mod:`conformite.engine.waivers`.
 """
