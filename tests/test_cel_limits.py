@@ -142,7 +142,22 @@ def test_variables_doubling_their_text_are_refused_quickly(tmp_path: Path) -> No
     code, output, elapsed = _validate(ws)
     assert code == 2
     assert "control CUS-DOUBLE: the expression is" in output
-    assert "characters long once its variables are written in (at most 50,000)" in output
+    assert (
+        "characters long once its variables and parameters are written in (at most 50,000)"
+    ) in output
+    assert elapsed < 10
+
+
+def test_a_huge_parameter_override_of_a_builtin_control_is_refused(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, {"CUS-OK": OK})
+    roles = ", ".join(f'"r{i}"' for i in range(20_000))
+    with (ws / "conformite.toml").open("a", encoding="utf-8") as config:
+        config.write(f"\n[parameters.GOV-COMMISSION-REVIEW]\nrequired_roles = [{roles}]\n")
+    code, output, elapsed = _validate(ws)
+    assert code == 2
+    assert "GOV-COMMISSION-REVIEW.yaml:" in output
+    assert "control GOV-COMMISSION-REVIEW: the expression is" in output
+    assert "long list parameter" in output
     assert elapsed < 10
 
 

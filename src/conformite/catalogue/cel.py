@@ -446,9 +446,10 @@ def check_cost(bound: str, text: str | None = None) -> None:
     """
     if len(bound) > MAX_BOUND:
         raise ExpressionError(
-            f"the expression is {len(bound):,} characters long once its variables are "
-            f"written in (at most {MAX_BOUND:,})",
-            "do not refer to a variable that refers to another variable several times",
+            f"the expression is {len(bound):,} characters long once its variables and "
+            f"parameters are written in (at most {MAX_BOUND:,})",
+            "a variable using another several times, or a long list parameter "
+            "(conformite.toml [parameters]), makes it so",
         )
     if text is None:
         text = _blank_strings(bound)
