@@ -325,7 +325,7 @@ def _splice(expression: str, edits: Iterable[tuple[int, int, str]]) -> str:
 _HAS_BEFORE = re.compile(r"(?<![\w.])has\s*\(\s*$")
 
 
-def index_fields(expression: str) -> str:
+def index_fields(expression: str, blanked: str | None = None) -> str:
     """Write field selections on names as map indexing: ``a.b.c`` → ``a["b"]["c"]``.
 
     Same meaning and same errors on maps (a missing key, a null, a string),
@@ -335,7 +335,8 @@ def index_fields(expression: str) -> str:
     calls (``.exists(``) and the last field inside ``has()`` stay as written;
     ``has()`` needs a selection.
     """
-    return _splice(expression, _field_selections(_blank_strings(expression)))
+    text = _blank_strings(expression) if blanked is None else blanked
+    return _splice(expression, _field_selections(text))
 
 
 def _field_selections(text: str) -> Iterator[tuple[int, int, str]]:
@@ -359,6 +360,138 @@ def _field_selections(text: str) -> Iterator[tuple[int, int, str]]:
         yield match.start(), match.start(3) if is_call else match.end(2), rewritten
 
 
+#: Longest expression accepted, as written and once its variables and
+#: parameters are written into it (the built-in catalogue's longest: 1,202).
+#: Variables referring to variables twice would double the text at each step.
+MAX_SOURCE = 10_000
+MAX_BOUND = 50_000
+#: Most iterations that nested comprehensions over lists written in the
+#: expression (``[1, 2, 3]``, ``lists.range(1000)``, list parameters) may make
+#: on one target. Lists from the context are bounded at run time
+#: (:mod:`conformite.engine.guard`).
+MAX_LITERAL_ITERATIONS = 100_000
+
+_MACRO_CALL = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(")
+_RANGE_CALL = re.compile(r"(?<![\w.])lists\s*\.\s*range\s*\(\s*(\d+)\s*\)")
+_RANGE_BEFORE = re.compile(r"(?<![\w.])lists\s*\.\s*range\s*$")
+
+
+def _opening(text: str, closing: int) -> int:
+    """The offset of the bracket opening the one at ``closing`` (-1 if none)."""
+    depth = 0
+    for index in range(closing, -1, -1):
+        char = text[index]
+        if char in ")]}":
+            depth += 1
+        elif char in "([{":
+            depth -= 1
+            if depth == 0:
+                return index
+    return -1
+
+
+def _literal_size(text: str, end: int) -> int:
+    """How many elements the list (or map) written just before ``end`` has, if written
+    in the expression: a literal, ``lists.range(N)``, or a sum of them in parentheses;
+    else 1 (the run-time limits bound the rest)."""
+    end = len(text[:end].rstrip())
+    if end == 0 or text[end - 1] not in ")]}":
+        return 1
+    start = _opening(text, end - 1)
+    if start < 0:
+        return 1
+    before = text[:start].rstrip()
+    inner = text[start + 1 : end - 1]
+    named = bool(before) and (before[-1].isalnum() or before[-1] == "_")
+    if text[end - 1] in "]}":
+        if named or (before and before[-1] in ")]."):
+            return 1  # an index (a[0]) or a message (T{f: 1})
+        return _count_elements(inner)
+    if _RANGE_BEFORE.search(before) and inner.strip().isdigit():
+        return int(inner)
+    if named:
+        return 1  # a call: size(x)
+    # (a + b): each part's size, summed.
+    return sum(_literal_size(part, len(part)) for part in _top_level_parts(inner, "+"))
+
+
+def _top_level_parts(inner: str, separator: str) -> list[str]:
+    parts = []
+    depth = 0
+    last = 0
+    for index, char in enumerate(inner):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == separator and depth == 0:
+            parts.append(inner[last:index])
+            last = index + 1
+    parts.append(inner[last:])
+    return parts
+
+
+def _count_elements(inner: str) -> int:
+    if not inner.strip():
+        return 0
+    parts = _top_level_parts(inner, ",")
+    return len(parts) - (0 if parts[-1].strip() else 1)
+
+
+def check_cost(bound: str, text: str | None = None) -> None:
+    """Raise :class:`ExpressionError` when ``bound`` (an expression with its
+    variables and parameters written in) is statically too costly.
+
+    ``text`` is ``bound`` with its strings blanked, when already computed.
+    """
+    if len(bound) > MAX_BOUND:
+        raise ExpressionError(
+            f"the expression is {len(bound):,} characters long once its variables and "
+            f"parameters are written in (at most {MAX_BOUND:,})",
+            "a variable using another several times, or a long list parameter "
+            "(conformite.toml [parameters]), makes it so",
+        )
+    if text is None:
+        text = _blank_strings(bound)
+    for ranged in _RANGE_CALL.finditer(text):
+        if int(ranged.group(1)) > MAX_LITERAL_ITERATIONS:
+            raise ExpressionError(
+                f"lists.range({ranged.group(1)}) builds a list of more than "
+                f"{MAX_LITERAL_ITERATIONS:,} elements"
+            )
+    # Each comprehension: its span (the parentheses) and the size of its list.
+    spans = [
+        (m.end() - 1, _closing_paren(text, m.end() - 1), _literal_size(text, m.start()))
+        for m in _MACRO_CALL.finditer(text)
+    ]
+    worst = 0
+    for start, end, size in spans:
+        iterations = size
+        for outer_start, outer_end, outer_size in spans:
+            if outer_start < start and end <= outer_end:
+                iterations *= max(outer_size, 1)
+        worst = max(worst, iterations)
+    if worst > MAX_LITERAL_ITERATIONS:
+        raise ExpressionError(
+            f"nested comprehensions over lists written in the expression make "
+            f"{worst:,} iterations on each target (at most {MAX_LITERAL_ITERATIONS:,})",
+            "iterate over the inventory's lists, or write shorter lists",
+        )
+
+
+def _compile(expression: str) -> Any:
+    """``cel.compile``; its parser's failures (some are Rust panics) as ExpressionError."""
+    try:
+        return cel.compile(expression)
+    except (ValueError, RuntimeError) as exc:
+        detail = str(exc).split("ERROR: <input>:", 1)[-1].strip()
+        raise ExpressionError(f"CEL syntax error: {detail}") from None
+    except BaseException as exc:  # pyo3's PanicException derives from BaseException
+        if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+            raise
+        raise ExpressionError(f"CEL syntax error: the parser failed ({exc})") from None
+
+
 def compile_checked(
     expression: str,
     target: str,
@@ -372,16 +505,19 @@ def compile_checked(
     Returns the program, the bound source and the context paths it reads;
     raises :class:`ExpressionError`.
     """
-    try:
-        cel.compile(expression)
-    except (ValueError, RuntimeError) as exc:
-        detail = str(exc).split("ERROR: <input>:", 1)[-1].strip()
-        raise ExpressionError(f"CEL syntax error: {detail}") from None
+    _compile(expression)
+    if len(expression) > MAX_SOURCE:
+        raise ExpressionError(
+            f"the expression is {len(expression):,} characters long (at most {MAX_SOURCE:,})"
+        )
     shape = dict(context_shape(target))
     shape["params"] = dict.fromkeys(parameters, ANY)
     shape["variables"] = dict.fromkeys(variables, ANY)
     paths = check_expression(expression, shape, FUNCTIONS)
-    bound = index_fields(bind(expression, parameters, variables))
+    bound = bind(expression, parameters, variables)
+    blanked = _blank_strings(bound)
+    check_cost(bound, blanked)
+    bound = index_fields(bound, blanked)
     # Variables are inlined: what they read is read by the expression too.
     paths = {p for p in paths if p[0] not in ("params", "variables")}
-    return cel.compile(bound), bound, paths
+    return _compile(bound), bound, paths

@@ -50,6 +50,7 @@ def _compile_control(
     doc: YamlDocument,
     parameters: dict[str, Any],
     problems: ProblemCollector,
+    builtin: bool = False,
 ) -> CompiledControl | None:
     bound_variables: dict[str, str] = {}
     compiled: dict[tuple[str | int, ...], Any] = {}
@@ -70,7 +71,7 @@ def _compile_control(
                 line=line,
                 column=column,
                 path=f"{path[0]}[{path[1]}].{path[2]}",
-                found=expression.strip(),
+                found=_shortened(expression.strip()),
                 hint=exc.hint,
             )
             ok = False
@@ -117,7 +118,13 @@ def _compile_control(
         ),
         parameters=parameters,
         paths=frozenset(paths),
+        builtin=builtin,
     )
+
+
+def _shortened(text: str, limit: int = 300) -> str:
+    """An expression as an error message quotes it: at most ``limit`` characters."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
 
 
 def _message_problem(text: str, parameters: dict[str, Any]) -> tuple[str, str] | None:
@@ -191,10 +198,12 @@ def load_catalogue(
     seen: dict[str, str] = {}
     hasher = hashlib.sha256()
     sources: list[str] = []
+    shipped = builtin_catalogue_dir().resolve()
     for directory in dirs:
         if not directory.is_dir():
             problems.report(_display(directory), "control folder not found")
             continue
+        builtin = directory.resolve() == shipped
         files = sorted(
             p
             for p in directory.rglob("*.yaml")
@@ -260,7 +269,7 @@ def load_catalogue(
                     )
                     continue
                 parameters[name] = value
-            compiled = _compile_control(control, doc, parameters, problems)
+            compiled = _compile_control(control, doc, parameters, problems, builtin)
             if compiled is not None:
                 controls.append(compiled)
         sources.append(_display(directory))

@@ -260,6 +260,9 @@ class CompiledControl:
     parameters: dict[str, Any] = field(default_factory=dict)
     #: Context paths the control's expressions read (see ``_cel.check_expression``).
     paths: frozenset[tuple[str, ...]] = frozenset()
+    #: Shipped with conformite; the others (a workspace's own) run with limits
+    #: (see :mod:`conformite.engine.guard`).
+    builtin: bool = False
 
     @property
     def id(self) -> str:

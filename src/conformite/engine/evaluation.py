@@ -4,7 +4,8 @@ One CEL context per target kind is built once (:mod:`conformite.engine.targets`)
 and reused; per target only the target's own variables change (parameters and
 variables are compiled into each control's programs), and each control decides
 (:mod:`conformite.engine.verdict`). A large audit is split between two
-processes, with an identical result.
+processes, with an identical result. A workspace's own controls run apart, in
+a child process with time and memory limits (:mod:`conformite.engine.guard`).
 
 Outcomes:
 
@@ -12,8 +13,9 @@ Outcomes:
 * ``pass``: every requirement is true;
 * ``fail``: at least one requirement is false; its message (with the facts
   that failed) is reported;
-* ``error``: an expression could not be evaluated or did not give a boolean.
-  An error is never counted as a pass.
+* ``error``: an expression could not be evaluated or did not give a boolean,
+  or a workspace's own control went over a limit. An error is never counted
+  as a pass.
 
 Waivers (``waived``) are applied afterwards by :mod:`conformite.engine.waivers`.
 """
@@ -31,6 +33,7 @@ from operator import attrgetter
 from typing import Any
 
 from conformite.catalogue.model import Catalogue, CompiledControl
+from conformite.engine import guard
 from conformite.engine.derive import derive
 from conformite.engine.results import FactResult, Finding
 from conformite.engine.targets import (
@@ -49,6 +52,7 @@ from conformite.engine.verdict import (
     provenance_of,
 )
 from conformite.engine.workspace import Workspace
+from conformite.i18n import translate
 from conformite.inventory.model import Inventory
 from conformite.inventory.observations import Observation, latest_observations
 
@@ -73,7 +77,10 @@ class _Plan:
 
 
 def _evaluate_targets(
-    plan: _Plan, targets: list[Target], progress: Callable[[int], None] | None
+    plan: _Plan,
+    targets: list[Target],
+    progress: Callable[[int], None] | None,
+    decide: Callable[..., Any] = _decide,
 ) -> list[Finding]:
     findings: list[Finding] = []
     append = findings.append
@@ -102,7 +109,7 @@ def _evaluate_targets(
         sources = target.provenance
         for control in controls:
             statics = plan.statics[control.id]
-            outcome, messages, facts = _decide(control, statics, context, lang)
+            outcome, messages, facts = decide(control, statics, context, lang)
             if note is not None and outcome in ("pass", "fail"):
                 messages = [*messages, note]
             objectives = statics.objectives
@@ -325,17 +332,21 @@ def evaluate(
         kind: catalogue.for_target(kind, canton)
         for kind in ("organisation", "service", "vendor", "endpoint")
     }
-    plan = _Plan(
-        data=data,
-        targets=_grouped_by_vendor(list(iter_targets(data, derived))),
-        by_kind=by_kind,
-        projections={kind: projection(controls) for kind, controls in by_kind.items()},
-        statics={
-            control.id: _statics(catalogue, control, canton or "", data.lang)
-            for controls in by_kind.values()
-            for control in controls
-        },
-    )
+    statics = {
+        control.id: _statics(catalogue, control, canton or "", data.lang)
+        for controls in by_kind.values()
+        for control in controls
+    }
+    targets = _grouped_by_vendor(list(iter_targets(data, derived)))
+    custom: list[Finding] = []
+    if guard.available() and any(not c.builtin for cs in by_kind.values() for c in cs):
+        # A workspace's own controls run apart, with limits (see engine.guard).
+        custom_plan = _plan(data, targets, by_kind, statics, lambda c: not c.builtin)
+        custom = _evaluate_guarded(custom_plan)
+        if progress is not None:
+            progress(sum(len(custom_plan.by_kind[t.kind]) for t in targets))
+        by_kind = {kind: [c for c in cs if c.builtin] for kind, cs in by_kind.items()}
+    plan = _plan(data, targets, by_kind, statics, lambda c: True)
     weights = [len(by_kind[t.kind]) for t in plan.targets]
     total = sum(weights)
     if _worker_count(total) == 1:
@@ -352,8 +363,71 @@ def evaluate(
         findings = _evaluate_in_two_processes(plan, split, progress)
         if progress is not None:
             progress(total - done)
+    findings.extend(custom)
     findings.sort(key=attrgetter("control_id", "target_kind", "target_id"))
     return findings
+
+
+def _plan(
+    data: EvaluationInput,
+    targets: list[Target],
+    by_kind: dict[str, list[CompiledControl]],
+    statics: dict[str, _ControlStatics],
+    keep: Callable[[CompiledControl], bool],
+) -> _Plan:
+    kept = {kind: [c for c in controls if keep(c)] for kind, controls in by_kind.items()}
+    return _Plan(
+        data=data,
+        targets=targets,
+        by_kind=kept,
+        projections={kind: projection(controls) for kind, controls in kept.items()},
+        statics=statics,
+    )
+
+
+def _evaluate_guarded(plan: _Plan) -> list[Finding]:
+    """The findings of ``plan``'s controls, run in a limited child (engine.guard);
+    a control stopped at a limit is an ``error`` on each of its targets."""
+    limit = guard.limits()
+
+    def work(active: set[str], decide: Callable[..., Any]) -> list[_Packed]:
+        part = _plan(plan.data, plan.targets, plan.by_kind, plan.statics, lambda c: c.id in active)
+        return _pack(part, _evaluate_targets(part, part.targets, None, decide))
+
+    ids = sorted({c.id for controls in plan.by_kind.values() for c in controls})
+    packed, stopped = guard.run_guarded(ids, work, _decide, limit)
+    findings = [_unpack(plan, p) for p in packed]
+    lang = plan.data.lang
+    for target in plan.targets:
+        for control in plan.by_kind[target.kind]:
+            if control.id in stopped:
+                detail = guard.stopped_message(control.id, stopped[control.id], limit, lang)
+                findings.append(_error_finding(plan.statics[control.id], target, detail, lang))
+    return findings
+
+
+def _error_finding(statics: _ControlStatics, target: Target, detail: str, lang: str) -> Finding:
+    objectives = statics.objectives
+    need = max((target.needs[o] for o in objectives), default=target.need)
+    return Finding(
+        statics.id,
+        statics.family,
+        objectives,
+        statics.severity,
+        statics.title,
+        target.kind,
+        target.id,
+        target.name,
+        need,
+        "error",
+        statics.citations,
+        [translate("finding.error", lang, detail=detail)],
+        [],
+        0.0,
+        None,
+        None,
+        provenance_of(statics.vendor_paths, target.provenance) if target.provenance else {},
+    )
 
 
 def evaluation_size(catalogue: Catalogue, inventory: Inventory) -> int:

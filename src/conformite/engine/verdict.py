@@ -210,7 +210,9 @@ def _decide(
             )
     except _EvaluationError as exc:
         return "error", [translate("finding.error", lang, detail=str(exc))], facts
-    except Exception as exc:  # the binding raises many types; all are evaluation errors
+    except BaseException as exc:  # the binding raises many types; all are evaluation errors
+        if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+            raise  # (a Rust panic in the binding is a BaseException too)
         text = str(exc).split(". CEL does not coerce", 1)[0]
         detail = f"{where}: {type(exc).__name__}: {text}"
         return "error", [translate("finding.error", lang, detail=detail)], facts
