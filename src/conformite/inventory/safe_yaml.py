@@ -68,8 +68,19 @@ _CORE_FLOAT = re.compile(
 class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
     """Safe loader: YAML 1.2 core schema scalars, duplicate-key detection, marked tags."""
 
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        #: Resolved tags by (node kind, text, implicit flags): inventories repeat
+        #: their scalars (countries, levels, booleans), and resolving one through
+        #: the implicit resolvers' regular expressions costs several µs.
+        self._resolved: dict[tuple[Any, Any, Any], _Implicit] = {}
+
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-        return _Implicit(super().resolve(kind, value, implicit))
+        key = (kind, value, implicit)
+        tag = self._resolved.get(key)
+        if tag is None:
+            tag = self._resolved[key] = _Implicit(super().resolve(kind, value, implicit))
+        return tag
 
     def _located(self, construct: Any, node: yaml.ScalarNode) -> Any:
         """Run a scalar constructor; turn Python's ValueError into a located YAML error."""
