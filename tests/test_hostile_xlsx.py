@@ -433,3 +433,14 @@ def test_a_chartsheet_where_a_table_is_expected_is_located(tmp_path: Path) -> No
     result = CliRunner().invoke(cli, ["questionnaire", "import", str(path)])
     assert result.exit_code == 2, result.output
     assert f"{path}: sub_processors: not a readable XLSX workbook" in result.output
+
+
+def test_a_utf16_member_cannot_hide_a_dtd(workbook: Path) -> None:
+    """The DTD check reads bytes: a member re-encoded in UTF-16 would hide its markup."""
+
+    def change(xml: bytes) -> bytes:
+        text = xml.decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"')
+        return b"\xff\xfe" + text.encode("utf-16-le")
+
+    rewrite(workbook, VENDOR, change)
+    assert_refused(import_in_child(workbook), f"{VENDOR}:", "not in UTF-8")

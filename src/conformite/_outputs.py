@@ -67,10 +67,13 @@ def append_row(sheet: Any, values: Iterable[Any]) -> None:
     string such as ``#N/A`` into an error cell; here every string is a string
     cell, written as it is. Other values (numbers, dates) keep their type.
     """
-    from openpyxl.cell.cell import Cell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 
     cells = []
     for value in values:
+        if isinstance(value, str):
+            # Control characters cannot be stored in XLSX (openpyxl raises).
+            value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
         cell = Cell(sheet, value=value)
         if isinstance(value, str) and cell.data_type != "s":
             cell.data_type = "s"
@@ -127,6 +130,17 @@ def temporary_beside(path: Path) -> tuple[int, Path]:
     return fd, Path(tmp)
 
 
+def _current_umask() -> int:
+    """The process's umask. Reading it means setting it, so this is done once, at
+    import, before any thread could create a file meanwhile."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _current_umask()
+
+
 def write_atomically(path: Path, content: str | bytes) -> None:
     """Write ``content`` (text as UTF-8) to ``path`` so that no reader ever sees a
     half-written file: a temporary file beside it, flushed to disk, then renamed."""
@@ -135,9 +149,7 @@ def write_atomically(path: Path, content: str | bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             # mkstemp creates the file 0600; give it the mode a plain open() would.
-            umask = os.umask(0)
-            os.umask(umask)
-            os.fchmod(handle.fileno(), 0o666 & ~umask)
+            os.fchmod(handle.fileno(), 0o666 & ~_UMASK)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())

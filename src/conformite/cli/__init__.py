@@ -18,7 +18,7 @@ import click
 
 from conformite import __version__
 from conformite.cli._common import LANG_CHOICE, ClosedPipeGuard
-from conformite.i18n import LANGUAGES
+from conformite.i18n import LANGUAGES, translate
 
 __all__ = ["cli", "main"]
 
@@ -90,8 +90,8 @@ def main() -> None:
     try:
         code = cli.main(prog_name="conformite", standalone_mode=False)
     except click.exceptions.Abort as exc:
-        if not isinstance(exc.__context__, KeyboardInterrupt):
-            click.echo("Aborted!", err=True)
+        if not isinstance(exc.__context__, KeyboardInterrupt):  # end of input at a prompt
+            click.echo(translate("errors.aborted", _language()), err=True)
             sys.exit(1)
         _interrupted()
     except KeyboardInterrupt:
@@ -105,15 +105,19 @@ def main() -> None:
 EXIT_INTERRUPTED = 130
 
 
-def _interrupted() -> None:
-    """Say that the command was interrupted (Ctrl-C) and exit 130."""
-    from conformite.i18n import translate
-
+def _language() -> str:
+    """The language asked for on the command line or in CONFORMITE_LANG, once click's
+    context is gone."""
     lang = os.environ.get("CONFORMITE_LANG") or "en"
     for i, arg in enumerate(sys.argv):
         if arg == "--lang" and i + 1 < len(sys.argv):
             lang = sys.argv[i + 1]
         elif arg.startswith("--lang="):
             lang = arg.split("=", 1)[1]
-    click.echo(translate("errors.interrupted", lang if lang in LANGUAGES else "en"), err=True)
+    return lang if lang in LANGUAGES else "en"
+
+
+def _interrupted() -> None:
+    """Say that the command was interrupted (Ctrl-C) and exit 130."""
+    click.echo(translate("errors.interrupted", _language()), err=True)
     sys.exit(EXIT_INTERRUPTED)

@@ -8,6 +8,7 @@ stays in use).
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -272,7 +273,7 @@ def _with_source(text: str, name: str, entry: dict[str, str], config: Config) ->
     type=click.FloatRange(min=1, max=3600),
     default=300.0,
     show_default=True,
-    help="Seconds one source may take in all, however slowly the server sends.",
+    help="Seconds the whole command may take, however slowly the servers send.",
 )
 @as_of_option
 @lang_option
@@ -316,11 +317,17 @@ def sync(
             known += f" ({suggestion}?)"
         raise CommandError(_t("profiles.unknown_source", config, source=only, known=known))
     failed = False
+    ends_at = time.monotonic() + deadline  # one deadline for all sources together
     for name in sorted(sources) if only is None else [only]:
         source = sources[name]
         try:
+            left = ends_at - time.monotonic()
+            if left <= 0:
+                raise ProfileError(
+                    "profiles.unreachable", url=source.url, reason=f"timed out ({deadline:g} s)"
+                )
             result = sync_source(
-                folder, name, source.url, source.pubkey, day, timeout=timeout, deadline=deadline
+                folder, name, source.url, source.pubkey, day, timeout=timeout, deadline=left
             )
         except ProfileError as exc:
             failed = True

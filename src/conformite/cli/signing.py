@@ -119,6 +119,7 @@ def sign(file: Path, key_path: Path, output: Path | None) -> None:
       conformite sign reports/2026/report-2026-11-28.fr.html --key conformite-signing.key
     """
     from conformite.signing import (
+        SIGNATURE_SUFFIX,
         KeyFileError,
         fingerprint,
         load_private_key,
@@ -131,7 +132,7 @@ def sign(file: Path, key_path: Path, output: Path | None) -> None:
         private = load_private_key(read_or_fail(key_path))
     except KeyFileError as exc:
         raise key_problem(key_path, exc.kind) from None
-    signature_path = output or file.with_name(file.name + ".sig")
+    signature_path = output or file.with_name(file.name + SIGNATURE_SUFFIX)
     write_file(signature_path, signature_text(sign_bytes(private, data)).encode())
     click.echo(
         _t(
@@ -170,6 +171,7 @@ def verify(file: Path, pubkey_path: Path, signature_path: Path | None) -> None:
       conformite verify report-2026-11-28.fr.html --pubkey conformite-signing.key.pub
     """
     from conformite.signing import (
+        SIGNATURE_SUFFIX,
         KeyFileError,
         SignatureFormatError,
         fingerprint,
@@ -178,7 +180,7 @@ def verify(file: Path, pubkey_path: Path, signature_path: Path | None) -> None:
         verify_bytes,
     )
 
-    signature_path = signature_path or file.with_name(file.name + ".sig")
+    signature_path = signature_path or file.with_name(file.name + SIGNATURE_SUFFIX)
     data = read_or_fail(file)
     try:
         public = load_public_key(read_or_fail(pubkey_path))

@@ -56,7 +56,23 @@ Identifier = Annotated[
     StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,79}$"),
     Field(description="lower-case id: letters, digits, '.', '_' or '-'"),
 ]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+def _no_control_characters(text: str) -> str:
+    """Refuse C0/C1 control characters other than tab and line breaks: they have no
+    place in a name or a description, and spreadsheets refuse them."""
+    for char in text:
+        code = ord(char)
+        if (code < 0x20 and char not in "\t\n\r") or 0x7F <= code < 0xA0:
+            raise ValueError(f"contains the control character U+{code:04X}")
+    return text
+
+
+Text = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=2000),
+    AfterValidator(_no_control_characters),
+]
 Date = dt.date
 
 

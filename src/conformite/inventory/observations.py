@@ -13,13 +13,13 @@ without guarding each level; controls check ``observation.reachable`` first.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from conformite.errors import InputError, Problem
+from conformite.inventory.safe_yaml import read_bounded
 
 __all__ = [
     "OBSERVATIONS_DIR",
@@ -163,7 +163,13 @@ def latest_observations(workspace: Path) -> dict[str, Observation]:
     problems: list[Problem] = []
     for path in sorted(folder.glob("probe-*.json")):
         try:
-            data = ObservationFile.model_validate(json.loads(path.read_text(encoding="utf-8")))
+            raw = read_bounded(path, str(path), kind="observation")
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        try:
+            # pydantic-core's JSON parser: bounded nesting, no RecursionError.
+            data = ObservationFile.model_validate_json(raw)
         except (ValueError, ValidationError) as exc:
             first = str(exc).splitlines()[0]
             problems.append(

@@ -12,14 +12,16 @@ sees the file, :func:`open_workbook` checks the zip itself:
   uncompressed size, the total, and the compression ratio of large members;
 * then every member is inflated once, counting bytes (the declared size may
   lie; Python's zipfile also stops at the declared size and checks the CRC),
-  and refused if it carries a DTD (XLSX never does; entity expansion is the
-  XML bomb).
+  and refused if an XML member is not UTF-8 (Excel writes UTF-8; another
+  encoding would hide markup from the next check) or carries a DTD (XLSX never
+  does; entity expansion is the XML bomb).
 
 Only then is the workbook opened with openpyxl in ``read_only`` mode (rows are
 streamed, nothing is built for the declared dimension, which is never
-trusted), and :meth:`SafeWorkbook.rows` reads one sheet within an explicit
-cell range (``max_row``/``max_col`` passed to ``iter_rows``), a row limit, a
-cell-length limit and a deadline. Cells outside the range are not read.
+trusted; opening reads the shared strings, bounded by the member limits), and
+:meth:`SafeWorkbook.rows` streams one sheet with a row limit, a column range,
+a cell-length limit and a deadline checked at every row. A value outside the
+range is not skipped but refused at its cell, so nothing is silently lost.
 Every refusal is an :class:`~conformite.errors.InputError` naming the file and
 the member or ``sheet!cell``.
 
@@ -29,6 +31,7 @@ of conformite for this reason).
 
 from __future__ import annotations
 
+import re
 import time
 import zipfile
 from collections.abc import Iterator
@@ -175,6 +178,10 @@ def _check_content(
                 count += len(chunk)
                 if count > info.file_size or count > limits.max_member_bytes:
                     raise _refuse(file, "member is larger than its declared size", path=where)
+                if xml and count == len(chunk) and not _utf8_xml(chunk):
+                    raise _refuse(
+                        file, "XML member is not in UTF-8, as XLSX files always are", path=where
+                    )
                 window = tail + chunk
                 if xml and any(marker in window for marker in _DTD_MARKERS):
                     raise _refuse(
@@ -193,6 +200,18 @@ def _check_content(
         ) from None
     if count != info.file_size:
         raise _refuse(file, "member is smaller than its declared size", path=where)
+
+
+_DECLARED_ENCODING = re.compile(rb"""^<\?xml[^>]*encoding=["']([A-Za-z0-9._-]+)["']""")
+
+
+def _utf8_xml(start: bytes) -> bool:
+    """Whether an XML member's first bytes say UTF-8 (no UTF-16/32 byte order, no
+    other declared encoding)."""
+    if start.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00", b"<\x00")):
+        return False
+    declared = _DECLARED_ENCODING.match(start.removeprefix(b"\xef\xbb\xbf"))
+    return declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")
 
 
 def _timeout(file: str, limits: XlsxLimits) -> InputError:

@@ -23,6 +23,7 @@ are read here and nowhere else:
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,15 @@ import yaml
 
 from conformite.errors import InputError, Problem
 
-__all__ = ["MAX_FILE_BYTES", "YamlDocument", "dump_yaml", "load_yaml_file", "load_yaml_text"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "YamlDocument",
+    "dump_yaml",
+    "load_yaml_bytes",
+    "load_yaml_file",
+    "load_yaml_text",
+    "read_bounded",
+]
 
 #: Larger inventories than this are not hand-written; refusing them bounds memory.
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -384,25 +393,54 @@ def load_yaml_text(text: str, file: str) -> YamlDocument:
     return YamlDocument(file, text, data)
 
 
-def load_yaml_file(path: Path, display: str | None = None) -> YamlDocument:
-    """Read and parse one YAML file with the size and encoding checks."""
-    file = display or str(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise InputError([Problem(file=file, message=f"cannot read: {exc.strerror}")]) from None
-    if size > MAX_FILE_BYTES:
-        raise InputError(
+def read_bounded(path: Path, file: str, limit: int = MAX_FILE_BYTES, kind: str = "YAML") -> bytes:
+    """The bytes of ``path``, at most ``limit`` of them; an :class:`InputError` with
+    the reason when the file cannot be read or is larger.
+
+    Only regular files (a FIFO would block, a device never end), and at most
+    ``limit + 1`` bytes whatever the file's size said when it was checked.
+    """
+
+    def too_large(size: int | None) -> InputError:
+        what = f"file is {size / 1_048_576:.1f} MiB" if size else "the file is larger"
+        return InputError(
             [
                 Problem(
                     file=file,
-                    message=f"file is {size / 1_048_576:.1f} MiB, more than the "
-                    f"{MAX_FILE_BYTES // 1_048_576} MiB limit for one YAML file",
+                    message=f"{what}, more than the {limit // 1_048_576} MiB limit for one "
+                    f"{kind} file",
                     hint="split the inventory or check that this is the right file",
                 )
             ]
         )
-    raw = path.read_bytes()
+
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            # Opening a FIFO blocks until a writer comes; a device never ends.
+            raise InputError([Problem(file=file, message="not a regular file")])
+        if info.st_size > limit:
+            raise too_large(info.st_size)
+        with path.open("rb") as handle:
+            raw = handle.read(limit + 1)
+    except OSError as exc:
+        raise InputError(
+            [Problem(file=file, message=f"cannot read: {exc.strerror or exc}")]
+        ) from None
+    if len(raw) > limit:
+        raise too_large(None)
+    return raw
+
+
+def load_yaml_file(path: Path, display: str | None = None) -> YamlDocument:
+    """Read and parse one YAML file with the size and encoding checks."""
+    file = display or str(path)
+    return load_yaml_bytes(read_bounded(path, file), file)
+
+
+def load_yaml_bytes(raw: bytes, file: str) -> YamlDocument:
+    """Parse YAML bytes already read (e.g. those whose hash was checked): UTF-8 check,
+    then :func:`load_yaml_text`."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -295,7 +295,7 @@ def verify_index_signature(data: bytes, signature: bytes, pubkey_pem: str) -> In
     if not verify_bytes(public, data, raw):
         try:
             claimed = json.loads(data).get("key")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):  # unsigned bytes: anything
             claimed = None
         if isinstance(claimed, str) and claimed != expected:
             raise ProfileError("profiles.unknown_key", found=claimed, expected=expected)
@@ -342,16 +342,20 @@ def verify_copy(
         path = folder / "profiles" / entry.file
         if not path.is_file():
             raise ProfileError("profiles.missing_profile", file=entry.file)
-        if hashlib.sha256(path.read_bytes()).hexdigest() != entry.sha256:
+        raw = path.read_bytes()
+        if hashlib.sha256(raw).hexdigest() != entry.sha256:
             raise ProfileError("profiles.tampered", file=entry.file)
-        loaded.append(check_profile(path, entry, as_of, source))
+        loaded.append(check_profile(path, entry, as_of, source, raw))
     return index, loaded
 
 
-def check_profile(path: Path, entry: IndexEntry, as_of: dt.date, source: str) -> LoadedProfile:
-    """A downloaded profile file, valid and matching its index entry."""
+def check_profile(
+    path: Path, entry: IndexEntry, as_of: dt.date, source: str, raw: bytes | None = None
+) -> LoadedProfile:
+    """A downloaded profile file, valid and matching its index entry (``raw``: the
+    bytes whose hash was checked, parsed instead of reading the file again)."""
     try:
-        profile = load_profile_file(path, origin=source, display=entry.file)
+        profile = load_profile_file(path, origin=source, display=entry.file, raw=raw)
     except InputError as exc:
         raise ProfileError(
             "profiles.bad_profile", file=entry.file, detail=exc.problems[0].render()
@@ -418,7 +422,8 @@ def load_cached_profiles(
     for entry in index.profiles:
         path = folder / "profiles" / entry.file
         display = str(path)
-        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != entry.sha256:
+        raw = path.read_bytes() if path.is_file() else None
+        if raw is None or hashlib.sha256(raw).hexdigest() != entry.sha256:
             problems.report(
                 display,
                 "cached profile missing or changed since it was verified",
@@ -426,6 +431,7 @@ def load_cached_profiles(
             )
             continue
         try:
-            registry.add(load_profile_file(path, origin=source, display=display), problems)
+            # The bytes whose hash matched are the bytes parsed: no second read.
+            registry.add(load_profile_file(path, origin=source, display=display, raw=raw), problems)
         except InputError as exc:
             problems.extend(exc.problems)

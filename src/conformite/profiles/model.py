@@ -40,7 +40,7 @@ from pydantic import (
 
 from conformite.errors import InputError, Problem, ProblemCollector, format_path
 from conformite.inventory.model import Identifier, Model, Text, Vendor
-from conformite.inventory.safe_yaml import load_yaml_file
+from conformite.inventory.safe_yaml import load_yaml_bytes, read_bounded
 from conformite.inventory.validation import problems_from_validation_error
 
 __all__ = [
@@ -194,12 +194,17 @@ def _check_sources(profile: SupplierProfile, data: dict[str, Any], doc: Any) -> 
 
 
 def load_profile_file(
-    path: Path, origin: str = "built-in", display: str | None = None
+    path: Path, origin: str = "built-in", display: str | None = None, raw: bytes | None = None
 ) -> LoadedProfile:
-    """Read and validate one profile file; raise :class:`InputError` with every problem."""
+    """Read and validate one profile file; raise :class:`InputError` with every problem.
+
+    ``raw``: the file's bytes when the caller has read them already (a cached
+    profile whose hash it checked): those bytes are parsed, not the file again.
+    """
     display = display or str(path)
-    raw = path.read_bytes()
-    doc = load_yaml_file(path, display)
+    if raw is None:
+        raw = read_bounded(path, display)
+    doc = load_yaml_bytes(raw, display)
     if not isinstance(doc.data, dict):
         raise InputError(
             [

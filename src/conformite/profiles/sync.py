@@ -26,8 +26,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import secrets
 import shutil
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -221,6 +223,45 @@ def _read_meta(folder: Path | None) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+#: A copy being built or a link being swapped that is older than this was left
+#: by a sync that was killed: no sync takes this long (see DEFAULT_DEADLINE).
+STALE_AFTER_SECONDS = 3600
+_STAGING = re.compile(r"v[0-9]+-[0-9a-f]{8}")
+_LINK = re.compile(r"\.current-[0-9a-f]{8}")
+
+
+def remove_stale_copies(base: Path, now: float | None = None) -> list[str]:
+    """Remove what a killed sync left in ``base``: copies being built (``vN-xxxxxxxx``)
+    that ``current`` does not point to and links being swapped (``.current-xxxxxxxx``),
+    once they are an hour old. Returns the names removed.
+
+    Only names of our own pattern, never what ``current`` points to, and a link
+    is removed as a link (``lstat``), never followed.
+    """
+    now = time.time() if now is None else now
+    current = base / "current"
+    in_use = current.resolve().name if current.is_symlink() else None
+    removed = []
+    for entry in sorted(base.iterdir()) if base.is_dir() else []:
+        staging = _STAGING.fullmatch(entry.name) is not None
+        if not (staging or _LINK.fullmatch(entry.name)) or entry.name == in_use:
+            continue
+        try:
+            info = entry.lstat()
+        except OSError:
+            continue
+        if now - info.st_mtime < STALE_AFTER_SECONDS:
+            continue  # perhaps a sync running now
+        if staging and stat.S_ISDIR(info.st_mode):
+            shutil.rmtree(entry, ignore_errors=True)
+        elif not staging and stat.S_ISLNK(info.st_mode):
+            entry.unlink(missing_ok=True)
+        else:
+            continue
+        removed.append(entry.name)
+    return removed
+
+
 def _swap(base: Path, new: Path) -> None:
     """Point ``base/current`` at ``new`` atomically; remove the copy it replaces."""
     current = base / "current"
@@ -305,6 +346,7 @@ def sync_source(
         index = verify_index_signature(data, signature, pubkey_pem)
         check_update(current, data, index)  # expired, or older than the cached copy: refused
         base.mkdir(parents=True, exist_ok=True)
+        remove_stale_copies(base)
         staging = base / f"v{index.index_version}-{secrets.token_hex(4)}"
         (staging / "profiles").mkdir(parents=True)
         downloaded = 0
@@ -332,7 +374,7 @@ def sync_source(
                     if hashlib.sha256(body).hexdigest() != entry.sha256:
                         raise ProfileError("profiles.tampered", file=entry.file)
                 target.write_bytes(body)
-                check_profile(target, entry, as_of, name)
+                check_profile(target, entry, as_of, name, body)
             (staging / "meta.json").write_text(
                 json.dumps(
                     {

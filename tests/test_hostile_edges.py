@@ -1,0 +1,125 @@
+"""Edges found by reviewing the hostile-input work: each once gave a traceback or hung."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conformite._outputs import append_row
+from conformite.cli import cli
+from conformite.profiles.index import ProfileError, verify_index_signature
+from conformite.profiles.sync import STALE_AFTER_SECONDS, remove_stale_copies
+from conformite.signing import generate_keypair
+
+DEMO = Path(__file__).resolve().parents[1] / "src" / "conformite" / "demo"
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, ["--lang", "en", *args])
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    target = tmp_path / "ws"
+    shutil.copytree(DEMO, target)
+    return target
+
+
+def test_an_unsigned_deeply_nested_index_is_refused_not_a_traceback() -> None:
+    """The bytes of an index whose signature fails are attacker's bytes: a nested
+    document deep enough to exhaust the JSON parser's recursion is still a refusal."""
+    keys = generate_keypair()
+    with pytest.raises(ProfileError) as refused:
+        verify_index_signature(b"[" * 200_000, b"not a signature", keys.public_pem.decode())
+    assert refused.value.key.startswith("profiles.")
+
+
+def test_a_control_character_in_a_name_is_a_located_input_error(ws: Path) -> None:
+    vendors = ws / "inventory" / "vendors.yaml"
+    text = vendors.read_text(encoding="utf-8")
+    first_name = next(line for line in text.splitlines() if line.strip().startswith("name:"))
+    indent = first_name.split("name:")[0]
+    evil = text.replace(first_name, indent + 'name: "Evil\\x01 SA"', 1)  # YAML escape
+    vendors.write_text(evil, encoding="utf-8")
+    result = run("validate", str(ws))
+    assert result.exit_code == 2, result.output
+    assert "vendors.yaml:" in result.output
+    assert "U+0001" in result.output
+
+
+def test_spreadsheet_cells_replace_characters_xlsx_cannot_hold() -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    append_row(workbook.active, ["Evil\x01 SA", "=1", -1])
+    row = [cell.value for cell in workbook.active[1]]
+    assert row == ["Evil\ufffd SA", "=1", -1]
+    assert workbook.active["B1"].data_type == "s"
+
+
+def test_a_fifo_given_as_a_file_is_refused_at_once(tmp_path: Path) -> None:
+    """Opening a FIFO for reading blocks until a writer comes: never open one."""
+    fifo = tmp_path / "vendor.yaml"
+    os.mkfifo(fifo)
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "conformite", "--lang", "en", "screen", str(fifo),
+         "--use", "payroll", "--data", "identity"],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert time.monotonic() - started < 10
+    assert result.returncode == 2, result.stderr
+    assert "vendor.yaml" in result.stderr and "not a regular file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "content",
+    [pytest.param(None, id="a directory"), pytest.param(b"[" * 100_000, id="deeply nested")],
+)
+def test_a_broken_observation_file_is_a_located_error(ws: Path, content: bytes | None) -> None:
+    folder = ws / "observations"
+    folder.mkdir(exist_ok=True)
+    path = folder / "probe-20991231T000000Z.json"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    result = run("audit", str(ws), "--as-of", "2026-11-28")
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "probe-20991231T000000Z.json" in result.output
+
+
+def test_copies_left_by_a_killed_sync_are_removed_after_an_hour(tmp_path: Path) -> None:
+    base = tmp_path / "assoc"
+    base.mkdir()
+    in_use = base / "v3-0123abcd"
+    in_use.mkdir()
+    (base / "current").symlink_to(in_use.name)
+    stale = base / "v4-89abcdef"
+    (stale / "profiles").mkdir(parents=True)
+    fresh = base / "v5-fedcba98"
+    fresh.mkdir()
+    link = base / ".current-00112233"
+    link.symlink_to("nowhere")
+    other = base / "notes"
+    other.mkdir()
+    old = time.time() - STALE_AFTER_SECONDS - 60
+    for path in (in_use, stale, other):
+        os.utime(path, (old, old))
+    os.utime(link, (old, old), follow_symlinks=False)
+
+    removed = remove_stale_copies(base)
+
+    assert removed == [".current-00112233", "v4-89abcdef"]
+    assert in_use.is_dir() and fresh.is_dir() and other.is_dir()
+    assert not stale.exists() and not link.is_symlink()
+    assert (base / "current").resolve() == in_use.resolve()
