@@ -53,11 +53,17 @@ _MACRO = re.compile(r"\.\s*(all|exists|exists_one|map|filter)\s*\(")
 _VARIABLE = re.compile(r"\(\s*([A-Za-z_]\w*)\s*,")
 _CHAIN = re.compile(r"(?<![\w.])([A-Za-z_]\w*)((?:\s*\.\s*[A-Za-z_]\w*)*)(\s*\()?")
 _SEGMENT = re.compile(r"\.\s*([A-Za-z_]\w*)")
-_PATH = re.compile(r"([A-Za-z_]\w*)((?:\s*\.\s*[A-Za-z_]\w*)*)")
+#: A field path, with indices (``a.b[0].c``: an element of ``a.b``, any of them).
+_PATH = re.compile(r"([A-Za-z_]\w*)((?:\s*\.\s*[A-Za-z_]\w*|\s*\[[^\[\]]*\])*)")
+_STEP = re.compile(r"\.\s*([A-Za-z_]\w*)|\[[^\[\]]*\]")
+_MORE = re.compile(r"(?:\s*\.\s*[A-Za-z_]\w*|\s*\[[^\[\]]*\])+")
 _RANGE = re.compile(r"lists\s*\.\s*range\s*\(\s*(\d+)\s*\)")
 #: Methods whose list is no longer than their receiver's.
 _SAME_SIZE = re.compile(r"\.\s*(?:distinct|reverse|sort)\s*\(\s*\)")
 _UNKNOWN: Factor = (-1, ())  # replaced by every list the expression reads
+#: A list's size, what its elements are (a path ending in "[]") and, for a
+#: field of a comprehension variable's elements, the list the variable ranges over.
+_Sized = tuple[Factor, "Path | None", "Path | None"]
 
 
 @dataclass
@@ -69,6 +75,7 @@ class _Macro:
     var: str | None
     size: Factor = (1, ())
     element: Path | None = None  # what the variable ranges over, if a context list
+    relative: Path | None = None  # the list whose elements' sub-lists it iterates
     term: Term = ()
 
 
@@ -174,7 +181,7 @@ class _Analysis:
         self.by_close = {m.close: m for m in self.macros}
         for macro in self.macros:  # in text order: enclosing ones first
             start = _receiver_start(text, macro.dot)
-            macro.size, macro.element = self._size(start, macro.dot)
+            macro.size, macro.element, macro.relative = self._size(start, macro.dot)
 
     def resolve(self, root: str, fields: list[str], position: int) -> Path | None:
         """The context path of ``root.fields`` at ``position``; None if not a context list."""
@@ -185,8 +192,10 @@ class _Analysis:
             return (root, *fields)
         return None
 
-    def _size(self, start: int, end: int) -> tuple[Factor, Path | None]:
-        """The size of the list written in ``text[start:end]``, and what its elements are."""
+    def _size(self, start: int, end: int) -> _Sized:
+        """The size of the list written in ``text[start:end]``, what its elements
+        are, and the list whose elements it is a field of (``s.tags`` where ``s``
+        ranges over ``vendor.items``: ``("vendor", "items")``)."""
         text = self.text
         while start < end and text[start].isspace():
             start += 1
@@ -195,16 +204,23 @@ class _Analysis:
         segment = text[start:end]
         path = _PATH.fullmatch(segment)
         if path and path.group(1) not in ("true", "false", "null"):
-            resolved = self.resolve(path.group(1), _SEGMENT.findall(path.group(2)), start)
+            steps = _steps(path.group(2))
+            resolved = self.resolve(path.group(1), steps, start)
             if resolved is None:
-                return (_UNKNOWN if self._is_variable(path.group(1), start) else (1, ())), None
-            return (0, (resolved,)), (*resolved, "[]")
+                unknown = self._is_variable(path.group(1), start)
+                return (_UNKNOWN if unknown else (1, ())), None, None
+            relative = None
+            # A field of each element the variable ranges over; not of one (a[0]).
+            if self._is_variable(path.group(1), start) and "[]" not in steps:
+                relative = resolved[: len(resolved) - len(steps) - 1]
+            return (0, (resolved,)), (*resolved, "[]"), relative
         if _RANGE.fullmatch(segment):
-            return (int(_RANGE.fullmatch(segment).group(1)), ()), None  # type: ignore[union-attr]
+            return (int(_RANGE.fullmatch(segment).group(1)), ()), None, None  # type: ignore[union-attr]
         if segment.endswith(")"):
             macro = self.by_close.get(end - 1)
             if macro is not None and macro.kind in ("map", "filter"):
-                return macro.size, macro.element if macro.kind == "filter" else None
+                element = macro.element if macro.kind == "filter" else None
+                return macro.size, element, macro.relative
             same = _SAME_SIZE.search(segment)
             if same and same.end() == len(segment):
                 return self._size(start, start + same.start())
@@ -212,19 +228,22 @@ class _Analysis:
             inner = segment[1:-1]
             if segment[0] == "[":
                 parts = _top_level(inner, ",")
-                return (len(parts) - (0 if parts[-1].strip() else 1), ()), None
+                return (len(parts) - (0 if parts[-1].strip() else 1), ()), None, None
             parts = _top_level(inner, "+")
             if len(parts) == 1 and "?" not in inner:
                 return self._size(start + 1, end - 1)
             if "?" not in inner:
                 sizes, offset = [], start + 1
                 for part in parts:
-                    sizes.append(self._size(offset, offset + len(part))[0])
+                    sizes.append(self._size(offset, offset + len(part)))
                     offset += len(part) + 1
-                if _UNKNOWN not in sizes:
-                    total = sum(c for c, _ in sizes)
-                    return (total, tuple(p for _, ps in sizes for p in ps)), None
-        return self._read_lists(start, end), None
+                if all(size != _UNKNOWN for size, _, _ in sizes):
+                    total = sum(c for (c, _), _, _ in sizes)
+                    paths = tuple(p for (_, ps), _, _ in sizes for p in ps)
+                    relatives = {r for _, _, r in sizes}
+                    relative = relatives.pop() if len(relatives) == 1 and total == 0 else None
+                    return (total, paths), None, relative
+        return self._read_lists(start, end), None, None
 
     def _is_variable(self, name: str, position: int) -> bool:
         return any(m.var == name and m.open < position < m.close for m in self.macros)
@@ -237,10 +256,16 @@ class _Analysis:
     def paths(self, start: int = 0, end: int | None = None) -> tuple[Path, ...]:
         """The context lists read in ``text[start:end]``, by path."""
         found: set[Path] = set()
-        for match in _CHAIN.finditer(self.text, start, len(self.text) if end is None else end):
+        stop = len(self.text) if end is None else end
+        for match in _CHAIN.finditer(self.text, start, stop):
             fields = _SEGMENT.findall(match.group(2) or "")
             if match.group(3):
                 fields = fields[:-1]
+            elif (more := _MORE.match(self.text, match.end(), stop)) is not None:
+                # a.b[0].c: the rest of the path, through any element.
+                steps = _steps(more.group(0))
+                called = _CALL_AFTER.match(self.text, more.end())
+                fields += steps[:-1] if called and steps[-1] != "[]" else steps
             path = self.resolve(match.group(1), fields, match.start())
             if path is not None and path[-1] != "[]" and _is_list(self.roots, path):
                 found.add(path)
@@ -252,14 +277,20 @@ class _Analysis:
             size = (0, self.paths()) if macro.size == _UNKNOWN else macro.size
             enclosing = [m for m in self.macros if m.open < macro.open < m.close]
             outer = list(enclosing[-1].term) if enclosing else []
-            parents = {p[: len(p) - 1 - p[::-1].index("[]")] for p in size[1] if "[]" in p}
-            if size[0] == 0 and len(parents) == 1 and all("[]" in p for p in size[1]):
-                parent: Factor = (0, (parents.pop(),))
-                if parent in outer:
-                    outer.remove(parent)  # the sub-lists' total counts both
+            if macro.relative is not None and (0, (macro.relative,)) in outer:
+                # s.list under x.exists(s, ...): the sub-lists' total counts both.
+                outer.remove((0, (macro.relative,)))
             macro.term = (*outer, size)
             out.append(macro.term)
         return out
+
+
+_CALL_AFTER = re.compile(r"\s*\(")
+
+
+def _steps(text: str) -> list[str]:
+    """The fields of ``.a[0].b`` (an index is ``"[]"``: any element)."""
+    return [m.group(1) or "[]" for m in _STEP.finditer(text)]
 
 
 def _is_list(roots: dict[str, Shape], path: Path) -> bool:
@@ -311,8 +342,10 @@ def combine(formulas: Iterable[Formula]) -> Formula | None:
 def _count(value: Any, path: Path, index: int) -> int:
     while index < len(path):
         part = path[index]
-        if part == "[]":
-            if type(value) is not list:
+        if part == "[]":  # each element (or each value of a map: m[k])
+            if type(value) is dict:
+                value = list(value.values())
+            elif type(value) is not list:
                 return 0
             return sum(_count(item, path, index + 1) for item in value)
         if type(value) is not dict:
