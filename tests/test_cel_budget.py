@@ -178,7 +178,9 @@ def test_nested_lists_count_the_sub_lists_total() -> None:
     assert count == 2 + 7 + 2 + 2 * 5
     # One element's sub-list (an index) does not stand for the elements' total:
     # the outer list still multiplies it.
-    indexed = "vendor.sub_processors.exists(s, vendor.sub_processors[0].sub_processors.exists(t, true))"
+    indexed = (
+        "vendor.sub_processors.exists(s, vendor.sub_processors[0].sub_processors.exists(t, true))"
+    )
     assert expression_formula(indexed, "vendor")[1] == (outer, inner)
 
 
