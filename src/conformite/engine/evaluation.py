@@ -14,8 +14,9 @@ Outcomes:
 * ``fail``: at least one requirement is false; its message (with the facts
   that failed) is reported;
 * ``error``: an expression could not be evaluated or did not give a boolean,
-  or a workspace's own control went over a limit. An error is never counted
-  as a pass.
+  a control's comprehensions would visit more list elements on the target
+  than the budget (:mod:`conformite.catalogue.cost`; not evaluated), or a
+  workspace's own control went over a limit. An error is never counted as a pass.
 
 Waivers (``waived``) are applied afterwards by :mod:`conformite.engine.waivers`.
 """
