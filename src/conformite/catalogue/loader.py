@@ -18,6 +18,7 @@ from typing import Any
 
 from conformite._paths import builtin_catalogue_dir
 from conformite.catalogue import cel as _cel
+from conformite.catalogue import cost as _cost
 from conformite.catalogue.cantons import CantonOverlay, load_overlays
 from conformite.catalogue.model import (
     LANGUAGES,
@@ -55,14 +56,17 @@ def _compile_control(
     bound_variables: dict[str, str] = {}
     compiled: dict[tuple[str | int, ...], Any] = {}
     paths: set[tuple[str, ...]] = set()
+    formulas: list[_cost.Formula] = []
     ok = True
-    for path, expression, _role in _expression_paths(control):
+    for path, expression, role in _expression_paths(control):
         # A variable may only use the variables defined before it.
         try:
             program, bound, read = _cel.compile_checked(
                 expression, control.target, parameters=parameters, variables=bound_variables
             )
             paths |= read
+            if role != "variable":  # variables are written into the others
+                formulas.append(_cost.expression_formula(bound, control.target))
         except _cel.ExpressionError as exc:
             line, column = doc.locate(path)
             problems.report(
@@ -118,6 +122,7 @@ def _compile_control(
         ),
         parameters=parameters,
         paths=frozenset(paths),
+        cost=_cost.combine(formulas),
         builtin=builtin,
     )
 

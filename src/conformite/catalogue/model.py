@@ -263,6 +263,9 @@ class CompiledControl:
     #: Shipped with conformite; the others (a workspace's own) run with limits
     #: (see :mod:`conformite.engine.guard`).
     builtin: bool = False
+    #: How many list elements its comprehensions visit, as a function of the
+    #: target's lists (see :mod:`conformite.catalogue.cost`); None: no such list.
+    cost: tuple[Any, ...] | None = None
 
     @property
     def id(self) -> str:

@@ -14,8 +14,9 @@ Outcomes:
 * ``fail``: at least one requirement is false; its message (with the facts
   that failed) is reported;
 * ``error``: an expression could not be evaluated or did not give a boolean,
-  or a workspace's own control went over a limit. An error is never counted
-  as a pass.
+  a control's comprehensions would visit more list elements on the target
+  than the budget (:mod:`conformite.catalogue.cost`; not evaluated), or a
+  workspace's own control went over a limit. An error is never counted as a pass.
 
 Waivers (``waived``) are applied afterwards by :mod:`conformite.engine.waivers`.
 """
@@ -49,6 +50,8 @@ from conformite.engine.verdict import (
     _decide,
     _observation_note,
     _statics,
+    budget_values,
+    over_budget,
     provenance_of,
 )
 from conformite.engine.workspace import Workspace
@@ -89,6 +92,7 @@ def _evaluate_targets(
     #: Per kind, the raw value last handed to CEL under each name: a value
     #: shared by consecutive targets (the vendor of services) is converted once.
     handed: dict[str, dict[str, Any]] = {}
+    shared: dict[str, Any] | None = None  # for cost formulas (catalogue.cost)
     for target in targets:
         kind = target.kind
         controls = plan.by_kind[kind]
@@ -107,9 +111,17 @@ def _evaluate_targets(
         note = _observation_note(target, lang)
         target_id, target_name, needs = target.id, target.name, target.needs
         sources = target.provenance
+        counted: dict[Any, int] = {}  # the target's list lengths
         for control in controls:
             statics = plan.statics[control.id]
-            outcome, messages, facts = decide(control, statics, context, lang)
+            if control.cost is None:  # no list from the target: no budget to check
+                outcome, messages, facts = decide(control, statics, context, lang)
+            else:
+                if shared is None:
+                    shared = budget_values(plan.data)
+                outcome, messages, facts = over_budget(
+                    control, target.variables, shared, counted, lang
+                ) or decide(control, statics, context, lang)
             if note is not None and outcome in ("pass", "fail"):
                 messages = [*messages, note]
             objectives = statics.objectives

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformite.catalogue.cel import PRESENCE
+from conformite.catalogue.cost import MAX_VISITS, visits
 from conformite.catalogue.model import Catalogue, CompiledControl, CompiledRequirement
 from conformite.engine.results import FactResult, LegalCitation
-from conformite.engine.targets import Target
+from conformite.engine.targets import EvaluationInput, Target
 from conformite.i18n import translate
+from conformite.i18n.formats import format_number
 
 __all__ = ["NOT_STATED", "provenance_of"]
 
@@ -219,3 +221,37 @@ def _decide(
     if outcome == "pass":
         return outcome, messages, statics.all_met
     return outcome, messages, facts
+
+
+def budget_values(data: EvaluationInput) -> dict[str, Any]:
+    """The context values every target shares, whose lists cost formulas may count."""
+    return {
+        "org": data.inventory.organisation.model_dump(mode="json"),
+        "ref": data.reference.as_context(),
+        "commune": data.commune,
+    }
+
+
+def over_budget(
+    control: CompiledControl,
+    variables: dict[str, Any],
+    shared: dict[str, Any],
+    memo: dict[Any, int],
+    lang: str,
+) -> _Decision | None:
+    """An ``error`` decision when ``control`` (which has a cost formula) would
+    visit more than :data:`MAX_VISITS` list elements on a target with these
+    ``variables``; None when within the budget. ``memo``: the target's list
+    lengths counted so far."""
+    assert control.cost is not None
+    count = visits(control.cost, variables, shared, memo)
+    if count <= MAX_VISITS:
+        return None
+    detail = translate(
+        "finding.cel_budget",
+        lang,
+        control=control.id,
+        visits=format_number(count, lang),
+        budget=format_number(MAX_VISITS, lang),
+    )
+    return "error", [translate("finding.error", lang, detail=detail)], []
