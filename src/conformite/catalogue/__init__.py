@@ -5,9 +5,9 @@ folders), the commune's parameter overrides and the cantonal overlays.
 Gives out a compiled :class:`Catalogue` (:mod:`.loader` reads, validates and
 compiles; :mod:`.model` says what a control is): every CEL expression
 compiled and checked against the evaluation context (:mod:`.cel`,
-:mod:`.context`) and given a cost formula (:mod:`.cost`) when it loads, with the citations of the canton that binds
-the commune (:mod:`.cantons`), and the generated reference pages
-(:mod:`.docs`).
+:mod:`.context`) and given a cost formula (:mod:`.cost`) when it loads,
+with the citations of the canton that binds the commune (:mod:`.cantons`),
+and the generated reference pages (:mod:`.docs`).
 
 Reads inventory models only to know which fields a control may read.
 """

@@ -335,13 +335,69 @@ class _NodeCheck:
             )
 
 
+class _Unusual(Exception):
+    """A node the direct builder leaves to PyYAML's constructor."""
+
+
+_NULL, _BOOL, _INT, _FLOAT = (_TAG + "null", _TAG + "bool", _TAG + "int", _TAG + "float")
+_TIMESTAMP, _MERGE = _TAG + "timestamp", _TAG + "merge"
+
+
+def _build(loader: _Loader, node: yaml.Node) -> Any:
+    """The value of a document without aliases, built straight from its nodes.
+
+    PyYAML's constructor is generic (a generator and a dispatch per node, alias
+    bookkeeping) and was most of an inventory's load. This builds the same
+    values: scalars by their resolved tag (integers, floats and dates through
+    the loader's own constructors, for their located errors), lists, and
+    mappings of scalar keys. Anything else (a merge key ``<<``, a repeated key,
+    a collection as a key, another tag) raises :class:`_Unusual`, and the whole
+    document is left to PyYAML, which builds it or raises the located error.
+    """
+    kind = type(node)
+    if kind is yaml.ScalarNode:
+        tag = node.tag
+        if tag == _STR:
+            return node.value
+        if tag == _NULL:
+            return None
+        if tag == _BOOL:
+            return node.value.lower() == "true"  # the resolver matched true or false
+        if tag == _INT:
+            return loader.construct_yaml_int(node)
+        if tag == _FLOAT:
+            return loader.construct_yaml_float(node)
+        if tag == _TIMESTAMP:
+            return loader.construct_yaml_timestamp(node)
+        raise _Unusual
+    if kind is yaml.SequenceNode:
+        return [_build(loader, item) for item in node.value]
+    out: dict[Any, Any] = {}
+    seen: set[str] = set()
+    for key_node, value_node in node.value:
+        if type(key_node) is not yaml.ScalarNode or key_node.tag == _MERGE:
+            raise _Unusual
+        text = key_node.value
+        if text in seen:
+            raise _Unusual  # PyYAML reports the duplicate key with both lines
+        seen.add(text)
+        out[_build(loader, key_node)] = _build(loader, value_node)
+    return out
+
+
 def _parse(text: str, file: str) -> Any:
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
         if root is None:
             return None
-        _NodeCheck(file).check(root)
+        check = _NodeCheck(file)
+        check.check(root)
+        if check.repeated is None:  # no alias: every node is built once
+            try:
+                return _build(loader, root)
+            except _Unusual:
+                pass
         return loader.construct_document(root)
     finally:
         loader.dispose()
