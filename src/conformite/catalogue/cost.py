@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from conformite.catalogue.cel import _blank_strings
+from conformite.catalogue.cel import _blank_strings, _top_level_parts
 from conformite.catalogue.context import ANY, Shape, context_shape
 
 __all__ = ["MAX_VISITS", "Formula", "combine", "expression_formula", "formula", "visits"]
@@ -145,20 +145,6 @@ def _receiver_start(text: str, dot: int) -> int:
         return start
 
 
-def _top_level(inner: str, separator: str) -> list[str]:
-    parts, depth, last = [], 0, 0
-    for index, char in enumerate(inner):
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == separator and depth == 0:
-            parts.append(inner[last:index])
-            last = index + 1
-    parts.append(inner[last:])
-    return parts
-
-
 class _Analysis:
     """The comprehensions of one expression (strings blanked, variables written in)."""
 
@@ -227,9 +213,9 @@ class _Analysis:
         if segment[:1] in "([" and _closing(text, start) == end - 1:
             inner = segment[1:-1]
             if segment[0] == "[":
-                parts = _top_level(inner, ",")
+                parts = _top_level_parts(inner, ",")
                 return (len(parts) - (0 if parts[-1].strip() else 1), ()), None, None
-            parts = _top_level(inner, "+")
+            parts = _top_level_parts(inner, "+")
             if len(parts) == 1 and "?" not in inner:
                 return self._size(start + 1, end - 1)
             if "?" not in inner:

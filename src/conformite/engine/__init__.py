@@ -5,7 +5,8 @@ Takes in a workspace directory. :mod:`.workspace` loads and cross-checks it
 :mod:`.derive` works out sensitive data, protection needs and where data
 goes; :mod:`.targets` and :mod:`.verdict` set up and decide each control on
 each target, run by :mod:`.evaluation` (a workspace's own controls in a
-child process with time and memory limits, :mod:`.guard`); :mod:`.waivers` applies accepted
+child process with time and memory limits, :mod:`.guard`; both forks share
+:mod:`.children`); :mod:`.waivers` applies accepted
 risks; :mod:`.scoring` weighs and scores. Gives out an :class:`AuditResult`
 (:mod:`.results`, the JSON contract), in one call: :func:`run_audit`
 (:mod:`.audit`). :mod:`.fixtures` runs each control's fixture through the

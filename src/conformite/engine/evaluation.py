@@ -35,6 +35,7 @@ from typing import Any
 
 from conformite.catalogue.model import Catalogue, CompiledControl
 from conformite.engine import guard
+from conformite.engine.children import reap, unmarshal_list
 from conformite.engine.derive import derive
 from conformite.engine.results import FactResult, Finding
 from conformite.engine.targets import (
@@ -282,33 +283,13 @@ def _evaluate_in_two_processes(
             os.close(read_end)
         if not finished:
             os.kill(pid, signal.SIGKILL)
-        status = _reap(pid)
-    child = _unmarshal(blob) if status in (0, None) else None
+        status = reap(pid)
+    child = unmarshal_list(blob) if status in (0, None) else None
     if child is None:
         findings.extend(_evaluate_targets(plan, plan.targets[split:], None))
     else:
         findings.extend(_unpack(plan, packed) for packed in child)
     return findings
-
-
-def _reap(pid: int) -> int | None:
-    """Wait for a child; its exit status, or None when the system reaped it already
-    (an embedding program that ignores SIGCHLD)."""
-    try:
-        return os.waitpid(pid, 0)[1]
-    except ChildProcessError:
-        return None
-
-
-def _unmarshal(blob: bytes) -> list[_Packed] | None:
-    """The child's findings, or None if it sent nothing usable."""
-    if not blob:
-        return None
-    try:
-        packed = marshal.loads(blob)
-    except (EOFError, ValueError, TypeError):
-        return None
-    return packed if isinstance(packed, list) else None
 
 
 def _grouped_by_vendor(targets: list[Target]) -> list[Target]:

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from conformite.engine.children import reap, unmarshal_list
 from conformite.i18n import translate
 from conformite.i18n.formats import format_number
 
@@ -118,7 +119,7 @@ def run_guarded(
         blob, culprits = _run_child(active, work, decide, limit)
         stopped.update(culprits)
         if blob is not None:
-            packed = _unmarshal(blob)
+            packed = unmarshal_list(blob)
             if packed is None:
                 # The child died between controls, or sent nothing usable: no
                 # control can be blamed, and none of them can be trusted.
@@ -243,16 +244,16 @@ def _supervise(
             running = _running_over_limit(shared, limit)
             if running is not None or time.monotonic() > deadline:
                 os.kill(pid, signal.SIGKILL)
-                _reap(pid)
+                reap(pid)
                 if running is None:
                     return None, dict.fromkeys(active, "crash")
                 return None, {active[running]: "time"}
     except BaseException:
         # Interrupted (Ctrl-C): the child goes with us.
         os.kill(pid, signal.SIGKILL)
-        _reap(pid)
+        reap(pid)
         raise
-    status = _reap(pid)
+    status = reap(pid)
     current = _STATE.unpack_from(shared, 0)[0]
     if status not in (0, None):
         if current < 0:
@@ -284,20 +285,3 @@ def _running_over_limit(shared: mmap.mmap, limit: Limits) -> int | None:
     if running > limit.seconds_per_finding or spent + running > limit.seconds_per_control:
         return int(current)
     return None
-
-
-def _reap(pid: int) -> int | None:
-    try:
-        return os.waitpid(pid, 0)[1]
-    except ChildProcessError:
-        return None
-
-
-def _unmarshal(blob: bytes) -> list[Any] | None:
-    if not blob:
-        return None
-    try:
-        packed = marshal.loads(blob)
-    except (EOFError, ValueError, TypeError):
-        return None
-    return packed if isinstance(packed, list) else None
