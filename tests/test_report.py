@@ -379,7 +379,8 @@ def test_report_unwritable_output_is_exit_2(ws: Path, tmp_path: Path) -> None:
     blocker.write_text("x", encoding="utf-8")
     result = run("report", str(ws), "--as-of", "2026-11-28", "-o", str(blocker / "r.html"))
     assert result.exit_code == 2
-    assert "cannot write" in result.output and "Traceback" not in result.output
+    # In the workspace's language (the demo commune writes French).
+    assert "impossible d'écrire" in result.output and "Traceback" not in result.output
 
 
 def test_report_keeps_the_previous_file_when_interrupted(

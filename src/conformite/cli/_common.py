@@ -222,7 +222,12 @@ def write_file(
     try:
         write_atomically(path, content)
     except OSError as exc:
-        raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
+        from conformite.i18n import translate
+
+        reason = exc.strerror or str(exc)
+        raise CommandError(
+            translate("outputs.cannot_write", lang or language(), path=path, reason=reason)
+        ) from None
 
 
 class ClosedPipeGuard:
