@@ -123,3 +123,57 @@ def test_copies_left_by_a_killed_sync_are_removed_after_an_hour(tmp_path: Path) 
     assert in_use.is_dir() and fresh.is_dir() and other.is_dir()
     assert not stale.exists() and not link.is_symlink()
     assert (base / "current").resolve() == in_use.resolve()
+
+
+def _fifo_run(args: list[str]) -> subprocess.CompletedProcess[str]:
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "conformite", "--lang", "en", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert time.monotonic() - started < 10
+    assert "Traceback" not in result.stderr
+    return result
+
+
+def test_a_fifo_as_a_saved_result_is_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "old.json"
+    os.mkfifo(fifo)
+    result = _fifo_run(["diff", str(fifo), str(fifo)])
+    assert result.returncode == 2, result.stderr
+    assert "not a regular file" in result.stderr
+
+
+def test_a_fifo_as_a_workbook_is_refused_by_the_safe_reader(tmp_path: Path) -> None:
+    """The questionnaire command checks for a file first; the reader itself must not
+    block either (a later inventory import will call it directly)."""
+    from conformite.errors import InputError
+    from conformite.inventory.safe_xlsx import open_workbook
+
+    fifo = tmp_path / "answers.xlsx"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError) as refused:
+        open_workbook(fifo)
+    assert "not a regular file" in refused.value.problems[0].message
+
+
+def test_a_fifo_as_a_file_to_sign_is_refused(tmp_path: Path) -> None:
+    key = tmp_path / "k.key"
+    assert run("keygen", str(key)).exit_code == 0
+    fifo = tmp_path / "report.html"
+    os.mkfifo(fifo)
+    result = _fifo_run(["sign", str(fifo), "--key", str(key)])
+    assert result.returncode == 2, result.stderr
+    assert "not a regular file" in result.stderr
+
+
+def test_a_directory_named_conformite_toml_is_a_located_error(ws: Path) -> None:
+    config = ws / "conformite.toml"
+    config.unlink()
+    config.mkdir()
+    result = run("validate", str(ws))
+    assert result.exit_code == 2, result.output
+    assert "conformite.toml" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -23,6 +23,8 @@ def same(a: object, b: object) -> bool:
         return True
     if type(a) is not type(b):
         return False
+    if isinstance(a, dt.datetime) and isinstance(b, dt.datetime):
+        return a == b and a.utcoffset() == b.utcoffset()
     if isinstance(a, dict) and isinstance(b, dict):
         return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
@@ -58,6 +60,7 @@ def test_every_scalar_type_builds_the_same() -> None:
         "a: text\nb: 'quoted'\nc: 010\nd: 0o17\ne: 0x1F\nf: -1.5e3\ng: .inf\nh: -.inf\n"
         "i: .nan\nj: true\nk: FALSE\nl: null\nm: ~\nn:\no: 2026-01-10\n"
         "p: 2026-01-10 10:00:00\nq: NO\nr: 12:30\ns: !!str 42\nt: [1, [2, {u: v}]]\n1: one\n"
+        "tz: 2026-01-10T10:00:00+02:00\nutc: 2026-01-10T10:00:00Z\nempty: ''\n~: nothing\n"
     )
     built, constructed = both(text)
     assert same(built, constructed)
@@ -92,3 +95,32 @@ def test_a_repeated_key_is_still_a_located_error_through_the_public_reader() -> 
 def test_a_merge_key_still_merges() -> None:
     doc = safe_yaml.load_yaml_text("base: &b {x: 1}\nother:\n  <<: *b\n  y: 2\n", "x.yaml")
     assert doc.data == {"base": {"x": 1}, "other": {"x": 1, "y": 2}}
+
+
+def test_an_inline_merge_key_still_merges_through_the_public_reader() -> None:
+    """No alias, so the direct builder is tried first: it leaves ``<<`` to PyYAML."""
+    doc = safe_yaml.load_yaml_text("other:\n  <<: {x: 1}\n  y: 2\n", "x.yaml")
+    assert doc.data == {"other": {"x": 1, "y": 2}}
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("a: 2024-02-30\na: 1\n", 2, "duplicate key 'a'"),
+        ("1: a\n01: b\n", 2, "duplicate key '01' (first at line 1, written '1')"),
+        ("~: a\nnull: b\n", 2, "duplicate key 'null'"),
+        ("x:\n  true: 1\n  True: 2\n", 3, "duplicate key 'True'"),
+    ],
+)
+def test_keys_equal_as_values_are_duplicates(text: str, line: int, words: str) -> None:
+    with pytest.raises(safe_yaml.InputError) as error:
+        safe_yaml.load_yaml_text(text, "x.yaml")
+    problem = error.value.problems[0]
+    assert problem.line == line and words in problem.message
+
+
+def test_an_integer_longer_than_python_allows_is_refused_in_any_base() -> None:
+    for digits in ("9" * 5000, "0x" + "f" * 5000, "0o" + "7" * 5000):
+        with pytest.raises(safe_yaml.InputError) as error:
+            safe_yaml.load_yaml_text(f"count: {digits}\n", "x.yaml")
+        assert error.value.problems[0].line == 1

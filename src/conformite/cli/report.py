@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from conformite._files import read_regular_file
 from conformite.cli._common import (
     LANG_CHOICE,
     OUTPUT,
@@ -41,6 +42,10 @@ if TYPE_CHECKING:
 
 REPORTS_DIR = "reports"
 _RESULT_NAME = re.compile(r"^audit-(\d{4}-\d{2}-\d{2})\.json$")
+
+
+#: A saved result of 10,000 services is about 360 MB (JSON schema 1).
+MAX_RESULT_BYTES = 1024 * 1024 * 1024
 
 
 def _note(text: str) -> None:
@@ -84,7 +89,7 @@ def find_previous(
             candidates.append((date, str(path), path))
     for _, _, path in sorted(candidates, reverse=True):
         try:
-            result = AuditResult.from_json(path.read_bytes())
+            result = AuditResult.from_json(read_regular_file(path, MAX_RESULT_BYTES))
         except (OSError, ValueError) as exc:
             reason = type(exc).__name__
             _note(translate("report.previous_skipped", lang, path=path, reason=reason))
@@ -109,7 +114,7 @@ def read_result(path: Path, lang: str) -> AuditResult:
     from conformite.i18n import translate
 
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path, MAX_RESULT_BYTES)
     except OSError as exc:
         raise CommandError(
             translate("diff.unreadable", lang, path=path, detail=exc.strerror or exc)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from conformite._files import read_regular_file
 from conformite.cli._common import (
     EXIT_FINDINGS,
     OUTPUT,
@@ -27,6 +28,10 @@ from conformite.cli._common import (
 DEFAULT_KEY = "conformite-signing.key"
 
 
+#: Reports, results and registers are signed whole; none comes near this.
+MAX_SIGNED_FILE_BYTES = 1024 * 1024 * 1024
+
+
 def _t(key: str, **values: object) -> str:
     from conformite.i18n import translate
 
@@ -36,7 +41,7 @@ def _t(key: str, **values: object) -> str:
 def read_or_fail(path: Path) -> bytes:
     """The bytes of ``path``, or a plain exit-2 error saying why they can't be read."""
     try:
-        return path.read_bytes()
+        return read_regular_file(path, MAX_SIGNED_FILE_BYTES)
     except FileNotFoundError:
         raise CommandError(_t("sign.no_file", path=path)) from None
     except OSError as exc:

@@ -21,11 +21,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from conformite._files import read_regular_file
 from conformite.errors import InputError, Problem, closest
 
 __all__ = ["CANTONS", "CONFIG_FILE", "Config", "load_config"]
 
 CONFIG_FILE = "conformite.toml"
+#: A hand-written configuration is a few kilobytes.
+MAX_CONFIG_BYTES = 1024 * 1024
 #: The 26 cantons, by their official two-letter abbreviation.
 CANTONS = (
     "AG", "AI", "AR", "BE", "BL", "BS", "FR", "GE", "GL", "GR", "JU", "LU", "NE",
@@ -113,9 +116,12 @@ def load_config(directory: Path) -> Config:
             ]
         )
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_regular_file(path, MAX_CONFIG_BYTES).decode("utf-8"))
     except UnicodeDecodeError:
         raise InputError([Problem(file=display, message="the file is not valid UTF-8")]) from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise InputError([Problem(file=display, message=f"cannot read: {reason}")]) from None
     except tomllib.TOMLDecodeError as exc:
         # Python 3.14 gives lineno/colno; before, only the text says "(at line L, column C)".
         message = getattr(exc, "msg", str(exc))
@@ -173,7 +179,10 @@ def toml_line(path: Path, loc: tuple[Any, ...]) -> int | None:
     """Best-effort line of a TOML key: the key inside its table, else the table header."""
     if not loc:
         return None
-    lines = path.read_text(encoding="utf-8").splitlines()
+    try:
+        lines = read_regular_file(path, MAX_CONFIG_BYTES).decode("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
     table = ".".join(str(p) for p in loc[:-1])
     key = str(loc[-1])
     in_table = table == ""

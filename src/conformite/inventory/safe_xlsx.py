@@ -31,6 +31,7 @@ of conformite for this reason).
 
 from __future__ import annotations
 
+import io
 import re
 import time
 import zipfile
@@ -39,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from conformite._files import FileTooLarge, read_regular_file
 from conformite.errors import InputError, Problem
 
 __all__ = ["SafeWorkbook", "XlsxLimits", "open_workbook"]
@@ -79,14 +81,26 @@ def _refuse(file: str, message: str, *, path: str = "", **extra: Any) -> InputEr
     return InputError([Problem(file=file, path=path, message=message, **extra)])
 
 
-def _check_archive(path: Path, file: str, limits: XlsxLimits, deadline: float) -> None:
-    """Refuse anything but a plain, reasonably sized zip, before any XML is parsed."""
+def _read(path: Path, file: str, limits: XlsxLimits) -> bytes:
+    """The workbook's bytes, read once: what is checked is what openpyxl reads
+    (the file cannot change in between), and a FIFO or device is refused."""
     try:
-        size = path.stat().st_size
-        with path.open("rb") as handle:
-            magic = handle.read(8)
+        return read_regular_file(path, limits.max_file_bytes)
+    except FileTooLarge as exc:
+        size = exc.size if exc.size is not None else limits.max_file_bytes + 1
     except OSError as exc:
-        raise _refuse(file, f"cannot read: {exc.strerror}") from None
+        raise _refuse(file, f"cannot read: {exc.strerror or exc}") from None
+    raise _refuse(
+        file,
+        f"file is {size / _MIB:.1f} MiB, more than the "
+        f"{limits.max_file_bytes / _MIB:g} MiB limit for this workbook",
+    )
+
+
+def _check_archive(data: bytes, file: str, limits: XlsxLimits, deadline: float) -> None:
+    """Refuse anything but a plain, reasonably sized zip, before any XML is parsed."""
+    size = len(data)
+    magic = data[:8]
     if size > limits.max_file_bytes:
         raise _refuse(
             file,
@@ -106,7 +120,7 @@ def _check_archive(path: Path, file: str, limits: XlsxLimits, deadline: float) -
             found=repr(magic[:4]),
         )
     try:
-        archive = zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise _refuse(file, f"not a readable XLSX workbook: damaged zip archive ({exc})") from None
     with archive:
@@ -329,7 +343,8 @@ def open_workbook(
     limits = limits or XlsxLimits()
     file = display or str(path)
     deadline = time.monotonic() + limits.max_seconds
-    _check_archive(path, file, limits, deadline)
+    data = _read(path, file, limits)
+    _check_archive(data, file, limits, deadline)
     import warnings
 
     from openpyxl import load_workbook
@@ -338,7 +353,9 @@ def open_workbook(
         with warnings.catch_warnings():
             # openpyxl warns about extensions it ignores (data validation lists).
             warnings.simplefilter("ignore")
-            workbook = load_workbook(path, read_only=True, data_only=True, keep_links=False)
+            workbook = load_workbook(
+                io.BytesIO(data), read_only=True, data_only=True, keep_links=False
+            )
     except Exception as exc:  # XML and openpyxl errors alike
         raise _refuse(file, f"not a readable XLSX workbook: {type(exc).__name__}: {exc}") from None
     if time.monotonic() > deadline:

@@ -23,13 +23,13 @@ are read here and nowhere else:
 from __future__ import annotations
 
 import re
-import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from conformite._files import FileTooLarge, read_regular_file
 from conformite.errors import InputError, Problem
 
 __all__ = [
@@ -110,27 +110,37 @@ class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoa
         return self._located(_core_float, node)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        # Compare scalar keys by their text (cheap); other keys are rare and
-        # left to the constructor, which rejects unhashable ones.
-        seen: dict[str, yaml.Node] = {}
+        # Scalar keys are compared as the values they become (``1``, ``01`` and ``0x1``
+        # are one key; so are ``~`` and ``null``), the first one named with its line.
+        seen: dict[Any, yaml.Node] = {}
         for key_node, _ in node.value:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _TAG + "merge":
                 continue
-            key = key_node.value
-            if key in seen:
+            key = self.construct_object(key_node)
+            first = seen.get(key)
+            if first is not None:
+                also = f", written {first.value!r}" if first.value != key_node.value else ""
                 raise yaml.constructor.ConstructorError(
                     f"while reading the mapping started at line {node.start_mark.line + 1}",
                     node.start_mark,
-                    f"duplicate key {key!r} (first at line {seen[key].start_mark.line + 1})",
+                    f"duplicate key {key_node.value!r} (first at line "
+                    f"{first.start_mark.line + 1}{also})",
                     key_node.start_mark,
                 )
             seen[key] = key_node
         return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
 
 
+#: Python refuses decimal integers of more digits than this (a quadratic
+#: conversion); hexadecimal and octal ones are held to the same length.
+MAX_INT_DIGITS = 4300
+
+
 def _core_int(_loader: Any, node: yaml.ScalarNode) -> int:
     """YAML 1.2 core schema integers: ``010`` is ten, ``0o10`` eight, ``0x1F`` 31."""
     text: str = node.value
+    if len(text) > MAX_INT_DIGITS:
+        raise ValueError(f"an integer of {len(text):,} digits; at most {MAX_INT_DIGITS:,}")
     if text.startswith("0o"):
         return int(text[2:], 8)
     if text.startswith("0x"):
@@ -372,17 +382,14 @@ def _build(loader: _Loader, node: yaml.Node) -> Any:
         raise _Unusual
     if kind is yaml.SequenceNode:
         return [_build(loader, item) for item in node.value]
-    out: dict[Any, Any] = {}
-    seen: set[str] = set()
-    for key_node, value_node in node.value:
+    keys = []
+    for key_node, _ in node.value:
         if type(key_node) is not yaml.ScalarNode or key_node.tag == _MERGE:
             raise _Unusual
-        text = key_node.value
-        if text in seen:
-            raise _Unusual  # PyYAML reports the duplicate key with both lines
-        seen.add(text)
-        out[_build(loader, key_node)] = _build(loader, value_node)
-    return out
+        keys.append(_build(loader, key_node))
+    if len(set(keys)) != len(keys):
+        raise _Unusual  # the loader reports the repeated key with both lines
+    return {key: _build(loader, value) for key, (_, value) in zip(keys, node.value, strict=True)}
 
 
 def _parse(text: str, file: str) -> Any:
@@ -457,9 +464,11 @@ def read_bounded(path: Path, file: str, limit: int = MAX_FILE_BYTES, kind: str =
     ``limit + 1`` bytes whatever the file's size said when it was checked.
     """
 
-    def too_large(size: int | None) -> InputError:
-        what = f"file is {size / 1_048_576:.1f} MiB" if size else "the file is larger"
-        return InputError(
+    try:
+        return read_regular_file(path, limit)
+    except FileTooLarge as exc:
+        what = f"file is {exc.size / 1_048_576:.1f} MiB" if exc.size else "the file is larger"
+        raise InputError(
             [
                 Problem(
                     file=file,
@@ -468,24 +477,11 @@ def read_bounded(path: Path, file: str, limit: int = MAX_FILE_BYTES, kind: str =
                     hint="split the inventory or check that this is the right file",
                 )
             ]
-        )
-
-    try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):
-            # Opening a FIFO blocks until a writer comes; a device never ends.
-            raise InputError([Problem(file=file, message="not a regular file")])
-        if info.st_size > limit:
-            raise too_large(info.st_size)
-        with path.open("rb") as handle:
-            raw = handle.read(limit + 1)
+        ) from None
     except OSError as exc:
         raise InputError(
             [Problem(file=file, message=f"cannot read: {exc.strerror or exc}")]
         ) from None
-    if len(raw) > limit:
-        raise too_large(None)
-    return raw
 
 
 def load_yaml_file(path: Path, display: str | None = None) -> YamlDocument:

@@ -41,6 +41,7 @@ from pydantic import (
     field_validator,
 )
 
+from conformite._files import read_regular_file
 from conformite.errors import InputError, ProblemCollector
 from conformite.profiles.model import LoadedProfile, ProfileRegistry, load_profile_file
 from conformite.signing import (
@@ -71,6 +72,7 @@ __all__ = [
     "expires_at",
     "load_cached_profiles",
     "parse_index",
+    "read_cached",
     "verify_cached_index",
     "verify_copy",
     "verify_index_signature",
@@ -262,10 +264,10 @@ def check_update(
     check_fresh(index, now)
     if current is None:
         return
-    old_data = (current / INDEX_FILE).read_bytes()
     try:
+        old_data = read_cached(current / INDEX_FILE)
         old = parse_index(old_data)
-    except ProfileError:
+    except (ProfileError, OSError):
         return  # unreadable cache: nothing to compare with; the new copy replaces it
     if index.index_version < old.index_version:
         raise ProfileError(
@@ -316,14 +318,28 @@ def current_copy(workspace: Path, source: str) -> Path | None:
     return current if (current / INDEX_FILE).is_file() else None
 
 
+#: A cached file (index, signature or profile) is never larger than what sync
+#: accepted from the source (index 1 MiB, profile 256 KiB); more is tampering.
+MAX_CACHED_FILE_BYTES = 1024 * 1024
+
+
+def read_cached(path: Path) -> bytes:
+    """A file of the cache: a regular file within :data:`MAX_CACHED_FILE_BYTES`
+    (a workspace, cache included, may come from someone else)."""
+    return read_regular_file(path, MAX_CACHED_FILE_BYTES)
+
+
 def verify_cached_index(folder: Path, pubkey_pem: str) -> Index:
     """The cached index in ``folder``, if its signature verifies with ``pubkey_pem``."""
-    signature_path = folder / SIGNATURE_FILE
-    if not signature_path.is_file():
-        raise ProfileError("profiles.no_signature")
-    return verify_index_signature(
-        (folder / INDEX_FILE).read_bytes(), signature_path.read_bytes(), pubkey_pem
-    )
+    try:
+        signature = read_cached(folder / SIGNATURE_FILE)
+    except OSError:
+        raise ProfileError("profiles.no_signature") from None
+    try:
+        data = read_cached(folder / INDEX_FILE)
+    except OSError as exc:
+        raise ProfileError("profiles.bad_index", detail=exc.strerror or str(exc)) from None
+    return verify_index_signature(data, signature, pubkey_pem)
 
 
 def verify_copy(
@@ -342,7 +358,10 @@ def verify_copy(
         path = folder / "profiles" / entry.file
         if not path.is_file():
             raise ProfileError("profiles.missing_profile", file=entry.file)
-        raw = path.read_bytes()
+        try:
+            raw = read_cached(path)
+        except OSError:
+            raise ProfileError("profiles.tampered", file=entry.file) from None
         if hashlib.sha256(raw).hexdigest() != entry.sha256:
             raise ProfileError("profiles.tampered", file=entry.file)
         loaded.append(check_profile(path, entry, as_of, source, raw))
@@ -422,7 +441,10 @@ def load_cached_profiles(
     for entry in index.profiles:
         path = folder / "profiles" / entry.file
         display = str(path)
-        raw = path.read_bytes() if path.is_file() else None
+        try:
+            raw: bytes | None = read_cached(path)
+        except OSError:
+            raw = None
         if raw is None or hashlib.sha256(raw).hexdigest() != entry.sha256:
             problems.report(
                 display,

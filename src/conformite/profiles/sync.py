@@ -45,6 +45,7 @@ from conformite.profiles.index import (
     check_profile,
     check_update,
     current_copy,
+    read_cached,
     verify_index_signature,
 )
 
@@ -224,8 +225,8 @@ def _read_meta(folder: Path | None) -> dict[str, Any]:
 
 
 #: A copy being built or a link being swapped that is older than this was left
-#: by a sync that was killed: no sync takes this long (see DEFAULT_DEADLINE).
-STALE_AFTER_SECONDS = 3600
+#: by a sync that was killed: four times the longest --deadline a sync may have.
+STALE_AFTER_SECONDS = 4 * 3600
 _STAGING = re.compile(r"v[0-9]+-[0-9a-f]{8}")
 _LINK = re.compile(r"\.current-[0-9a-f]{8}")
 
@@ -240,9 +241,13 @@ def remove_stale_copies(base: Path, now: float | None = None) -> list[str]:
     """
     now = time.time() if now is None else now
     current = base / "current"
-    in_use = current.resolve().name if current.is_symlink() else None
+    try:
+        in_use = current.resolve().name if current.is_symlink() else None
+        entries = sorted(base.iterdir()) if base.is_dir() else []
+    except (OSError, RuntimeError):  # a link loop or an unreadable folder: leave it all
+        return []
     removed = []
-    for entry in sorted(base.iterdir()) if base.is_dir() else []:
+    for entry in entries:
         staging = _STAGING.fullmatch(entry.name) is not None
         if not (staging or _LINK.fullmatch(entry.name)) or entry.name == in_use:
             continue
@@ -357,7 +362,10 @@ def sync_source(
             for entry in index.profiles:
                 target = staging / "profiles" / entry.file
                 cached = current / "profiles" / entry.file if current is not None else None
-                body = cached.read_bytes() if cached is not None and cached.is_file() else b""
+                try:
+                    body = read_cached(cached) if cached is not None else b""
+                except OSError:
+                    body = b""  # not usable: downloaded again
                 if hashlib.sha256(body).hexdigest() != entry.sha256:
                     body = _get(
                         session,
