@@ -177,3 +177,14 @@ def test_a_directory_named_conformite_toml_is_a_located_error(ws: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "conformite.toml" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_an_unsigned_meta_file_nested_too_deep_is_ignored_not_a_traceback(tmp_path: Path) -> None:
+    """meta.json (ETag, versions) is not signed: whatever its bytes, it is only a hint."""
+    from conformite.profiles.sync import _read_meta
+
+    (tmp_path / "meta.json").write_bytes(b"[" * 200_000)
+    assert _read_meta(tmp_path) == {}
+    (tmp_path / "meta.json").unlink()
+    os.mkfifo(tmp_path / "meta.json")
+    assert _read_meta(tmp_path) == {}  # a FIFO is refused, not opened

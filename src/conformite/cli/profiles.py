@@ -181,7 +181,8 @@ def add_source(
     """
     import re
 
-    from conformite.inventory.config import CONFIG_FILE, load_config
+    from conformite._files import read_regular_file
+    from conformite.inventory.config import CONFIG_FILE, MAX_CONFIG_BYTES, load_config
     from conformite.profiles.index import ProfileError
     from conformite.profiles.sync import check_source_url
     from conformite.signing import KeyFileError, fingerprint, load_public_key
@@ -203,7 +204,8 @@ def add_source(
     if name in config.profiles.sources and not replace:
         raise CommandError(_t("profiles.source_exists", config, source=name, path=path))
     entry = {"url": url, "pubkey": pem.decode("ascii").strip() + "\n"}
-    text = _with_source(path.read_text(encoding="utf-8"), name, entry, config)
+    current = read_regular_file(path, MAX_CONFIG_BYTES).decode("utf-8")  # load_config read it
+    text = _with_source(current, name, entry, config)
     write_file(path, text)
     load_config(folder)  # what we wrote, we can read
     click.echo(

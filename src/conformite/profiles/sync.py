@@ -218,8 +218,8 @@ def _read_meta(folder: Path | None) -> dict[str, Any]:
     if folder is None:
         return {}
     try:
-        data = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_cached(folder / "meta.json"))
+    except (OSError, ValueError, RecursionError):  # unsigned: any bytes at all
         return {}
     return data if isinstance(data, dict) else {}
 
