@@ -200,6 +200,12 @@ class Control(_Strict):
     target: TargetKind
     effort: Effort
     title: Localized
+    problem: Localized | None = Field(
+        None,
+        description="the gap as a risk, in a few words (\"Software no longer receives "
+        "security updates\"): shown where a risk is listed, beside the title that states "
+        "the requirement",
+    )
     description: Localized
     rationale: Localized
     remediation: Localized
