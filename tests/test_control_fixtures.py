@@ -45,3 +45,13 @@ def test_control_documentation_is_complete(control_id: str, catalogue) -> None:
         for lang in LANGUAGES:
             assert requirement.message.get(lang).strip()
     assert control.legal_basis, f"{control_id} has no legal basis"
+    # Built-in controls state the gap as a risk too (reports list risks with it); a
+    # workspace's own controls may omit it and fall back to the title.
+    assert control.problem is not None, f"{control_id} has no problem statement"
+    for lang in LANGUAGES:
+        problem = control.problem.get(lang).strip()
+        assert problem, f"{control_id}.problem.{lang} is empty"
+        assert problem != control.title.get(lang).strip(), (
+            f"{control_id}.problem.{lang} repeats the title: state what is wrong or at risk"
+        )
+        assert len(problem) <= 90, f"{control_id}.problem.{lang} is {len(problem)} characters"

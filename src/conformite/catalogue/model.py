@@ -202,8 +202,8 @@ class Control(_Strict):
     title: Localized
     problem: Localized | None = Field(
         None,
-        description="the gap as a risk, in a few words (\"Software no longer receives "
-        "security updates\"): shown where a risk is listed, beside the title that states "
+        description='the gap as a risk, in a few words ("Software no longer receives '
+        'security updates"): shown where a risk is listed, beside the title that states '
         "the requirement",
     )
     description: Localized
