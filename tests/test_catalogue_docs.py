@@ -28,6 +28,9 @@ def test_docs_command_writes_pages_and_check_detects_drift(tmp_path: Path) -> No
     text = page.read_text(encoding="utf-8")
     for expected in ("## Legal basis", "## Français", "## Deutsch", "## Italiano", "dpa_signed"):
         assert expected in text
+    # The problem statement, in each language, under its label.
+    assert "*Risk if not met.* The vendor handles data without a signed processing" in text
+    assert "*Risiko bei Nichterfüllung.* Der Lieferant bearbeitet Daten ohne" in text
     assert runner.invoke(cli, ["controls", "docs", str(tmp_path), "--check"]).exit_code == 0
     page.write_text(text + "edited by hand\n", encoding="utf-8")
     assert runner.invoke(cli, ["controls", "docs", str(tmp_path), "--check"]).exit_code == 1

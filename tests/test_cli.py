@@ -163,6 +163,8 @@ def test_controls_list_and_show() -> None:
     assert shown.exit_code == 0
     assert "Auftragsbearbeitungsvertrag" in shown.output
     assert "revDSG Art. 9" in shown.output
+    assert "Risiko bei Nichterfüllung:" in shown.output
+    assert "ohne unterzeichneten" in shown.output
 
 
 def test_controls_show_unknown_id_suggests() -> None:

@@ -100,6 +100,25 @@ def test_custom_control_shows_in_the_catalogue(tmp_path: Path) -> None:
     assert "CUS-OWNER" in result.output
 
 
+def test_custom_control_without_problem_statement_is_shown_and_documented(
+    tmp_path: Path,
+) -> None:
+    # The problem statement is optional for a workspace's own controls: no label, no gap.
+    ws = _workspace(tmp_path, '''service.owner == "Greffe"''')
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["controls", "show", "CUS-OWNER", "--workspace", str(ws)])
+    assert shown.exit_code == 0, shown.output
+    assert "Title" in shown.output
+    assert "Risk if not met" not in shown.output
+    docs = tmp_path / "docs"
+    result = runner.invoke(cli, ["controls", "docs", str(docs), "--workspace", str(ws)])
+    assert result.exit_code == 0, result.output
+    page = (docs / "CUS-OWNER.md").read_text(encoding="utf-8")
+    assert "**Title**" in page
+    assert "Risk if not met" not in page
+    assert "*Risk if not met.*" in (docs / "SUP-DPA.md").read_text(encoding="utf-8")
+
+
 def test_readme_custom_control_example_works(tmp_path: Path) -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     block = readme.split("# my-controls/CUS-ARCHIVE.yaml\n", 1)[1].split("```", 1)[0]

@@ -81,6 +81,10 @@ def control_page(compiled: CompiledControl, catalogue: Catalogue) -> str:
             "",
             f"**{spec.title.get(lang)}**",
             "",
+        ]
+        if spec.problem:
+            lines += [f"*{translate('control.problem', lang)}.* {spec.problem.get(lang)}", ""]
+        lines += [
             f"*{translate('control.description', lang)}.* {spec.description.get(lang)}",
             "",
             f"*{translate('control.rationale', lang)}.* {spec.rationale.get(lang)}",

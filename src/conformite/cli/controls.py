@@ -158,6 +158,11 @@ def show_control(control_id: str, directory: Path | None) -> None:
                 ("control.applies_to", f"target.{spec.target}"),
             )
         ),
+        *(
+            ["", f"**{translate('control.problem', lang)}:** {spec.problem.get(lang)}"]
+            if spec.problem
+            else []
+        ),
         "",
         f"## {translate('control.description', lang)}",
         spec.description.get(lang),
