@@ -296,7 +296,7 @@ def test_wrong_type_names_field_path_and_expected_type(ws: Path) -> None:
         ("hosting: saas, data_location: {stored_in: [ch]}", "data_location", "ISO country code"),
         ("hosting: saas, security: {mfa: {enabled: maybe}}", "security.mfa", "true or false"),
         ("hosting: saas, endpoints: [{url: 'ftp://x'}]", "endpoints[0].url", "web address"),
-        ("hosting: saas, retention: {last_deletion_on: soon}", "retention", "a date such as"),
+        ("hosting: saas, retention: {last_deletion_on: soon}", "retention", "a real date"),
         ("hosting: saas, vendor: Big Vendor", "vendor", "a lower-case id"),
     ],
 )

@@ -147,7 +147,7 @@ def test_cost_formula_of_builtin_controls_on_a_small_target() -> None:
     services = [{"endpoints": [{}] * 1}, {"endpoints": [{}] * 2}, {"endpoints": []}]
     assert visits(_formula_of("GOV-PORTABILITY"), {"services": services}, {}, {}) == 2 * 3 + 2 * 3
     # SUP-DISCLOSURE-ABROAD on a vendor with V=2 services, L=5 data locations,
-    # C=4 chain entries, A=3 adequate and D=2 DPF countries: 6V + 2L + 2LC + 3C + A + D.
+    # C=4 chain entries (3 adequate and 2 DPF countries are not iterated): 5V + 3L + 2LC + 3C.
     vendor_services = [
         {"data_location": {"stored_in": ["CH"], "processed_in": ["DE"], "support_access_from": []}},
         {"data_location": {"stored_in": ["US", "FR"], "processed_in": ["CH"]}},
@@ -155,10 +155,10 @@ def test_cost_formula_of_builtin_controls_on_a_small_target() -> None:
     variables = {"vendor_services": vendor_services, "derived": {"chain": [{}] * 4}}
     shared = {"ref": {"adequate_countries": ["DE", "FR", "IT"], "dpf_countries": ["US", "CA"]}}
     cost = _formula_of("SUP-DISCLOSURE-ABROAD")
-    assert visits(cost, variables, shared, {}) == 12 + 10 + 40 + 12 + 3 + 2
-    # GOV-COMMISSION-REVIEW: 2 written roles x the commission's members, twice.
+    assert visits(cost, variables, shared, {}) == 10 + 15 + 40 + 12
+    # GOV-COMMISSION-COMPOSITION: 6 written roles x the commission's members, twice.
     org = {"org": {"commission": {"members": [{}] * 5}}}
-    assert visits(_formula_of("GOV-COMMISSION-REVIEW"), {}, org, {}) == 2 * (2 + 2 * 5)
+    assert visits(_formula_of("GOV-COMMISSION-COMPOSITION"), {}, org, {}) == 2 * (6 + 6 * 5)
     # A control reading no list from the target has no formula: nothing to check.
     assert _formula_of("SUP-DPA") is None
 

@@ -152,11 +152,11 @@ def test_a_huge_parameter_override_of_a_builtin_control_is_refused(tmp_path: Pat
     ws = _workspace(tmp_path, {"CUS-OK": OK})
     roles = ", ".join(f'"r{i}"' for i in range(20_000))
     with (ws / "conformite.toml").open("a", encoding="utf-8") as config:
-        config.write(f"\n[parameters.GOV-COMMISSION-REVIEW]\nrequired_roles = [{roles}]\n")
+        config.write(f"\n[parameters.GOV-COMMISSION-COMPOSITION]\nrecommended_roles = [{roles}]\n")
     code, output, elapsed = _validate(ws)
     assert code == 2
-    assert "GOV-COMMISSION-REVIEW.yaml:" in output
-    assert "control GOV-COMMISSION-REVIEW: the expression is" in output
+    assert "GOV-COMMISSION-COMPOSITION.yaml:" in output
+    assert "control GOV-COMMISSION-COMPOSITION: the expression is" in output
     assert "long list parameter" in output
     assert elapsed < 10
 

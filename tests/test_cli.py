@@ -62,7 +62,7 @@ def test_audit_json_is_byte_identical_across_runs(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
     assert first.read_bytes() == second.read_bytes()
     data = json.loads(first.read_text(encoding="utf-8"))
-    assert data["schema_version"] == "1.2"
+    assert data["schema_version"] == "2.0"
     assert data["as_of"] == AS_OF
     assert data["catalogue"]["sha256"]
     assert data["findings"], "the demo commune has findings"

@@ -178,3 +178,92 @@ def test_waiver_states() -> None:
         "C-UNUSED": "unused",
         "C-FUTURE": "not_yet_valid",
     }
+
+
+def _worked(cid: str, severity: str, need: int, outcome: str, read: int, unknown: int):
+    from conformite.engine.results import Finding
+    from conformite.engine.scoring import weigh
+
+    finding = Finding(
+        cid, "f", [], severity, cid, "service", "s", "s", need, outcome, [], [], [],
+        facts_read=read, unknown_facts=[f"fact{i}" for i in range(unknown)],
+    )  # fmt: skip
+    finding.weight = weigh(finding)
+    return finding
+
+
+def test_readme_worked_example_of_scoring_with_unknown_facts() -> None:
+    """The figures of the README's worked example (Scoring) are what the engine computes."""
+    from conformite.engine.scoring import score
+
+    register = score(
+        [
+            _worked("SVC-MFA", "high", 3, "pass", 2, 0),
+            _worked("SVC-CRITICAL-VULNS", "critical", 3, "unknown", 1, 1),
+            _worked("SVC-BACKUP", "high", 1, "fail", 4, 0),
+            _worked("SVC-LOGGING", "medium", 2, "pass", 3, 0),
+        ]
+    )
+    assert (register.score, register.grade, register.coverage) == (35.5, "E", 90.0)
+    assert (register.weight_failed, register.weight_unknown) == (4.0, 16.0)
+    booking = score(
+        [
+            _worked("SVC-MFA", "high", 1, "pass", 2, 0),
+            _worked("SVC-ENCRYPTION", "high", 1, "pass", 2, 0),
+            _worked("SVC-PATCHING", "high", 1, "pass", 3, 0),
+            _worked("SVC-ACCESS-REVIEW", "medium", 1, "pass", 2, 0),
+            _worked("SVC-LOGGING", "medium", 1, "pass", 3, 0),
+            _worked("SVC-ADMIN-SEPARATION", "medium", 1, "pass", 1, 0),
+            _worked("SVC-RECOVERY-TARGETS", "medium", 1, "unknown", 2, 2),
+        ]
+    )
+    assert (booking.score, booking.coverage, booking.grade, booking.grade_capped) == (
+        90.0,
+        86.7,
+        "B",
+        True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "coverage", "expected"),
+    [
+        (95.0, 100.0, "A"),
+        (95.0, 90.0, "A"),
+        (95.0, 89.9, "B"),
+        (95.0, 74.9, "C"),
+        (95.0, 49.9, "D"),
+        (65.0, 80.0, "C"),  # a cap never raises a grade
+        (30.0, 10.0, "E"),
+        (95.0, None, "A"),  # no fact read: nothing to cap on
+    ],
+)
+def test_grade_is_capped_by_documentation_coverage(value, coverage, expected) -> None:
+    from conformite.engine.scoring import grade
+
+    assert grade(value, coverage) == expected
+
+
+def test_a_waiver_covers_a_finding_still_to_document() -> None:
+    as_of = dt.date(2026, 11, 28)
+    findings = [_finding("unknown", control_id="C-ACTIVE"), _finding("unknown", control_id="C-OLD")]
+
+    def waiver(control: str, expires: str) -> Waiver:
+        return Waiver(
+            control=control,
+            target="service:s",
+            justification="j",
+            approver="Council",
+            decided_on=dt.date(2025, 1, 1),
+            expires_on=dt.date.fromisoformat(expires),
+            risk="medium",
+        )
+
+    out, statuses = apply_waivers(
+        findings, [waiver("C-ACTIVE", "2027-01-01"), waiver("C-OLD", "2026-06-30")], as_of
+    )
+    by_id = {f.control_id: f for f in out}
+    assert by_id["C-ACTIVE"].outcome == "waived"
+    assert by_id["C-OLD"].outcome == "unknown"
+    assert by_id["C-OLD"].expired_waiver is not None
+    assert [s.status for s in statuses] == ["applied", "expired"]

@@ -279,7 +279,7 @@ def test_cli_refuses_loopback_unless_allowed_and_the_audit_shows_it_unchecked(
         assert site.requests == []
         (saved,) = (ws / "observations").glob("probe-*.json")
         (observation,) = json.loads(saved.read_text(encoding="utf-8"))["observations"]
-        # The refused observation makes the endpoint controls not applicable (not checked).
+        # The refused observation makes the endpoint controls to document (not checked).
         audit = run("audit", str(ws), "--format", "json")
         allowed = run("probe", str(ws), "--timeout", "2", "--allow-private-addresses")
         assert site.requests  # the flag lets it through
@@ -290,7 +290,9 @@ def test_cli_refuses_loopback_unless_allowed_and_the_audit_shows_it_unchecked(
     assert observation["reachable"] is False
     assert observation["error"] == "not probed: address refused: 127.0.0.1 (loopback)"
     findings = json.loads(audit.stdout)["findings"]
-    assert [f["outcome"] for f in findings if f["control_id"] == "EP-TLS"] == ["not_applicable"]
+    (tls,) = [f for f in findings if f["control_id"] == "EP-TLS"]
+    assert tls["outcome"] == "unknown"
+    assert "--allow-private-addresses" in tls["messages"][0]
     assert allowed.exit_code == 0, allowed.output
     assert "not probed" not in allowed.stdout
 

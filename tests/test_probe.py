@@ -382,7 +382,7 @@ def test_only_an_unknown_id_is_a_usage_error_with_a_hint(
     assert offline == []
 
 
-def test_an_unreachable_endpoint_is_not_applicable_in_the_audit(
+def test_an_unreachable_endpoint_is_to_document_in_the_audit(
     tmp_path: Path,
     servers: dict[str, Any],
     offline: list[dict],  # type: ignore[type-arg]
@@ -398,8 +398,8 @@ def test_an_unreachable_endpoint_is_not_applicable_in_the_audit(
     assert observation.reachable is False
     assert observation.error == "unreachable: connection refused"
     finding = findings(ws, dt.date.today())[("EP-TLS", servers["down"])]
-    assert finding["outcome"] == "not_applicable"
-    assert "not reachable" in finding["messages"][0]
+    assert finding["outcome"] == "unknown"
+    assert finding["messages"][0].startswith("Unreachable at the last probe")
 
 
 def test_no_endpoint_declared_is_not_an_error(

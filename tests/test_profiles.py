@@ -141,7 +141,7 @@ vendors:
 """,
     )
     audit = _audit(folder)
-    assert audit["schema_version"] == SCHEMA_VERSION == "1.2"
+    assert audit["schema_version"] == SCHEMA_VERSION == "2.0"
     publisher = "profile nuage-alpin@2 (Exemple d'association de communes (fictive))"
     # The inventory's 96 hours win over the profile's 24: the control fails on it.
     notice = _finding(audit, "SUP-BREACH-NOTICE", "nuage")

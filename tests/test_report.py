@@ -8,6 +8,7 @@ import the helpers below.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import itertools
@@ -40,10 +41,14 @@ LANGS = ("fr", "de", "it", "en")
 @functools.cache
 def golden_workspace() -> Workspace:
     """The golden workspace with its own frozen catalogue and reference data."""
+    return workspace_at(GOLDEN / "workspace")
+
+
+def workspace_at(directory: Path) -> Workspace:
+    """A workspace (the golden one, or a changed copy of it) with the golden catalogue."""
     catalogue = load_catalogue([GOLDEN / "catalogue"])
     reference = load_reference(GOLDEN / "catalogue" / "reference")
     problems = ProblemCollector()
-    directory = GOLDEN / "workspace"
     inventory = load_inventory(directory, reference, catalogue, problems)
     problems.raise_if_any()
     assert inventory is not None
@@ -68,8 +73,34 @@ def golden_report(lang: str, with_previous: bool = True) -> Report:
     return build_report(golden_workspace(), current, previous if with_previous else None, lang)
 
 
+def changed_workspace(tmp_path: Path, **replacements: str | list[str]) -> Path:
+    """A copy of the golden workspace with text replaced in its inventory files.
+
+    Keys name a file (``services``, ``vendors``, …); each value is ``old=>new`` (or a list).
+    """
+    import shutil
+
+    target = tmp_path / "workspace"
+    shutil.copytree(GOLDEN / "workspace", target)
+    for name, changes in replacements.items():
+        path = target / "inventory" / f"{name}.yaml"
+        text = path.read_text(encoding="utf-8")
+        for change in [changes] if isinstance(changes, str) else changes:
+            old, new = change.split("=>")
+            assert text.count(old) == 1, (name, old)
+            text = text.replace(old, new)
+        path.write_text(text, encoding="utf-8")
+    return target
+
+
 def run(*args: str):  # type: ignore[no-untyped-def]
     return CliRunner().invoke(cli, list(args))
+
+
+def render_text(fmt: str, report: Report) -> str:
+    from conformite.report.render import render_report
+
+    return render_report(fmt, report).decode("utf-8")
 
 
 # --------------------------------------------------------------------------
@@ -103,52 +134,308 @@ def test_canton_without_overlay_says_the_federal_baseline_applies() -> None:
     assert any("base fédérale" in x for x in report.methodology.not_assessed)
 
 
-def test_top_risks_are_grouped_by_control_and_ranked_by_weight() -> None:
+def test_top_risks_are_confirmed_gaps_ranked_by_risk() -> None:
+    from conformite.report.risk import Exposures, finding_risk
+
     report = golden_report("en")
-    assert 3 <= len(report.risks) <= 5
-    weights = [r.weight for r in report.risks]
-    assert weights == sorted(weights, reverse=True)
-    assert report.risks[0].control_id == "SVC-CRITICAL-VULNS"
-    retention = next(r for r in report.risks if r.control_id == "DP-RETENTION")
-    assert retention.targets == 2
+    assert [r.control_id for r in report.risks] == [
+        "SVC-CRITICAL-VULNS",  # weight 12 on the pupils' school administration: 12 x 1.25
+        "SVC-MFA",  # 6 x 1.25
+        "SUP-CERT-VALID",  # 4 x 1.75 (sensitive data, 1,000 people or more, internet)
+        "GOV-COMMISSION-REVIEW",  # 2 x 1
+    ]
+    assert [r.risk for r in report.risks] == [15.0, 7.5, 7.0, 2.0]
+    assert all(r.kind == "gap" for r in report.risks)
+    # only the confirmed gap counts: the same control is still to document elsewhere
+    assert report.risks[0].targets == 1 and report.risks[0].target_names == [
+        "Administration scolaire"
+    ]
+    assert report.risks[0].exposure == ["vulnerable people"]
     assert all(r.why and not r.why.endswith(" ") for r in report.risks)
+    # the risk is the sum of weight x exposure of the group's findings
+    _, current = golden_results("en")
+    exposures = Exposures(golden_workspace())
+    cert = [f for f in current.findings if f.control_id == "SUP-CERT-VALID" and f.outcome == "fail"]
+    assert sum(finding_risk(f, exposures(f.target_kind, f.target_id)) for f in cert) == 7.0
+    # facts to document are not risks: DP-RETENTION is only to document
+    assert "DP-RETENTION" not in {r.control_id for r in report.risks}
 
 
-def test_findings_are_grouped_by_severity_then_need() -> None:
+def test_what_we_do_not_know_yet_lists_the_facts_and_who_can_answer() -> None:
+    report = golden_report("en")
+    unknowns = {u.control_id: u for u in report.unknowns}
+    assert [u.control_id for u in report.unknowns][:2] == ["SVC-CRITICAL-VULNS", "DP-DPIA"]
+    assert all(u.kind == "unknown" for u in report.unknowns)
+    risks = [u.risk for u in report.unknowns]
+    assert risks == sorted(risks, reverse=True)
+    vulns = unknowns["SVC-CRITICAL-VULNS"]
+    # very high need x weight 8 x (2.0 for the mail, 1.75 for the register)
+    assert vulns.risk == 16 * 2.0 + 16 * 1.75
+    assert vulns.missing == ["service.security.patching.open_critical_vulnerabilities"]
+    assert vulns.who == (
+        "Who can answer: the service owners (Secrétariat communal, "
+        "Préposé au contrôle des habitants)."
+    )
+    dpa = unknowns["SUP-DPA"]
+    assert dpa.missing == ["vendor.dpa.signed_on"]
+    assert dpa.who == (
+        "Who can answer: the vendor Nimbus Cloud Ireland Ltd, through the vendor questionnaire."
+    )
+    assert "Qui peut répondre : le fournisseur Nimbus" in golden_report("fr").unknowns[3].who
+
+
+def test_a_check_to_document_without_named_facts_says_its_message_and_whom_to_ask() -> None:
+    from conformite.engine.results import Finding
+    from conformite.report.common import Owners
+    from conformite.report.findings import unknown_groups
+    from conformite.report.risk import Exposures
+    from conformite.report.summary import top_unknowns
+
+    workspace = golden_workspace()
+    never_probed = Finding(
+        "EP-TLS", "endpoint", ["confidentiality"], "high", "The site accepts only safe TLS",
+        "endpoint", "https://guichet.vallon.example.ch", "https://guichet.vallon.example.ch",
+        3, "unknown", [], ["Never probed: run 'conformite probe'."], [], weight=8.0,
+    )  # fmt: skip
+    owners, exposures = Owners(workspace, "en"), Exposures(workspace)
+    groups = unknown_groups(workspace, [never_probed], owners, exposures, "en")
+    assert groups[0].items[0].answer == [] and groups[0].items[0].owner == (
+        "Préposé au contrôle des habitants"
+    )
+    (unknown,) = top_unknowns(groups, [never_probed], exposures, owners, "en")
+    assert unknown.missing == [] and unknown.why == "Never probed: run 'conformite probe'."
+    assert unknown.who == "Who can answer: the service owner (Préposé au contrôle des habitants)."
+    assert unknown.risk == 8.0 * 1.75  # the register's exposure: sensitive, large, internet
+
+
+def test_summary_counts_gaps_and_facts_to_document_apart() -> None:
+    report = golden_report("en")
+    assert report.counts_sentence == (
+        "Of 20 applicable checks, 5 pass, 4 are confirmed gaps, 10 are still to document "
+        "(facts are missing) and 1 are waived."
+    )
+    assert report.coverage_sentence == (
+        "Documentation coverage: 55.3 % of the facts the checks read are known (21 of 47 missing)."
+    )
+    assert "capped" not in report.coverage_sentence  # E by its score: no cap to explain
+    assert report.open_findings == 4 and report.unknown_findings == 10
+    md = render_text("md", report)
+    assert "### What we do not know yet" in md
+    assert "Missing facts: vendor.dpa.signed\\_on." in md
+
+
+def test_capped_grade_is_said_and_marked() -> None:
+    from conformite.engine.results import Score
+    from conformite.report.model import ScoreRow
+    from conformite.report.render.markdown import _scores
+    from conformite.report.summary import coverage_sentence
+
+    score = Score(
+        score=92.0, grade="B", passed=9, failed=1, errors=0, waived=0, not_applicable=0,
+        weight_passed=46.0, weight_total=50.0, unknown=1, weight_failed=2.0,
+        weight_unknown=2.0, facts_read=30, facts_unknown=4, coverage=86.7, grade_capped=True,
+    )  # fmt: skip
+    assert coverage_sentence(score, "en") == (
+        "Documentation coverage: 86.7 % of the facts the checks read are known (4 of 30 "
+        "missing). The grade is capped at B because coverage is only 86.7 %; by its score "
+        "alone it would be A."
+    )
+    row = ScoreRow("booking", "Room booking", score)
+    assert row.grade_label == "B*" and row.gaps == 1 and row.unknown == 1
+    table = _scores(golden_report("de"), [row], "Leistung")
+    assert "| Room booking | 92.0 | B\\* | 9 | 1 | 1 | 0 | 86.7 % |" in table
+    assert "Note durch den Dokumentationsgrad begrenzt" in table
+    uncapped = ScoreRow("x", "X", score.model_copy(update={"grade_capped": False, "grade": "A"}))
+    assert "begrenzt" not in _scores(golden_report("de"), [uncapped], "Leistung")
+
+
+def test_score_rows_carry_gaps_unknown_and_coverage() -> None:
+    report = golden_report("en")
+    services = {row.key: row for row in report.by_service}
+    school = services["school-admin"]
+    assert (school.score.passed, school.gaps, school.unknown) == (0, 2, 3)
+    assert school.score.coverage == 41.7
+    md = render_text("md", report)
+    assert "| Administration scolaire | 0.0 | E | 0 | 2 | 3 | 0 | 41.7 % |" in md
+    html = render_text("html", report)
+    assert '<th scope="col" class="num">Coverage</th>' in html
+    assert "<td>Administration scolaire</td>" in html
+
+
+def test_findings_keep_confirmed_gaps_and_facts_to_document_apart() -> None:
     report = golden_report("en")
     severities = [s for s, _ in report.findings]
     assert severities == ["critical", "high", "medium"]
     for _, groups in report.findings:
-        needs = [g.max_need for g in groups]
-        assert needs == sorted(needs, reverse=True)
+        risks = [g.risk for g in groups]
+        assert risks == sorted(risks, reverse=True)
         for group in groups:
+            assert group.kind == "gap"
             assert group.legal_basis and group.rationale and group.remediation
             for item in group.items:
-                assert item.owner
-    sup_dpa = next(g for _, gs in report.findings for g in gs if g.control_id == "SUP-DPA")
-    assert sup_dpa.items[0].expired_waiver  # the expired waiver is pointed at
+                assert item.owner and item.outcome in ("fail", "error")
+    assert [g.control_id for g in report.to_document] == [
+        "SVC-CRITICAL-VULNS",
+        "DP-DPIA",
+        "SUP-DPA",  # its waiver expired: ranked up
+        "SUP-DISCLOSURE-ABROAD",
+        "DP-RETENTION",
+        "SVC-BACKUP-RESTORE-TEST",
+    ]
+    sup_dpa = next(g for g in report.to_document if g.control_id == "SUP-DPA")
+    item = sup_dpa.items[0]
+    assert item.outcome == "unknown" and item.unknown_facts == ["vendor.dpa.signed_on"]
+    assert item.answer == [
+        "the vendor Nimbus Cloud Ireland Ltd (nimbus), through the vendor questionnaire "
+        "('conformite questionnaire export')."
+    ]
+    assert not any("Who can answer" in m for m in item.messages)
     assert sup_dpa.items[0].owner == "Secrétariat communal"  # owners of the vendor's services
+    md = render_text("md", report)
+    assert (
+        md.index("## Confirmed gaps")
+        < md.index("## Facts to document")
+        < md.index("## Action plan")
+    )
 
 
-def test_action_plan_costs_and_years_against_the_framework_credit() -> None:
+def test_an_expired_waiver_is_flagged_and_ranks_up() -> None:
+    from conformite.report.risk import EXPIRED_WAIVER_FACTOR
+
+    workspace = golden_workspace()
+    later = run_audit(workspace, dt.date(2027, 6, 1), "en")  # SVC-MFA waiver of the mail expired
+    report = build_report(workspace, later, None, "en")
+    mfa = next(r for r in report.risks if r.control_id == "SVC-MFA")
+    assert report.risks[0] is mfa
+    assert mfa.expired_waivers == ["Messagerie en ligne"]
+    # 8 (high, very high need) x 2.0 (sensitive, large, abroad, internet) x 1.5, + 6 x 1.25
+    assert EXPIRED_WAIVER_FACTOR == 1.5 and mfa.risk == 8 * 2.0 * 1.5 + 6 * 1.25
+    md = render_text("md", report)
+    assert "**Waiver expired for: Messagerie en ligne.**" in md
+    assert "**SVC-MFA** Logging in" in md and "multi-factor authentication ⚠" in md
+    html = render_text("html", report)
+    assert "⚠ Waiver expired for: Messagerie en ligne." in html
+    action = next(a for a in report.plan.actions if a.control_id == "SVC-MFA")
+    assert action.expired_waiver and action.kind == "fix"
+
+
+def test_terminal_audit_counts_gaps_and_facts_to_document_apart() -> None:
+    from conformite.report.render import render
+
+    _, current = golden_results("en")
+    text = " ".join(render("table", current, "en").split())
+    assert "5 passed, 4 confirmed gaps, 10 to document, 1 waived, 0 errors" in text
+    assert "Documentation coverage: 55.3 %" in text
+    assert "Confirmed gaps" in text and "To document" in text and "Coverage" in text
+    assert "The 4 findings that matter most (of 4)" in text  # confirmed gaps only
+    assert "10 check(s) to document (missing facts): listed by 'conformite report'." in text
+    assert "capped" not in text
+    overall = current.scores.overall.model_copy(
+        update={"score": 92.0, "grade": "B", "coverage": 86.7, "grade_capped": True}
+    )
+    capped = current.model_copy(
+        update={"scores": current.scores.model_copy(update={"overall": overall})}
+    )
+    text = " ".join(render("table", capped, "de").split())
+    assert "Dokumentationsgrad: 86.7 % (Note begrenzt; nach der Punktzahl allein: A)" in text
+
+
+def test_exposure_of_every_kind_of_target() -> None:
+    from conformite.report.risk import Exposures
+
+    exposures = Exposures(golden_workspace())
+    assert exposures("service", "population-register").factors == (
+        "sensitive",
+        "large",
+        "internet",
+    )
+    assert exposures("service", "email").factors == ("sensitive", "large", "abroad", "internet")
+    assert exposures("service", "school-admin").factors == ("vulnerable",)  # on premises
+    assert exposures("service", "school-admin").factor == 1.25
+    assert exposures("vendor", "nimbus") == exposures("service", "email")
+    assert exposures("vendor", "swiss-gov-soft").factor == 1.75
+    assert exposures("endpoint", "https://guichet.vallon.example.ch").factors == (
+        "sensitive",
+        "large",
+        "internet",
+    )
+    assert exposures("endpoint", "mail:vallon.example.ch").factors == ("internet",)
+    assert exposures("organisation", "organisation").factor == 1.0
+
+
+def test_exposure_changes_the_order_of_risks(tmp_path: Path) -> None:
+    # By weight alone SVC-MFA (6) comes before SUP-CERT-VALID (4). With minors among
+    # the register's data subjects, Swiss Gov Soft's exposure rises to 2.0: 4 x 2.0 > 6 x 1.25.
+    directory = changed_workspace(
+        tmp_path, services="data_subjects: [residents]=>data_subjects: [residents, minors]"
+    )
+    workspace = workspace_at(directory)
+    report = build_report(workspace, run_audit(workspace, AS_OF, "en"), None, "en")
+    order = [r.control_id for r in report.risks]
+    assert order.index("SUP-CERT-VALID") < order.index("SVC-MFA")
+    cert = next(r for r in report.risks if r.control_id == "SUP-CERT-VALID")
+    assert cert.risk == 8.0 and "vulnerable people" in cert.exposure
+
+
+def test_action_plan_fixes_gaps_and_finds_out_facts_against_the_credit() -> None:
+    from conformite.report.plan import FIND_OUT_PERSON_DAYS
+
     plan = golden_report("en").plan
     assert plan.annual_credit == 18_500.0  # CHF 10 x 1850 inhabitants
     assert plan.person_day_chf == 800.0
+    kinds = {(a.control_id, a.kind) for a in plan.actions}
+    assert ("SVC-CRITICAL-VULNS", "fix") in kinds and ("SVC-CRITICAL-VULNS", "find_out") in kinds
+    assert ("DP-RETENTION", "find_out") in kinds and ("DP-RETENTION", "fix") not in kinds
+    assert len(plan.actions) == 10  # 4 controls to fix, 6 to document
+    risks = [a.risk for a in plan.actions]
+    assert risks == sorted(risks, reverse=True)
     first = plan.actions[0]
-    assert first.control_id == "SVC-CRITICAL-VULNS"
-    assert first.cost_chf == first.person_days * 800 + first.external_chf
+    assert (first.control_id, first.kind) == ("SVC-CRITICAL-VULNS", "find_out")
+    assert first.title == "Find out: No known critical vulnerability is left open"
+    assert first.person_days == 2 * FIND_OUT_PERSON_DAYS and first.cost_chf == 400.0
+    assert "service.security.patching.open_critical_vulnerabilities" in first.remediation
+    fix = next(a for a in plan.actions if a.kind == "fix")
+    assert fix.cost_chf == fix.person_days * 800 + fix.external_chf
     assert plan.total_cost == pytest.approx(sum(a.cost_chf for a in plan.actions))
-    for year in plan.years[:-1]:
-        assert year.cost_chf <= plan.annual_credit
-    assert [a.year for a in plan.actions] == sorted(a.year for a in plan.actions)
-    assert plan.years_needed == 2
+    assert plan.total_cost == 7_500.0 and plan.years_needed == 1
     ranks = [a.rank for a in plan.actions]
     assert ranks == list(range(1, len(ranks) + 1))
+    md = render_text("md", golden_report("en"))
+    assert "| 1 | 1 | **SVC-CRITICAL-VULNS** Find out: No known critical" in md
+
+
+def test_at_equal_risk_a_fix_comes_before_finding_out() -> None:
+    from conformite.report.plan import action_plan
+
+    report = golden_report("en")
+    gap = report.findings[0][1][0]  # SVC-CRITICAL-VULNS on the school: risk 15
+    twin = next(g for g in report.to_document if g.control_id == "DP-RETENTION")
+    twin = dataclasses.replace(twin, control_id="AAA-FIRST-BY-ID")
+    twin.items[0].risk, twin.items[1].risk = 10.0, 5.0  # the same risk as the gap
+    assert twin.risk == gap.risk == 15.0
+    plan = action_plan(golden_workspace(), [gap], [twin], "en")
+    assert [(a.control_id, a.kind) for a in plan.actions] == [
+        ("SVC-CRITICAL-VULNS", "fix"),
+        ("AAA-FIRST-BY-ID", "find_out"),
+    ]
+
+
+def test_action_plan_spreads_over_years_when_the_credit_is_small() -> None:
+    workspace = golden_workspace()
+    config = workspace.config.model_copy(deep=True)
+    config.report.framework_credit_chf_per_inhabitant = 1.0  # CHF 1'850 a year
+    _, current = golden_results("en")
+    plan = build_report(dataclasses.replace(workspace, config=config), current, None, "en").plan
+    assert plan.annual_credit == 1_850.0
+    assert plan.years_needed > 2
+    assert [a.year for a in plan.actions] == sorted(a.year for a in plan.actions)
+    for year in plan.years:
+        actions = [a for a in plan.actions if a.year == year.year]
+        assert year.cost_chf == pytest.approx(sum(a.cost_chf for a in actions))
+        assert year.cost_chf <= plan.annual_credit or len(actions) == 1
 
 
 def test_action_plan_uses_configured_amounts(tmp_path: Path) -> None:
-    import dataclasses
-
     workspace = golden_workspace()
     config = workspace.config.model_copy(deep=True)
     config.report.framework_credit_chf_per_inhabitant = 20.0
@@ -174,13 +461,12 @@ def test_trend_against_the_previous_result() -> None:
     report = golden_report("en")
     assert report.trend is not None
     comparison = report.trend.comparison
-    assert comparison.overall.delta == pytest.approx(-4.8)
-    assert {c.control_id for c in comparison.new} == {
-        "GOV-COMMISSION-REVIEW",
-        "SUP-CERT-VALID",
-        "SUP-DPA",
-    }
-    assert "fell by 4.8 points" in report.trend.sentence
+    assert comparison.overall.delta == pytest.approx(-4.6)
+    assert {c.control_id for c in comparison.new} == {"GOV-COMMISSION-REVIEW", "SUP-CERT-VALID"}
+    assert len(comparison.still_to_document) == 9
+    assert "fell by 4.6 points" in report.trend.sentence
+    assert "Confirmed gaps: new: 2; resolved: 0; still open: 2." in report.trend.sentence
+    assert "new: 1; still to document: 9." in report.trend.sentence
     assert any("explain" in d for d in report.decisions)
     assert golden_report("en", with_previous=False).trend is None
     assert any("baseline" in d for d in golden_report("en", with_previous=False).decisions)
@@ -190,7 +476,14 @@ def test_decisions_name_the_expired_waiver_and_the_plan() -> None:
     decisions = golden_report("en").decisions
     assert any("SUP-DPA" in d and "30 Sep 2026" in d for d in decisions)
     assert any("CHF 18'500.00" in d for d in decisions)
-    assert any("critical" in d for d in decisions)
+    assert decisions[0] == (
+        "Have the 1 confirmed critical gap(s) (SVC-CRITICAL-VULNS) fixed at once, outside the "
+        "yearly budget cycle."
+    )
+    assert decisions[1] == (
+        "Have the 10 check(s) waiting for facts documented by the service owners, the vendors "
+        "and the administration (2.5 person-days): today only 55.3 % of the facts read are known."
+    )
 
 
 def test_suppliers_show_where_data_goes_and_certificates() -> None:
@@ -198,9 +491,29 @@ def test_suppliers_show_where_data_goes_and_certificates() -> None:
     nimbus = suppliers["nimbus"]
     assert {d.country: d.safe for d in nimbus.destinations} == {"IE": True, "US": False}
     assert nimbus.parent == "Nimbus Cloud Inc. (US)"
+    # facts nobody gave are "not known", not "no"
+    assert (nimbus.audit_rights, nimbus.dpf, nimbus.fdpic_clauses) == ("not known",) * 3
+    assert (nimbus.dpa_signed_on, nimbus.last_review_on) == ("not known", "not known")
     gov = suppliers["swiss-gov-soft"]
     assert gov.destinations == []
-    assert not gov.certifications[0].valid  # expired on 2026-06-30
+    assert gov.audit_rights == "yes"
+    assert (gov.dpf, gov.fdpic_clauses) == ("–", "–")  # nothing abroad: not relevant
+    assert gov.certifications[0].valid is False  # expired on 2026-06-30
+
+
+def test_suppliers_tell_never_from_not_known(tmp_path: Path) -> None:
+    directory = changed_workspace(
+        tmp_path,
+        vendors="    breach_notification_hours: 72\n=>    breach_notification_hours: 72\n"
+        "    dpa: {signed_on: never}\n    last_review_on: never\n    audit_rights: false\n",
+    )
+    workspace = workspace_at(directory)
+    report = build_report(workspace, run_audit(workspace, AS_OF, "fr"), None, "fr")
+    nimbus = next(s for s in report.suppliers if s.vendor_id == "nimbus")
+    assert nimbus.dpa_signed_on == "aucun contrat signé"
+    assert nimbus.last_review_on == "jamais"
+    assert nimbus.audit_rights == "non"
+    assert "| Dernière revue | jamais |" in render_text("md", report)
 
 
 def test_register_has_the_art_12_contents() -> None:
@@ -216,6 +529,10 @@ def test_register_has_the_art_12_contents() -> None:
     email = register.entries[1]
     assert [(d.country, d.safe) for d in email.destinations] == [("IE", True), ("US", False)]
     assert "retention period" in email.missing
+    assert email.listed is None  # not said: "not known", not "no"
+    assert "| Listed in the commune's register | not known; To complete:" in render_text(
+        "md", golden_report("en")
+    )
 
 
 def test_methodology_says_what_was_not_assessed() -> None:
@@ -223,6 +540,28 @@ def test_methodology_says_what_was_not_assessed() -> None:
     assert any("not probed" in x and "guichet.vallon.example.ch" in x for x in method.not_assessed)
     assert any("Weight = severity weight" in x for x in method.formula)
     assert any("as of 28 Nov 2026" in x for x in method.scope)
+    assert "10 to document" in method.scope[2]
+
+
+@pytest.mark.parametrize(
+    ("lang", "phrases"),
+    [
+        ("en", ["counts as not passed", "(accountability)", "at most B, below 75 % at most C",
+                "1 + 0.25 per factor", "multiplies the risk by 1.5", "0.25 person-day"]),
+        ("fr", ["compte comme non conforme", "devoir de rendre compte",
+                "au plus B, sous 75 % au plus C", "1 + 0.25 par facteur", "0.25 jour-personne"]),
+        ("de", ["zählt als nicht erfüllt", "Rechenschaftspflicht",
+                "höchstens B, unter 75 % höchstens C", "1 + 0.25 pro Faktor"]),
+        ("it", ["conta come non conforme", "obbligo di rendiconto",
+                "al massimo B, sotto il 75 % al massimo C", "1 + 0.25 per fattore"]),
+    ],
+)  # fmt: skip
+def test_methodology_explains_unknowns_coverage_caps_and_risk(
+    lang: str, phrases: list[str]
+) -> None:
+    text = " ".join(golden_report(lang).methodology.formula)
+    for phrase in phrases:
+        assert phrase in text, phrase
 
 
 def test_report_is_deterministic() -> None:

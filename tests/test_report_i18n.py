@@ -55,7 +55,10 @@ def test_dynamic_keys_exist_for_every_value() -> None:
     """Keys built from a value ('severity.' ~ x, f'register.measure.access.{x}')."""
     from typing import get_args
 
-    from conformite.inventory import model as inventory
+    from conformite.engine.results import Outcome
+    from conformite.inventory import model_services as inventory
+    from conformite.report.methodology import FORMULA
+    from conformite.report.risk import EXPOSURE_FACTORS
 
     known = messages()
     expected = [f"severity.{s}" for s in ("low", "medium", "high", "critical")]
@@ -76,9 +79,11 @@ def test_dynamic_keys_exist_for_every_value() -> None:
         f"register.frequency.{f}"
         for f in ("continuous", "hourly", "daily", "weekly", "monthly", "unknown")
     ]
-    expected += [f"report.method.formula.{i}" for i in range(1, 6)]
+    expected += [f"report.method.formula.{i}" for i in range(1, FORMULA + 1)]
     expected += [f"waiver.{s}" for s in ("applied", "unused", "expired", "not_yet_valid")]
-    expected += [f"outcome.{o}" for o in ("pass", "fail", "waived", "not_applicable", "error")]
+    expected += [f"outcome.{o}" for o in get_args(Outcome)]
+    expected += [f"report.kind.{k}" for k in ("gap", "unknown", "fix", "find_out")]
+    expected += [f"report.exposure.{f}" for f in EXPOSURE_FACTORS]
     missing = [k for k in expected if k not in known]
     assert not missing, missing
 

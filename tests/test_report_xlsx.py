@@ -40,19 +40,57 @@ def test_every_list_has_a_filter_and_a_frozen_header() -> None:
         assert all(cell.font.bold for cell in sheet[1]), sheet.title
 
 
-def test_findings_sheet_has_every_open_finding() -> None:
+def test_findings_sheet_has_every_open_finding_with_its_kind() -> None:
     report = golden_report("en")
     sheet = _workbook()["Findings"]
     header = [c.value for c in sheet[1]]
     assert header[:3] == ["Severity", "Control", "Title"]
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
-    assert len(rows) == report.open_findings
+    assert len(rows) == report.open_findings + report.unknown_findings == 14
     assert rows[0][1] == "SVC-CRITICAL-VULNS"
+    kind, outcome = header.index("Kind"), header.index("Outcome")
+    missing, who = header.index("Missing facts"), header.index("Who can answer")
+    # confirmed gaps first, then the facts to document
+    assert [r[kind] for r in rows] == ["confirmed gap"] * 4 + ["to document"] * 10
+    assert {r[outcome] for r in rows[:4]} == {"fail"}
+    assert {r[outcome] for r in rows[4:]} == {"to document"}
     assert {r[1] for r in rows} >= {"SUP-DPA", "DP-RETENTION", "GOV-COMMISSION-REVIEW"}
+    dpa = next(r for r in rows if r[1] == "SUP-DPA")
+    assert dpa[missing] == "vendor.dpa.signed_on" and "Nimbus Cloud Ireland Ltd" in dpa[who]
+    assert all(r[missing] for r in rows[4:]) and not any(r[missing] for r in rows[:4])
     owner = header.index("Owner")
     assert all(r[owner] for r in rows)
     links = header.index("Links to the texts")
     assert all(str(r[links]).startswith("https://") for r in rows)
+    risk = header.index("Risk")
+    assert rows[0][risk] == 15.0
+
+
+def test_scores_and_summary_carry_gaps_unknown_and_coverage() -> None:
+    workbook = _workbook()
+    header = [c.value for c in workbook["Scores"][1]]
+    assert header[4:] == [
+        "Passed", "Confirmed gaps", "To document", "Waived", "Coverage", "Grade capped",
+    ]  # fmt: skip
+    rows = list(workbook["Scores"].iter_rows(min_row=2, values_only=True))
+    school = next(r for r in rows if r[1] == "Administration scolaire")
+    assert school[2:] == (0.0, "E", 0, 2, 3, 0, 41.7, "no")
+    summary = dict(workbook["Summary"].iter_rows(min_row=2, values_only=True))
+    assert (summary["Confirmed gaps"], summary["To document"], summary["Coverage"]) == (4, 10, 55.3)
+
+
+def test_csv_carries_kind_and_outcome() -> None:
+    import csv
+
+    text = render_report("csv", golden_report("fr")).decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
+    header = rows[0]
+    kind, outcome = header.index("Type"), header.index("Résultat")
+    assert [r[kind] for r in rows[1:]] == ["écart confirmé"] * 4 + ["à documenter"] * 10
+    assert {r[outcome] for r in rows[5:]} == {"à documenter"}
+    assert rows[5][header.index("Faits manquants")] == (
+        "service.security.patching.open_critical_vulnerabilities"
+    )
 
 
 def test_action_plan_amounts_are_numbers() -> None:
@@ -60,6 +98,8 @@ def test_action_plan_amounts_are_numbers() -> None:
     header = [c.value for c in sheet[1]]
     cost = header.index("Cost")
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    kind = header.index("Kind")
+    assert rows[0][kind] == "find out" and {r[kind] for r in rows} == {"fix", "find out"}
     assert all(isinstance(r[cost], float | int) for r in rows)
     assert sum(r[cost] for r in rows) == golden_report("en").plan.total_cost
     assert sheet.cell(row=2, column=cost + 1).number_format == "#,##0.00"

@@ -47,6 +47,7 @@ GOOD = {
     "contract_end_on": "2029-12-31",
 }
 SWISS = {"stored_in": ["CH"], "processed_in": ["CH"], "support_access_from": ["CH"]}
+ALL_US = {"stored_in": ["US"], "processed_in": ["US"], "support_access_from": ["US"]}
 
 
 def run(*args: str):  # type: ignore[no-untyped-def]
@@ -144,7 +145,10 @@ def test_a_complete_swiss_vendor_is_a_go(catalogue, reference) -> None:  # type:
 
 
 def test_missing_contract_terms_make_it_conditional_with_clauses(catalogue, reference) -> None:  # type: ignore[no-untyped-def]
-    vendor = {**GOOD, "audit_rights": False, "exit": {}, "dpa": {**GOOD["dpa"]}}
+    # Stated negatives ("no", a date that never came), not unknowns: see the
+    # unknown-facts tests below for what a fact nobody gave does.
+    exit_terms = {**GOOD["exit"], "deletion_confirmation": False}
+    vendor = {**GOOD, "audit_rights": False, "exit": exit_terms, "dpa": {**GOOD["dpa"]}}
     vendor["dpa"]["security_measures_documented"] = False
     result = _screen(catalogue, reference, vendor, data=["tax", "contact"])
     assert result.verdict == "conditional", result.to_dict()
@@ -155,15 +159,20 @@ def test_missing_contract_terms_make_it_conditional_with_clauses(catalogue, refe
 
 
 def test_disclosure_abroad_without_safeguard_is_a_no_go(catalogue, reference) -> None:  # type: ignore[no-untyped-def]
-    vendor = {**GOOD, "id": "nuage", "name": "Nuage Inc.", "country": "US"}
-    result = _screen(catalogue, reference, vendor, data_location={"stored_in": ["US"]})
+    vendor = {
+        **GOOD,
+        "id": "nuage",
+        "name": "Nuage Inc.",
+        "country": "US",
+        "dpf": {"certified": False},
+        "fdpic_clauses": False,
+    }
+    result = _screen(catalogue, reference, vendor, data_location=ALL_US)
     assert result.verdict == "no-go"
     assert result.exit_code == 4
     assert "SUP-DISCLOSURE-ABROAD" in {r.control_id for r in result.blocking}
     # With FDPIC clauses signed the same vendor is no longer blocked on that ground.
-    safe = _screen(
-        catalogue, reference, {**vendor, "fdpic_clauses": True}, data_location={"stored_in": ["US"]}
-    )
+    safe = _screen(catalogue, reference, {**vendor, "fdpic_clauses": True}, data_location=ALL_US)
     assert "SUP-DISCLOSURE-ABROAD" not in {r.control_id for r in safe.blocking}
 
 
@@ -171,10 +180,10 @@ def test_unsigned_agreement_is_a_clause_and_no_breach_commitment_a_no_go(  # typ
     catalogue, reference
 ) -> None:
     # Before signing, the agreement is a contract clause, not an obstacle.
-    no_dpa = _screen(catalogue, reference, {**GOOD, "dpa": {}})
+    no_dpa = _screen(catalogue, reference, {**GOOD, "dpa": {"signed_on": "never"}})
     assert no_dpa.verdict == "conditional"
     assert "SUP-DPA" not in {r.control_id for r in no_dpa.blocking}
-    no_breach = _screen(catalogue, reference, {**GOOD, "breach_notification_hours": None})
+    no_breach = _screen(catalogue, reference, {**GOOD, "breach_notification_hours": 240})
     assert no_breach.verdict == "no-go"
     assert [r.control_id for r in no_breach.blocking] == ["SUP-BREACH-NOTICE"]
 
@@ -185,9 +194,15 @@ def test_sensitive_data_in_international_saas_needs_keys_held_by_the_commune(
 ) -> None:
     vendor = {**GOOD, "parent": {"name": "Cloud Corp", "country": "DE"}}
     data = ["social_assistance", "contact"]
-    result = _screen(catalogue, reference, vendor, data=data)
+    provider_keys = {"enabled": True, "key_holder": "vendor"}
+    result = _screen(catalogue, reference, vendor, data=data, encryption=provider_keys)
     assert "SVC-KEY-CUSTODY" in {r.control_id for r in result.blocking}
     assert result.verdict == "no-go"
+    # Nobody said who holds the keys: to clarify before signing, never a pass.
+    unsaid = _screen(catalogue, reference, vendor, data=data)
+    assert [r.control_id for r in unsaid.to_clarify] == ["SVC-KEY-CUSTODY"]
+    assert "SVC-KEY-CUSTODY" not in unsaid.passed
+    assert unsaid.verdict == "conditional"
     held = _screen(
         catalogue,
         reference,
@@ -231,6 +246,10 @@ def test_screening_agrees_with_the_audit_of_the_same_inventory(catalogue, refere
     }
     screen_failed = {r.control_id for r in result.blocking + result.conditions}
     assert audit_failed == screen_failed
+    audit_unknown = {
+        f.control_id for f in findings if f.control_id in selected and f.outcome == "unknown"
+    }
+    assert audit_unknown == {r.control_id for r in result.to_clarify}
     assert "SUP-AUDIT-RIGHTS" in screen_failed
 
 
@@ -239,23 +258,35 @@ def test_screening_agrees_with_the_audit_of_the_same_inventory(catalogue, refere
 # --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("shape", ["vendor", "vendors", "bare"])
-def test_cli_accepts_the_three_file_shapes_and_exits_0_on_go(tmp_path: Path, shape: str) -> None:
+@pytest.mark.parametrize("shape", ["vendor", "vendors"])
+def test_cli_accepts_the_file_shapes_and_exits_0_on_go(tmp_path: Path, shape: str) -> None:
     data: object
     if shape == "vendor":
         data = {"vendor": GOOD, "data_location": SWISS}
-    elif shape == "vendors":
-        data = {"vendors": [GOOD], "data_location": SWISS}
     else:
-        data = GOOD
+        data = {"vendors": [GOOD], "data_location": SWISS}
     path = write(tmp_path / "vendor.yaml", data)
     result = run(*screen_args(path))
     assert result.exit_code == EXIT_CODES["go"] == 0, result.output
     assert "GO" in result.output
 
 
+def test_cli_bare_vendor_without_data_location_is_to_clarify_never_go(tmp_path: Path) -> None:
+    # A bare vendor entry says nothing of where the data live: the transfer
+    # abroad cannot be judged, so the candidate is conditional (exit 3), with
+    # the location facts as questions, not waved through.
+    path = write(tmp_path / "vendor.yaml", GOOD)
+    result = run(*screen_args(path))
+    assert result.exit_code == EXIT_CODES["conditional"] == 3, result.output
+    assert "To clarify before signing" in result.output
+    assert "SUP-DISCLOSURE-ABROAD" in result.output
+    assert "data_location.processed_in" in result.output
+    assert "Blocking reasons" not in result.output
+
+
 def test_cli_conditional_lists_clauses_and_exits_3(tmp_path: Path) -> None:
-    path = write(tmp_path / "v.yaml", {"vendor": {**GOOD, "exit": {}}, "data_location": SWISS})
+    vendor = {**GOOD, "exit": {**GOOD["exit"], "deletion_confirmation": False}}
+    path = write(tmp_path / "v.yaml", {"vendor": vendor, "data_location": SWISS})
     result = run(*screen_args(path, "--lang", "fr"))
     assert result.exit_code == 3, result.output
     assert "CONDITIONNEL" in result.output
@@ -263,8 +294,10 @@ def test_cli_conditional_lists_clauses_and_exits_3(tmp_path: Path) -> None:
 
 
 def test_cli_no_go_json_and_markdown(tmp_path: Path) -> None:
-    vendor = {**GOOD, "country": "US", "dpa": {}}
-    path = write(tmp_path / "v.yaml", {"vendor": vendor, "data_location": {"stored_in": ["US"]}})
+    vendor = {**GOOD, "country": "US", "dpa": {"signed_on": "never"}, "dpf": {"certified": False}}
+    path = write(
+        tmp_path / "v.yaml", {"vendor": {**vendor, "fdpic_clauses": False}, "data_location": ALL_US}
+    )
     result = run(*screen_args(path, "--format", "json", "--protection", "C=high,I=normal"))
     assert result.exit_code == 4, result.output
     report = json.loads(result.output)
@@ -309,6 +342,13 @@ def test_cli_invalid_vendor_file_is_located(tmp_path: Path) -> None:
     result = run(*screen_args(country))
     assert result.exit_code == 2
     assert "unknown country code 'XX'" in result.output
+    parent = {"name": "Hyperscale Cloud Inc.", "country": "XY"}
+    chain = [{"name": "Hyperscale Cloud Ltd", "country": "IE", "parent": parent, "purpose": "x"}]
+    nested = write(tmp_path / "p.yaml", {"vendor": {**GOOD, "sub_processors": chain}})
+    result = run(*screen_args(nested))
+    assert result.exit_code == 2
+    assert "unknown country code 'XY'" in result.output
+    assert "sub_processors[0].parent.country" in result.output
 
 
 def test_cli_workspace_parameters_apply_to_screening(tmp_path: Path) -> None:
@@ -346,6 +386,7 @@ def test_commune_overrides_of_review_cadence_and_expiry_windows_change_findings(
             "contract_end_on": "2027-01-27",  # 60 days
             "country": "US",
             "dpf": {"certified": True, "valid_until": "2027-01-07"},  # 40 days
+            "fdpic_clauses": False,
         }
     )
     service = Service.model_validate(

@@ -13,8 +13,66 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-__all__ = ["InputError", "Problem", "ProblemCollector", "closest", "format_path"]
+__all__ = [
+    "InputError",
+    "Problem",
+    "ProblemCollector",
+    "Text",
+    "closest",
+    "did_you_mean",
+    "format_path",
+    "in_language",
+]
+
+
+class Text(str):
+    """A sentence conformite writes itself: English as a plain string, any language on demand.
+
+    ``Text("validate.unknown_key", key="nmae")`` is the string
+    ``unknown key 'nmae'`` (so code and tests that read problems as English text
+    keep working), and :meth:`in_language` gives the same sentence in fr, de or
+    it through :func:`conformite.i18n.translate`. Values may be :class:`Text`
+    themselves; they are translated too.
+    """
+
+    key: str
+    args: dict[str, Any]
+
+    def __new__(cls, key: str, /, **args: Any) -> Text:
+        from conformite.i18n import translate
+
+        self = super().__new__(cls, translate(key, "en", **args))
+        self.key = key
+        self.args = args
+        return self
+
+    def in_language(self, lang: str) -> str:
+        """The sentence in ``lang`` (English when the language is unknown)."""
+        from conformite.i18n import translate
+
+        values = {name: in_language(value, lang) for name, value in self.args.items()}
+        return translate(self.key, lang, **values)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_text, (self.key, tuple(self.args.items())))
+
+
+def _text(key: str, args: tuple[tuple[str, Any], ...]) -> Text:
+    return Text(key, **dict(args))
+
+
+def in_language(value: Any, lang: str) -> Any:
+    """``value`` in ``lang`` if it is a :class:`Text`, else unchanged."""
+    if isinstance(value, Text) and lang != "en":
+        return value.in_language(lang)
+    return value
+
+
+def did_you_mean(suggestion: str | None) -> Text | None:
+    """The "did you mean 'x'?" hint, or None without a suggestion."""
+    return Text("validate.did_you_mean", suggestion=suggestion) if suggestion else None
 
 
 def format_path(path: Sequence[str | int]) -> str:
@@ -64,18 +122,24 @@ class Problem:
                 loc += f":{self.column}"
         return loc
 
-    def render(self) -> str:
-        """One or more lines a person can act on."""
+    def render(self, lang: str = "en") -> str:
+        """One or more lines a person can act on, in ``lang``.
+
+        The words conformite writes itself (``expected``, "did you mean", its own
+        messages, which are :class:`Text`) are translated; what comes from a
+        parser or a library stays as it was written.
+        """
         head = self.location()
         if self.path:
             head += f": {self.path}"
-        text = f"{head}: {self.message}"
-        if self.expected is not None:
-            text += f"\n    expected: {self.expected}"
-        if self.found is not None:
-            text += f"\n    found: {self.found}"
-        if self.hint:
-            text += f"\n    hint: {self.hint}"
+        text = f"{head}: {in_language(self.message, lang)}"
+        for label, value in (
+            ("expected", self.expected),
+            ("found", self.found),
+            ("hint", self.hint or None),
+        ):
+            if value is not None:
+                text += "\n    " + _label(label, in_language(value, lang), lang)
         return text
 
     def to_dict(self) -> dict[str, object]:
@@ -89,6 +153,14 @@ class Problem:
             "found": self.found,
             "hint": self.hint,
         }
+
+
+def _label(label: str, value: str, lang: str) -> str:
+    if lang == "en":
+        return f"{label}: {value}"
+    from conformite.i18n import translate
+
+    return translate(f"validate.label.{label}", lang, value=value)
 
 
 class InputError(Exception):

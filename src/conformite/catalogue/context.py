@@ -101,12 +101,15 @@ _NEEDS: dict[str, Shape] = dict.fromkeys(
     ("confidentiality", "integrity", "availability", "traceability"), SCALAR
 )
 _CHAIN_ITEM: dict[str, Shape] = dict.fromkeys(
-    ("name", "country", "purpose", "approved", "dpf_certified", "depth", "path"), SCALAR
+    ("name", "country", "parent_country", "purpose", "approved", "dpf_certified", "depth", "path"),
+    SCALAR,
 )
 _SERVICE_DERIVED: dict[str, Shape] = {
     "sensitive": SCALAR,
     "sensitive_categories": [SCALAR],
     "large_scale": SCALAR,
+    "vulnerable_subjects": [SCALAR],
+    "location_known": SCALAR,
     "declared_needs": _NEEDS,
     "derived_needs": _NEEDS,
     "needs": _NEEDS,

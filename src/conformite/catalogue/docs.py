@@ -42,6 +42,8 @@ def control_page(compiled: CompiledControl, catalogue: Catalogue) -> str:
     ]
     if spec.cantons:
         lines.append(f"| Cantons | {', '.join(spec.cantons)} only |")
+    if spec.depends_on:
+        lines.append(f"| Depends on | {', '.join(spec.depends_on)} (not counted until met) |")
     lines.append(f"| Source | `{Path(compiled.source).as_posix().split('controls/')[-1]}` |")
     lines += ["", "## Legal basis", ""]
     for basis in spec.legal_basis:
@@ -97,6 +99,8 @@ def control_page(compiled: CompiledControl, catalogue: Catalogue) -> str:
                 f"*{translate('outcome.not_applicable', lang)}:* "
                 f"{spec.not_applicable_reason.get(lang)}",
             ]
+        for unknown in spec.unknown_when:
+            lines += ["", f"*{translate('outcome.unknown', lang)}:* {unknown.message.get(lang)}"]
         lines += [""] + [f"- `{r.name}`: {r.message.get(lang)}" for r in spec.requirements]
     if spec.examples:
         lines += ["", "## Examples", "", "Compliant:", "", *_yaml_block(spec.examples.compliant)]
@@ -104,6 +108,9 @@ def control_page(compiled: CompiledControl, catalogue: Catalogue) -> str:
     lines += ["", "## Logic", ""]
     for cond in spec.applies_when:
         lines += [f"Applies when `{cond.name}`:", "", "```cel", cond.expression.strip(), "```", ""]
+    for unknown in spec.unknown_when:
+        expression = unknown.expression.strip()
+        lines += [f"To document when `{unknown.name}`:", "", "```cel", expression, "```", ""]
     for var in spec.variables:
         lines += [f"Variable `{var.name}`:", "", "```cel", var.expression.strip(), "```", ""]
     for req in spec.requirements:

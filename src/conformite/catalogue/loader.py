@@ -11,6 +11,7 @@ problem of every file at once, each with file, line and control id.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from string import Formatter
@@ -27,17 +28,21 @@ from conformite.catalogue.model import (
     CompiledRequirement,
     Control,
 )
-from conformite.errors import ProblemCollector
+from conformite.errors import ProblemCollector, Text
 from conformite.inventory.safe_yaml import YamlDocument, load_yaml_file
 from conformite.inventory.validation import read_model
 
 __all__ = ["load_catalogue"]
+
+_VARIABLE_USE = re.compile(r"\bvariables\.([a-z][a-z0-9_]*)")
 
 
 def _expression_paths(control: Control) -> Iterable[tuple[tuple[str | int, ...], str, str]]:
     """(yaml path, expression, role) for every CEL expression in a control."""
     for i, cond in enumerate(control.applies_when):
         yield ("applies_when", i, "expression"), cond.expression, "condition"
+    for i, unknown in enumerate(control.unknown_when):
+        yield ("unknown_when", i, "expression"), unknown.expression, "condition"
     for i, var in enumerate(control.variables):
         yield ("variables", i, "expression"), var.expression, "variable"
     for i, req in enumerate(control.requirements):
@@ -56,6 +61,9 @@ def _compile_control(
     bound_variables: dict[str, str] = {}
     compiled: dict[tuple[str | int, ...], Any] = {}
     paths: set[tuple[str, ...]] = set()
+    #: Per expression, what it reads, the paths of the variables it uses included.
+    reads: dict[tuple[str | int, ...], frozenset[tuple[str, ...]]] = {}
+    variable_reads: dict[str, frozenset[tuple[str, ...]]] = {}
     formulas: list[_cost.Formula] = []
     ok = True
     for path, expression, role in _expression_paths(control):
@@ -65,6 +73,11 @@ def _compile_control(
                 expression, control.target, parameters=parameters, variables=bound_variables
             )
             paths |= read
+            for used in _VARIABLE_USE.findall(expression):
+                read = read | variable_reads.get(used, frozenset())
+            reads[path] = frozenset(read)
+            if path[0] == "variables":
+                variable_reads[control.variables[int(path[1])].name] = reads[path]
             if role != "variable":  # variables are written into the others
                 formulas.append(_cost.expression_formula(bound, control.target))
         except _cel.ExpressionError as exc:
@@ -117,14 +130,48 @@ def _compile_control(
                 program=compiled[("requirements", i, "expression")],
                 message=r.message,
                 facts=compiled.get(("requirements", i, "facts")),
+                paths=reads[("requirements", i, "expression")],
             )
             for i, r in enumerate(control.requirements)
+        ),
+        condition_paths=tuple(
+            reads[("applies_when", i, "expression")] for i in range(len(control.applies_when))
+        ),
+        unknown_when=tuple(
+            (u.name, compiled[("unknown_when", i, "expression")], u.message)
+            for i, u in enumerate(control.unknown_when)
         ),
         parameters=parameters,
         paths=frozenset(paths),
         cost=_cost.combine(formulas),
         builtin=builtin,
     )
+
+
+def _check_dependencies(controls: list[CompiledControl], problems: ProblemCollector) -> None:
+    """``depends_on`` names loaded controls on the same kind of target, without cycles."""
+    by_id = {c.id: c for c in controls}
+    for control in controls:
+        for other_id in control.control.depends_on:
+            other = by_id.get(other_id)
+            if other is None or other.control.target != control.control.target:
+                problems.report(
+                    control.source,
+                    f"control {control.id}: depends_on names "
+                    + ("an unknown control" if other is None else "a control on another target"),
+                    path="depends_on",
+                    expected=f"the id of a control on {control.control.target} targets",
+                    found=other_id,
+                    hint=_did_you_mean(other_id, by_id) if other is None else None,
+                )
+            elif other.control.depends_on:
+                problems.report(
+                    control.source,
+                    f"control {control.id}: depends on {other_id}, which depends on others",
+                    path="depends_on",
+                    expected="a control without depends_on (one level only)",
+                    found=other_id,
+                )
 
 
 def _shortened(text: str, limit: int = 300) -> str:
@@ -153,10 +200,9 @@ def _message_problem(text: str, parameters: dict[str, Any]) -> tuple[str, str] |
 
 
 def _did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
-    from conformite.errors import closest
+    from conformite.errors import closest, did_you_mean
 
-    suggestion = closest(word, candidates)
-    return f"did you mean '{suggestion}'?" if suggestion else None
+    return did_you_mean(closest(word, candidates))
 
 
 def _catalogue_version(directory: Path) -> str:
@@ -255,10 +301,13 @@ def load_catalogue(
                 if name not in parameters:
                     problems.report(
                         config_name,
-                        f"control {control.id} has no parameter {name!r}",
+                        Text(
+                            "validate.parameters.unknown_parameter", control=control.id, name=name
+                        ),
                         line=config_line("parameters", control.id, name),
                         path=f"parameters.{control.id}.{name}",
-                        expected=", ".join(sorted(parameters)) or "no parameters",
+                        expected=", ".join(sorted(parameters)) or Text("validate.no_parameters"),
+                        hint=_did_you_mean(name, parameters),
                     )
                     continue
                 if type(value) is not type(parameters[name]) and not (
@@ -282,11 +331,12 @@ def load_catalogue(
         if control_id not in seen:
             problems.report(
                 config_name,
-                f"parameters for unknown control {control_id}",
+                Text("validate.parameters.unknown_control", control=control_id),
                 line=config_line("parameters", control_id),
                 hint=_did_you_mean(control_id, seen),
                 path=f"parameters.{control_id}",
             )
+    _check_dependencies(controls, problems)
     problems.raise_if_any()
     controls.sort(key=lambda c: c.id)
     overlays: dict[str, CantonOverlay] = {}

@@ -183,6 +183,14 @@ class Requirement(_Strict):
     )
 
 
+class UnknownCondition(_Strict):
+    """When true, the finding is ``unknown``: what it needs is not known yet."""
+
+    name: Name
+    expression: NonEmpty
+    message: Localized = Field(description="why it cannot be decided, and how to find out")
+
+
 class Examples(_Strict):
     compliant: NonEmpty
     non_compliant: NonEmpty
@@ -218,6 +226,16 @@ class Control(_Strict):
     not_applicable_reason: Localized | None = Field(
         None, description="said when applies_when is false, instead of a generic sentence"
     )
+    unknown_when: list[UnknownCondition] = Field(
+        default_factory=list,
+        description="checked after applies_when: when one is true the finding is 'unknown' "
+        "(to document) with its message, e.g. an endpoint never probed",
+    )
+    depends_on: list[ControlId] = Field(
+        default_factory=list,
+        description="controls on the same target that must pass for this one to make sense; "
+        "while one does not, this finding is not counted (it says why)",
+    )
     variables: list[NamedExpression] = Field(default_factory=list)
     requirements: list[Requirement] = Field(min_length=1)
     cantons: list[Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]] = Field(
@@ -229,6 +247,7 @@ class Control(_Strict):
     def _unique_names(self) -> Control:
         for label, items in (
             ("applies_when", self.applies_when),
+            ("unknown_when", self.unknown_when),
             ("variables", self.variables),
             ("requirements", self.requirements),
         ):
@@ -253,6 +272,8 @@ class CompiledRequirement:
     program: Any
     message: Localized
     facts: Any | None
+    #: Context paths the expression reads, with those of the variables it uses.
+    paths: frozenset[tuple[str, ...]] = frozenset()
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: one object per loaded control
@@ -263,6 +284,10 @@ class CompiledControl:
     source: str
     conditions: tuple[tuple[str, Any], ...]
     requirements: tuple[CompiledRequirement, ...]
+    #: The paths each condition reads, in the order of ``conditions``.
+    condition_paths: tuple[frozenset[tuple[str, ...]], ...] = ()
+    #: ``unknown_when``: (name, program, message) in order.
+    unknown_when: tuple[tuple[str, Any, Localized], ...] = ()
     parameters: dict[str, Any] = field(default_factory=dict)
     #: Context paths the control's expressions read (see ``_cel.check_expression``).
     paths: frozenset[tuple[str, ...]] = frozenset()

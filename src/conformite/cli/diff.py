@@ -40,12 +40,7 @@ def _score_rows(comparison: Comparison, lang: str) -> list[tuple[str, ScoreChang
 
 
 def _sections(comparison: Comparison) -> list[tuple[str, list[FindingChange]]]:
-    return [
-        ("diff.h.new", comparison.new),
-        ("diff.h.resolved", comparison.resolved),
-        ("diff.h.still_open", comparison.still_open),
-        ("diff.h.set_aside", comparison.set_aside),
-    ]
+    return comparison.sections()
 
 
 def render_diff_table(comparison: Comparison, lang: str) -> str:
@@ -185,6 +180,9 @@ def render_diff_markdown(comparison: Comparison, lang: str) -> str:
 )
 def diff(old: Path, new: Path, output_format: str, output: Path | None) -> None:
     """Compare two saved audit results (JSON): new, resolved and still-open findings.
+
+    Facts to document are kept apart: a finding that was to document and is
+    now decided is "documented", not resolved nor new.
 
     Findings are matched by control and target ids, so results in different
     languages compare. Score changes are given overall, by family and by

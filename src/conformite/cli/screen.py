@@ -203,6 +203,7 @@ def render_text(result: ScreeningResult, use: str, lang: str, *, markdown: bool)
     sections = (
         ("screen.blocking_heading", result.blocking, False),
         ("screen.conditions_heading", result.conditions, True),
+        ("screen.to_clarify_heading", result.to_clarify, False),
     )
     for key, reasons, with_clause in sections:
         if not reasons:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from conformite.cli._common import (
-    handle_input_errors,
+    EXIT_INPUT,
     lang_option,
     language,
     load,
@@ -20,20 +20,29 @@ from conformite.cli._common import (
 @workspace_argument
 @click.option("--demo", is_flag=True, help="Validate the built-in demo commune.")
 @lang_option
-@handle_input_errors
 def validate(directory: Path | None, demo: bool) -> None:
     """Check conformite.toml, the inventory and the catalogue; report every problem.
 
-    Exit code 0 when everything is valid, 2 with a located list of problems
-    (file:line:column, field, what was expected and found) otherwise.
+    Every problem of every file is listed in one run: values that do not fit the
+    format, references between files (a service's vendor, a waiver's control and
+    target, data categories, countries), duplicate ids. Exit code 0 when
+    everything is valid, 2 with a located list of problems (file:line:column,
+    field, what was expected and found, "did you mean") otherwise, in the
+    workspace's language (or --lang).
 
     \b
     Example:
       conformite validate my-commune
     """
+    from conformite.errors import InputError
     from conformite.i18n import translate
 
-    workspace = load(resolve_directory(directory, demo))
+    folder = resolve_directory(directory, demo)
+    try:
+        workspace = load(folder)
+    except InputError as exc:
+        _report(exc, _language_of(folder))
+        click.get_current_context().exit(EXIT_INPUT)
     inventory = workspace.inventory
     click.echo(
         translate(
@@ -45,3 +54,23 @@ def validate(directory: Path | None, demo: bool) -> None:
             controls=len(workspace.catalogue.controls),
         )
     )
+
+
+def _language_of(folder: Path) -> str:
+    """--lang, else the language conformite.toml names (even if the rest is invalid)."""
+    from conformite.engine.workspace import configured_language
+
+    chosen = (click.get_current_context().find_root().obj or {}).get("lang")
+    return str(chosen) if chosen else configured_language(folder) or "en"
+
+
+def _report(error: Exception, lang: str) -> None:
+    """Every problem, located, in ``lang``: the words conformite writes itself are
+    translated, what a parser or a library says stays as it said it."""
+    from conformite.errors import InputError
+    from conformite.i18n import translate
+
+    assert isinstance(error, InputError)
+    click.echo(translate("errors.heading", lang, count=len(error.problems)), err=True)
+    for problem in error.problems:
+        click.echo(problem.render(lang), err=True)

@@ -26,7 +26,9 @@ from conformite.inventory.reference import LEVELS, ReferenceData
 
 __all__ = [
     "LARGE_SCALE_SUBJECTS",
+    "LOCATION_FIELDS",
     "OBJECTIVE_KEYS",
+    "VULNERABLE_SUBJECTS",
     "Derived",
     "ServiceFacts",
     "VendorFacts",
@@ -37,6 +39,15 @@ OBJECTIVE_KEYS = ("confidentiality", "integrity", "availability", "traceability"
 #: Data subjects from which processing counts as large scale for a commune.
 LARGE_SCALE_SUBJECTS = 1000
 HOME_COUNTRY = "CH"
+#: Data-location fields a service inherits from its vendor when it leaves them unknown.
+LOCATION_FIELDS = ("stored_in", "processed_in", "support_access_from", "remote_support")
+#: Data subjects who need more protection than others (EDPB WP248, criterion 7):
+#: their sensitive data raise the need for an impact assessment whatever the scale,
+#: and minors' data raise confidentiality to at least high.
+VULNERABLE_SUBJECTS = frozenset(
+    {"minors", "pupils", "social_assistance_recipients", "patients", "applicants"}
+)
+MINORS = frozenset({"minors", "pupils"})
 
 
 @dataclass
@@ -44,6 +55,12 @@ class ServiceFacts:
     sensitive: bool
     sensitive_categories: list[str]
     large_scale: bool
+    #: Data subjects among VULNERABLE_SUBJECTS, sorted.
+    vulnerable_subjects: list[str]
+    #: Every country where the data are stored and processed is known.
+    location_known: bool
+    #: The number of data subjects is known (else ``large_scale`` is unknown to controls).
+    subjects_known: bool
     declared_needs: dict[str, int]
     derived_needs: dict[str, int]
     needs: dict[str, int]
@@ -56,7 +73,9 @@ class ServiceFacts:
         return {
             "sensitive": self.sensitive,
             "sensitive_categories": self.sensitive_categories,
-            "large_scale": self.large_scale,
+            "large_scale": self.large_scale if self.subjects_known else None,
+            "vulnerable_subjects": self.vulnerable_subjects,
+            "location_known": self.location_known,
             "declared_needs": self.declared_needs,
             "derived_needs": self.derived_needs,
             "needs": self.needs,
@@ -106,6 +125,7 @@ def flatten_chain(
             {
                 "name": sp.name,
                 "country": sp.country,
+                "parent_country": sp.parent.country if sp.parent else None,
                 "purpose": sp.purpose,
                 "approved": sp.approved,
                 "dpf_certified": sp.dpf_certified,
@@ -124,7 +144,21 @@ def _vendor_countries(vendor: Vendor | None, chain: list[dict[str, object]]) -> 
     if vendor.parent:
         countries.add(vendor.parent.country)
     countries.update(str(sp["country"]) for sp in chain)
+    countries.update(str(sp["parent_country"]) for sp in chain if sp["parent_country"])
     return countries
+
+
+def effective_location(service: Service, vendor: Vendor | None) -> dict[str, object]:
+    """The service's data location, each field it leaves unknown taken from its vendor."""
+    own = service.data_location
+    inherited = vendor.data_location if vendor is not None else None
+    out: dict[str, object] = {}
+    for name in LOCATION_FIELDS:
+        value = getattr(own, name)
+        if value is None and inherited is not None:
+            value = getattr(inherited, name)
+        out[name] = value
+    return out
 
 
 def _service_facts(
@@ -147,20 +181,25 @@ def _service_facts(
         derived["confidentiality"] = max(derived["confidentiality"], LEVELS["high"])
         if large_scale:
             derived["confidentiality"] = LEVELS["very_high"]
+    if MINORS & set(service.data_subjects):
+        derived["confidentiality"] = max(derived["confidentiality"], LEVELS["high"])
     declared = {
         key: LEVELS[value] if (value := getattr(service.protection_needs, key)) else 0
         for key in OBJECTIVE_KEYS
     }
     needs = {key: max(declared[key], derived[key]) for key in OBJECTIVE_KEYS}
     chain = flatten_chain(vendor.sub_processors) if vendor else []
-    location = service.data_location
-    countries = set(location.stored_in) | set(location.processed_in)
-    countries |= set(location.support_access_from)
+    location = effective_location(service, vendor)
+    countries = set(location["stored_in"] or ()) | set(location["processed_in"] or ())
+    countries |= set(location["support_access_from"] or ())
     countries |= _vendor_countries(vendor, chain)
     return ServiceFacts(
         sensitive=bool(sensitive_categories),
         sensitive_categories=sensitive_categories,
         large_scale=large_scale,
+        vulnerable_subjects=sorted(VULNERABLE_SUBJECTS & set(service.data_subjects)),
+        location_known=location["stored_in"] is not None and location["processed_in"] is not None,
+        subjects_known=service.data_subject_count is not None,
         declared_needs=declared,
         derived_needs=derived,
         needs=needs,

@@ -13,6 +13,10 @@ Outcomes:
 * ``pass``: every requirement is true;
 * ``fail``: at least one requirement is false; its message (with the facts
   that failed) is reported;
+* ``unknown``: to document: a requirement or condition depends on facts
+  nobody gave (see :mod:`conformite.engine.unknowns`), or an ``unknown_when``
+  condition holds (an endpoint never probed); the message names the missing
+  facts and who can give them;
 * ``error``: an expression could not be evaluated or did not give a boolean,
   a control's comprehensions would visit more list elements on the target
   than the budget (:mod:`conformite.catalogue.cost`; not evaluated), or a
@@ -44,6 +48,7 @@ from conformite.engine.targets import (
     _base_context,
     _project,
     iter_targets,
+    organisation_context,
     projection,
 )
 from conformite.engine.verdict import (
@@ -52,6 +57,7 @@ from conformite.engine.verdict import (
     _observation_note,
     _statics,
     budget_values,
+    decide_with_unknowns,
     over_budget,
     provenance_of,
 )
@@ -78,6 +84,11 @@ class _Plan:
     by_kind: dict[str, list[CompiledControl]]
     projections: dict[str, Any]
     statics: dict[str, _ControlStatics]
+    #: The organisation as the ``org`` variable holds it (for unknown facts).
+    organisation: dict[str, Any]
+
+
+_NONE: list[str] = []  # the unknown facts of a finding that reads none (shared)
 
 
 def _evaluate_targets(
@@ -89,7 +100,10 @@ def _evaluate_targets(
     findings: list[Finding] = []
     append = findings.append
     lang = plan.data.lang
+    as_of = plan.data.as_of.isoformat()
     contexts: dict[str, Any] = {}
+    scratches: dict[str, Any] = {}  # per kind, where unknown facts are tried
+    memo: dict[Any, Any] = {}  # answers of expressions reading unknown facts
     #: Per kind, the raw value last handed to CEL under each name: a value
     #: shared by consecutive targets (the vendor of services) is converted once.
     handed: dict[str, dict[str, Any]] = {}
@@ -113,16 +127,32 @@ def _evaluate_targets(
         target_id, target_name, needs = target.id, target.name, target.needs
         sources = target.provenance
         counted: dict[Any, int] = {}  # the target's list lengths
+        known = target.facts
+        counts = known.counts if known is not None else {}
+        if known is not None and not known.unknown:
+            known = None
+        variables: dict[str, Any] | None = None
         for control in controls:
             statics = plan.statics[control.id]
-            if control.cost is None:  # no list from the target: no budget to check
-                outcome, messages, facts = decide(control, statics, context, lang)
-            else:
+            unknown_facts = _NONE
+            decision = None
+            if control.cost is not None:
                 if shared is None:
                     shared = budget_values(plan.data)
-                outcome, messages, facts = over_budget(
-                    control, target.variables, shared, counted, lang
-                ) or decide(control, statics, context, lang)
+                decision = over_budget(control, target.variables, shared, counted, lang)
+            if decision is not None:
+                outcome, messages, facts = decision
+            elif known is not None and statics.reads.touches(known):
+                if variables is None:
+                    variables = {**target.variables, "org": plan.organisation}
+                scratch = scratches.get(kind)
+                if scratch is None:
+                    scratch = scratches[kind] = _base_context(plan.data, tree)
+                outcome, messages, facts, unknown_facts = decide_with_unknowns(
+                    control, statics, context, lang, target, variables, scratch, as_of, memo
+                )
+            else:
+                outcome, messages, facts = decide(control, statics, context, lang)
             if note is not None and outcome in ("pass", "fail"):
                 messages = [*messages, note]
             objectives = statics.objectives
@@ -152,6 +182,8 @@ def _evaluate_targets(
                     None,
                     None,
                     provenance_of(statics.vendor_paths, sources) if sources else {},
+                    sum([counts.get(norm, 0) for norm in statics.fact_norms]),
+                    unknown_facts,
                 )
             )
         if progress is not None:
@@ -213,13 +245,27 @@ def _pack(plan: _Plan, findings: list[Finding]) -> list[_Packed]:
                 f.messages,
                 facts,
                 f.provenance,
+                f.facts_read,
+                f.unknown_facts,
             )
         )
     return packed
 
 
 def _unpack(plan: _Plan, packed: _Packed) -> Finding:
-    control_id, kind, target_id, name, need, outcome, messages, facts, provenance = packed
+    (
+        control_id,
+        kind,
+        target_id,
+        name,
+        need,
+        outcome,
+        messages,
+        facts,
+        provenance,
+        facts_read,
+        unknown_facts,
+    ) = packed
     statics = plan.statics[control_id]
     if facts is None:
         facts = statics.all_met
@@ -242,6 +288,8 @@ def _unpack(plan: _Plan, packed: _Packed) -> Finding:
         messages=messages,
         facts=facts,
         provenance=provenance,
+        facts_read=facts_read,
+        unknown_facts=unknown_facts,
     )
 
 
@@ -358,7 +406,41 @@ def evaluate(
             progress(total - done)
     findings.extend(custom)
     findings.sort(key=attrgetter("control_id", "target_kind", "target_id"))
+    _apply_dependencies(catalogue, findings, data.lang)
     return findings
+
+
+def _apply_dependencies(catalogue: Catalogue, findings: list[Finding], lang: str) -> None:
+    """A finding whose control ``depends_on`` another that does not pass on the
+    same target is not counted (``not_applicable``) and says why: the security
+    clauses of an agreement are not judged apart from a missing agreement."""
+    dependent = {c.id: c.control.depends_on for c in catalogue.controls if c.control.depends_on}
+    if not dependent:
+        return
+    needed = {d for ids in dependent.values() for d in ids}
+    outcomes = {
+        (f.control_id, f.target_kind, f.target_id): f.outcome
+        for f in findings
+        if f.control_id in needed
+    }
+    for finding in findings:
+        for other in dependent.get(finding.control_id, ()):
+            outcome = outcomes.get((other, finding.target_kind, finding.target_id))
+            if outcome is None or outcome in ("pass", "not_applicable"):
+                continue
+            if finding.outcome in ("pass", "fail", "unknown"):
+                finding.outcome = "not_applicable"
+                finding.messages = [
+                    translate(
+                        "finding.depends_on",
+                        lang,
+                        control=other,
+                        outcome=translate(f"outcome.{outcome}", lang),
+                    )
+                ]
+                finding.facts = [FactResult(other, "dependency", False, [])]
+                finding.unknown_facts = []
+            break
 
 
 def _plan(
@@ -375,6 +457,7 @@ def _plan(
         by_kind=kept,
         projections={kind: projection(controls) for kind, controls in kept.items()},
         statics=statics,
+        organisation=organisation_context(data)[0],
     )
 
 

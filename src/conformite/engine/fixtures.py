@@ -18,6 +18,10 @@ the built-in catalogue) like a lint rule's test file::
         target: vendor:acme
         expect: fail
         facts: ["Acme SA"]       # optional: the failing facts, exactly
+      - name: an agreement nobody looked up is to document
+        target: vendor:acme
+        expect: unknown          # the deciding facts are unknown (null or absent)
+        facts: ["vendor.dpa.signed_on"]  # optional: the facts to document, exactly
 
 A case may give ``organisation`` (mapping), ``services``, ``vendors``
 (lists) and ``observations`` (endpoint URL -> probe observation, in the shape
@@ -25,7 +29,7 @@ of :class:`conformite.inventory.observations.Observation`; ``url`` and ``observe
 default to the URL and the fixture's ``as_of``); each replaces the base's.
 :func:`run_fixture` returns one :class:`CaseResult` per case; the test suite
 asserts they all match and that every control has at least one passing and
-one failing case.
+one failing case, and a case where its deciding facts are unknown (``unknown``).
 """
 
 from __future__ import annotations
@@ -127,7 +131,10 @@ def run_fixture(path: Path, catalogue: Catalogue, reference: ReferenceData) -> l
         if not match:
             raise KeyError(f"{path}: case {case['name']!r}: no finding for target {case['target']}")
         finding = match[0]
-        failed_facts = [d for fact in finding.facts if not fact.met for d in fact.details]
+        if finding.outcome == "unknown":  # the facts to document, conditions' included
+            failed_facts = list(finding.unknown_facts)
+        else:
+            failed_facts = [d for fact in finding.facts if fact.met is False for d in fact.details]
         results.append(
             CaseResult(
                 name=str(case["name"]),

@@ -25,11 +25,11 @@ __all__ = [
 ]
 
 #: Bump the major part on any change a consumer of the JSON must adapt to.
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "2.0"
 #: Results with more findings than this are written without indentation.
 COMPACT_ABOVE = 5_000
 
-Outcome = Literal["pass", "fail", "waived", "not_applicable", "error"]
+Outcome = Literal["pass", "fail", "unknown", "waived", "not_applicable", "error"]
 
 
 class _Model(BaseModel):
@@ -50,11 +50,14 @@ class LegalCitation:
 
 @dataclass(slots=True)
 class FactResult:
-    """One named condition or requirement and whether it was met."""
+    """One named condition or requirement and whether it was met.
+
+    ``met`` is None when facts nobody gave decide it; ``details`` then names them.
+    """
 
     name: str
-    kind: Literal["condition", "requirement"]
-    met: bool
+    kind: Literal["condition", "requirement", "dependency"]
+    met: bool | None
     details: list[str] = field(default_factory=list)
 
 
@@ -95,6 +98,10 @@ class Finding:
     #: fact the control read -> "inventory" or "profile ID@VERSION (publisher)".
     #: Keys are sorted; empty when no profile is involved. Since schema 1.2.
     provenance: dict[str, str] = field(default_factory=dict)
+    #: How many facts (inventory values that may be unknown) the control read on
+    #: this target, and the names of those that are unknown. Since schema 2.0.
+    facts_read: int = 0
+    unknown_facts: list[str] = field(default_factory=list)
 
 
 class WaiverStatus(_Model):
@@ -109,7 +116,12 @@ class WaiverStatus(_Model):
 
 
 class Score(_Model):
-    """Score of one slice: 0-100, from the weights of passed and failed findings."""
+    """Score of one slice: 0-100, from the weights of passed and not passed findings.
+
+    ``unknown`` findings (facts to document) count as not passed; ``coverage``
+    is the share of the facts read by the slice's applicable findings that are
+    known, and caps the grade (see :mod:`conformite.engine.scoring`).
+    """
 
     score: float | None
     grade: str | None
@@ -120,6 +132,14 @@ class Score(_Model):
     not_applicable: int
     weight_passed: float
     weight_total: float
+    # Since schema 2.0; the defaults let a result written by 1.x be read (diff, trend).
+    unknown: int = 0
+    weight_failed: float = 0.0
+    weight_unknown: float = 0.0
+    facts_read: int = 0
+    facts_unknown: int = 0
+    coverage: float | None = None
+    grade_capped: bool = False
 
 
 class Scores(_Model):

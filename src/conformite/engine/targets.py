@@ -15,15 +15,28 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformite.catalogue.cel import PRESENCE
 from conformite.catalogue.celbinding import add_stdlib_to_context, cel
 from conformite.catalogue.context import make_functions
-from conformite.catalogue.model import CompiledControl
-from conformite.engine.derive import Derived
+from conformite.engine.derive import LOCATION_FIELDS, Derived
+from conformite.engine.projection import _project, projection
+from conformite.engine.unknowns import (
+    DERIVED_FACTS,
+    ORGANISATION_FACTS,
+    SERVICE_FACTS,
+    VENDOR_FACTS,
+    TargetFacts,
+)
+from conformite.inventory.facts import Scan, scan
 from conformite.inventory.model import Inventory
 from conformite.inventory.reference import LEVELS, ReferenceData
 
-__all__ = ["EvaluationInput", "Target", "iter_targets", "projection"]
+__all__ = [
+    "EvaluationInput",
+    "Target",
+    "iter_targets",
+    "organisation_context",
+    "projection",
+]
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,8 @@ class Target:
     needs: dict[str, int]
     #: Vendor field path -> where the fact comes from (vendors built on a profile).
     provenance: dict[str, str] = field(default_factory=dict)
+    #: The target's unknown facts and fact counts (see engine.unknowns).
+    facts: TargetFacts | None = None
 
 
 @dataclass(frozen=True)
@@ -54,11 +69,58 @@ def _dump(model: Any) -> Any:
     return model.model_dump(mode="json")
 
 
+def organisation_context(data: EvaluationInput) -> tuple[dict[str, Any], Scan]:
+    """The organisation as controls read it (``never`` as null), and its unknown facts."""
+    value = _dump(data.inventory.organisation)
+    return value, scan(value, ORGANISATION_FACTS)
+
+
+def _inherit_location(service: dict[str, Any], vendor: dict[str, Any] | None) -> None:
+    """A service's data location fields it leaves unknown, from its vendor's."""
+    if vendor is None:
+        return
+    own, inherited = service["data_location"], vendor["data_location"]
+    for name in LOCATION_FIELDS:
+        if own.get(name) is None and inherited.get(name) is not None:
+            own[name] = inherited[name]
+
+
+def _list_scans(scans: list[Scan]) -> Scan:
+    """The scans of a list's elements as one, with the element's index in front."""
+    out = Scan([], {})
+    for index, found in enumerate(scans):
+        out.unknown.extend(((index, *path), fact) for path, fact in found.unknown)
+        for norm, count in found.counts.items():
+            key = ("[]", *norm)
+            out.counts[key] = out.counts.get(key, 0) + count
+    # Elements' facts are named ("[]", ...) in counts, (index, ...) in paths;
+    # TargetFacts.build prefixes both with the list's name.
+    out.unknown = [(path, _in_list(fact)) for path, fact in out.unknown]
+    return out
+
+
+_IN_LIST: dict[int, Any] = {}
+
+
+def _in_list(fact: Any) -> Any:
+    """The fact as an element of a list (one object per fact, reused)."""
+    found = _IN_LIST.get(id(fact))
+    if found is None:  # facts live in the model's fact trees, for the whole run
+        found = _IN_LIST[id(fact)] = type(fact)(fact.kind, ("[]", *fact.norm), fact.choices)
+    return found
+
+
 def iter_targets(data: EvaluationInput, derived: Derived) -> Iterator[Target]:
     """Every target of every kind, in a stable order."""
     inventory = data.inventory
-    services = {s.id: _dump(s) for s in inventory.services}
     vendors = {v.id: _dump(v) for v in inventory.vendors}
+    services = {}
+    for service in inventory.services:
+        value = services[service.id] = _dump(service)
+        _inherit_location(value, vendors.get(service.vendor) if service.vendor else None)
+    service_scans = {sid: scan(value, SERVICE_FACTS) for sid, value in services.items()}
+    vendor_scans = {vid: scan(value, VENDOR_FACTS) for vid, value in vendors.items()}
+    _, organisation_scan = organisation_context(data)
     sensitive = sorted(sid for sid, facts in derived.services.items() if facts.sensitive)
     max_need = max((f.max_need for f in derived.services.values()), default=1)
     flat_needs = dict.fromkeys(("confidentiality", "integrity", "availability", "traceability"), 1)
@@ -79,9 +141,17 @@ def iter_targets(data: EvaluationInput, derived: Derived) -> Iterator[Target]:
         },
         need=1,
         needs=flat_needs,
+        facts=TargetFacts.build(
+            [
+                (("org",), ("org",), organisation_scan),
+                (("services",), ("services",), _list_scans(list(service_scans.values()))),
+                (("vendors",), ("vendors",), _list_scans(list(vendor_scans.values()))),
+            ]
+        ),
     )
     for service in inventory.services:
         facts = derived.services[service.id]
+        derived_value = facts.as_context()
         yield Target(
             kind="service",
             id=service.id,
@@ -89,14 +159,26 @@ def iter_targets(data: EvaluationInput, derived: Derived) -> Iterator[Target]:
             variables={
                 "service": services[service.id],
                 "vendor": vendors.get(service.vendor) if service.vendor else None,
-                "derived": facts.as_context(),
+                "derived": derived_value,
             },
             need=facts.max_need,
             needs=facts.needs,
             provenance=inventory.provenance.get(service.vendor, {}) if service.vendor else {},
+            facts=TargetFacts.build(
+                [
+                    (("service",), ("service",), service_scans[service.id]),
+                    (("derived",), ("derived",), scan(derived_value, DERIVED_FACTS)),
+                ]
+                + (
+                    [(("vendor",), ("vendor",), vendor_scans[service.vendor])]
+                    if service.vendor in vendor_scans
+                    else []
+                )
+            ),
         )
     for vendor in inventory.vendors:
         vfacts = derived.vendors[vendor.id]
+        derived_value = vfacts.as_context()
         yield Target(
             kind="vendor",
             id=vendor.id,
@@ -104,11 +186,22 @@ def iter_targets(data: EvaluationInput, derived: Derived) -> Iterator[Target]:
             variables={
                 "vendor": vendors[vendor.id],
                 "vendor_services": [services[sid] for sid in vfacts.service_ids],
-                "derived": vfacts.as_context(),
+                "derived": derived_value,
             },
             need=vfacts.max_need,
             needs=vfacts.needs,
             provenance=inventory.provenance.get(vendor.id, {}),
+            facts=TargetFacts.build(
+                [
+                    (("vendor",), ("vendor",), vendor_scans[vendor.id]),
+                    (("derived",), ("derived",), scan(derived_value, DERIVED_FACTS)),
+                    (
+                        ("vendor_services",),
+                        ("vendor_services",),
+                        _list_scans([service_scans[sid] for sid in vfacts.service_ids]),
+                    ),
+                ]
+            ),
         )
     observations = data.observations or {}
     seen: set[str] = set()
@@ -152,55 +245,6 @@ def iter_targets(data: EvaluationInput, derived: Derived) -> Iterator[Target]:
         )
 
 
-#: In a projection, the whole value is kept.
-_WHOLE: dict[str, Any] = {}
-
-
-def projection(controls: list[CompiledControl]) -> dict[str, Any]:
-    """A tree of the context fields that ``controls`` read (``_WHOLE`` = keep all).
-
-    The CEL binding converts every value handed to it, field by field; giving
-    it only what the controls can read (which the loader knows statically)
-    makes a target's conversion several times cheaper.
-    """
-    tree: dict[str, Any] = {}
-    for control in controls:
-        for path in control.paths:
-            presence = path[-1] == PRESENCE
-            fields = path[:-1] if presence else path
-            node = tree
-            for name in fields[:-1]:
-                child = node.get(name)
-                if child is _WHOLE:
-                    break
-                node = node.setdefault(name, {})
-            else:
-                last = fields[-1]
-                if not presence:
-                    node[last] = _WHOLE
-                elif last not in node:
-                    node[last] = {}
-    return tree
-
-
-def _project(value: Any, tree: Any) -> Any:
-    """``value`` cut down to the fields in ``tree`` (see :func:`projection`)."""
-    if tree is _WHOLE or value is None:
-        return value
-    if type(value) is dict:
-        out = {}
-        for key, sub in tree.items():
-            if key in value:
-                item = value[key]
-                # Most fields are kept whole: no call for them (hot path).
-                out[key] = item if sub is _WHOLE or item is None else _project(item, sub)
-        return out
-    if type(value) is list:
-        element = tree.get("[]")
-        return value if element is None else [_project(v, element) for v in value]
-    return value
-
-
 def _base_context(data: EvaluationInput, tree: dict[str, Any]) -> Any:
     """The variables shared by every target of a kind, cut to what its controls read.
 
@@ -214,7 +258,7 @@ def _base_context(data: EvaluationInput, tree: dict[str, Any]) -> Any:
     shared = {
         "as_of": data.as_of.isoformat(),
         "commune": data.commune,
-        "org": _dump(data.inventory.organisation),
+        "org": organisation_context(data)[0],
         "ref": data.reference.as_context(),
         "NORMAL": LEVELS["normal"],
         "HIGH": LEVELS["high"],

@@ -43,6 +43,11 @@ def _applied(waiver: Waiver) -> AppliedWaiver:
     )
 
 
+#: Outcomes a waiver accepts: a confirmed gap, or one whose facts are to document
+#: (the decision to accept the risk was taken whatever they turn out to be).
+_WAIVABLE = ("fail", "unknown")
+
+
 def apply_waivers(
     findings: list[Finding], waivers: list[Waiver], as_of: dt.date
 ) -> tuple[list[Finding], list[WaiverStatus]]:
@@ -60,9 +65,9 @@ def apply_waivers(
             status = "not_yet_valid"
         elif waiver.expires_on < as_of:
             status = "expired"
-            if finding is not None and finding.outcome == "fail":
+            if finding is not None and finding.outcome in _WAIVABLE:
                 out[index] = replace(finding, expired_waiver=_applied(waiver))  # type: ignore[index]
-        elif finding is not None and finding.outcome == "fail":
+        elif finding is not None and finding.outcome in _WAIVABLE:
             status = "applied"
             out[index] = replace(finding, outcome="waived", waiver=_applied(waiver))  # type: ignore[index]
         else:

@@ -8,8 +8,7 @@ located (file, line, column, field path), and raises :class:`InputError`.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,26 +19,40 @@ from conformite._gc import paused
 from conformite._paths import builtin_catalogue_dir, builtin_profiles_dir
 from conformite.catalogue.loader import load_catalogue
 from conformite.catalogue.model import Catalogue
-from conformite.errors import InputError, Problem, ProblemCollector, closest, format_path
-from conformite.inventory.config import CONFIG_FILE, Config, load_config
+from conformite.engine.crosscheck import InventoryFile, cross_check
+from conformite.errors import (
+    InputError,
+    Problem,
+    ProblemCollector,
+    Text,
+    closest,
+    did_you_mean,
+    format_path,
+)
+from conformite.inventory.config import (
+    CONFIG_FILE,
+    CatalogueOptions,
+    Config,
+    ProfilesOptions,
+    load_config,
+)
 from conformite.inventory.model import (
     INVENTORY_FILES,
     Inventory,
-    Organisation,
     OrganisationFile,
     ServicesFile,
-    SubProcessor,
     VendorsFile,
     WaiversFile,
 )
 from conformite.inventory.reference import ReferenceData, load_reference
 from conformite.inventory.safe_yaml import YamlDocument, load_yaml_file
-from conformite.inventory.validation import problems_from_validation_error
+from conformite.inventory.validation import error_path, problems_from_validation_error
 from conformite.profiles.model import NOT_IN_PROFILE, ProfileRegistry, flatten_facts, load_profiles
 
 __all__ = [
     "OPTIONAL_FILES",
     "Workspace",
+    "configured_language",
     "load_inventory",
     "load_profile_registry",
     "load_workspace",
@@ -66,7 +79,9 @@ def _read_inventory_file(
     model: type[BaseModel],
     problems: ProblemCollector,
     prepare: Callable[[Any, YamlDocument], Any] | None = None,
-) -> tuple[BaseModel | None, YamlDocument | None]:
+) -> tuple[BaseModel | None, InventoryFile | None]:
+    """The validated file (None if invalid) and what was read of it, for the
+    cross-checks (None if it could not be parsed or is empty)."""
     try:
         doc = load_yaml_file(path, display)
     except InputError as exc:
@@ -76,201 +91,23 @@ def _read_inventory_file(
         key = next(iter(model.model_fields))
         problems.report(
             display,
-            "the file is empty",
+            Text("validate.file_empty"),
             line=1,
-            expected=f"a mapping with '{key}:'",
-            hint=f"write '{key}: []' if there is nothing to list"
+            expected=Text("validate.file_empty.expected", name=key),
+            hint=Text("validate.file_empty.hint_list", name=key)
             if key != "organisation"
-            else "see 'conformite init' for an example",
+            else Text("validate.file_empty.hint_init"),
         )
-        return None, doc
+        return None, None
     data = doc.data if prepare is None else prepare(doc.data, doc)
+    read = InventoryFile(doc, data)
     try:
-        return model.model_validate(data), doc
+        return model.model_validate(data), read
     except ValidationError as exc:
-        problems.extend(problems_from_validation_error(exc, doc, model))
-        return None, doc
-
-
-def _check_unique(
-    ids: Sequence[str], label: str, doc: YamlDocument | None, key: str, problems: ProblemCollector
-) -> None:
-    counts = Counter(ids)
-    for index, item_id in enumerate(ids):
-        if counts[item_id] > 1 and ids.index(item_id) != index and doc is not None:
-            line, column = doc.locate((key, index, "id"))
-            first_line, _ = doc.locate((key, ids.index(item_id), "id"))
-            problems.report(
-                doc.file,
-                f"duplicate {label} id '{item_id}'",
-                line=line,
-                column=column,
-                path=format_path((key, index, "id")),
-                hint=f"first defined at line {first_line}",
-            )
-
-
-def _check_reference(
-    value: str,
-    known: Iterable[str],
-    what: str,
-    doc: YamlDocument | None,
-    path: tuple[str | int, ...],
-    problems: ProblemCollector,
-) -> None:
-    known_list = list(known)
-    if value in known_list or doc is None:
-        return
-    suggestion = closest(value, known_list)
-    line, column = doc.locate(path)
-    problems.report(
-        doc.file,
-        f"unknown {what} '{value}'",
-        line=line,
-        column=column,
-        path=format_path(path),
-        hint=f"did you mean '{suggestion}'?" if suggestion else None,
-        expected=None
-        if len(known_list) > 30
-        else ", ".join(sorted(known_list)) or "(none defined)",
-    )
-
-
-def _check_sub_processors(
-    chain: list[SubProcessor],
-    path: tuple[str | int, ...],
-    countries: frozenset[str],
-    doc: YamlDocument | None,
-    problems: ProblemCollector,
-) -> None:
-    for index, sp in enumerate(chain):
-        here = (*path, index)
-        _check_reference(sp.country, countries, "country code", doc, (*here, "country"), problems)
-        _check_sub_processors(
-            sp.sub_processors, (*here, "sub_processors"), countries, doc, problems
-        )
-
-
-def _cross_check(
-    inventory: Inventory,
-    docs: dict[str, YamlDocument | None],
-    reference: ReferenceData,
-    catalogue: Catalogue | None,
-    problems: ProblemCollector,
-) -> None:
-    services_doc = docs.get("services.yaml")
-    vendors_doc = docs.get("vendors.yaml")
-    org_doc = docs.get("organisation.yaml")
-    waivers_doc = docs.get("waivers.yaml")
-    countries = reference.countries
-    _check_unique([s.id for s in inventory.services], "service", services_doc, "services", problems)
-    _check_unique([v.id for v in inventory.vendors], "vendor", vendors_doc, "vendors", problems)
-    vendor_ids = [v.id for v in inventory.vendors]
-    service_ids = [s.id for s in inventory.services]
-    for i, service in enumerate(inventory.services):
-        base: tuple[str | int, ...] = ("services", i)
-        if service.vendor is not None:
-            _check_reference(
-                service.vendor, vendor_ids, "vendor", services_doc, (*base, "vendor"), problems
-            )
-        for j, category in enumerate(service.data_categories):
-            _check_reference(
-                category,
-                reference.categories,
-                "data category",
-                services_doc,
-                (*base, "data_categories", j),
-                problems,
-            )
-        for where in ("stored_in", "processed_in", "support_access_from"):
-            for j, country in enumerate(getattr(service.data_location, where)):
-                _check_reference(
-                    country,
-                    countries,
-                    "country code",
-                    services_doc,
-                    (*base, "data_location", where, j),
-                    problems,
-                )
-    for i, vendor in enumerate(inventory.vendors):
-        base = ("vendors", i)
-        _check_reference(
-            vendor.country, countries, "country code", vendors_doc, (*base, "country"), problems
-        )
-        if vendor.parent:
-            _check_reference(
-                vendor.parent.country,
-                countries,
-                "country code",
-                vendors_doc,
-                (*base, "parent", "country"),
-                problems,
-            )
-        _check_sub_processors(
-            vendor.sub_processors, (*base, "sub_processors"), countries, vendors_doc, problems
-        )
-        for j, cert in enumerate(vendor.certifications):
-            _check_reference(
-                cert.standard,
-                reference.certifications,
-                "certification standard",
-                vendors_doc,
-                (*base, "certifications", j, "standard"),
-                problems,
-            )
-    organisation: Organisation = inventory.organisation
-    _check_unique([p.id for p in organisation.policies], "policy", org_doc, "policies", problems)
-    for i, entry in enumerate(organisation.breach_record.entries):
-        for j, service_id in enumerate(entry.services):
-            _check_reference(
-                service_id,
-                service_ids,
-                "service",
-                org_doc,
-                ("organisation", "breach_record", "entries", i, "services", j),
-                problems,
-            )
-    if catalogue is None:
-        return
-    targets = (
-        {"organisation"}
-        | {f"service:{s}" for s in service_ids}
-        | {f"vendor:{v}" for v in vendor_ids}
-    )
-    endpoint_urls = {f"endpoint:{e.url}" for s in inventory.services for e in s.endpoints}
-    endpoint_urls |= {f"endpoint:{v.portal_url}" for v in inventory.vendors if v.portal_url}
-    endpoint_urls |= {f"endpoint:mail:{d}" for d in organisation.mail_domains}
-    targets |= endpoint_urls
-    control_ids = [c.id for c in catalogue.controls]
-    for i, waiver in enumerate(inventory.waivers):
-        base = ("waivers", i)
-        _check_reference(
-            waiver.control, control_ids, "control", waivers_doc, (*base, "control"), problems
-        )
-        _check_reference(
-            waiver.target, targets, "waiver target", waivers_doc, (*base, "target"), problems
-        )
-        control = catalogue.get(waiver.control)
-        kind = waiver.target.split(":", 1)[0]
-        if control is not None and control.control.target != kind and waivers_doc is not None:
-            line, column = waivers_doc.locate((*base, "target"))
-            problems.report(
-                waivers_doc.file,
-                f"control {waiver.control} applies to {control.control.target} targets, not {kind}",
-                line=line,
-                column=column,
-                path=format_path((*base, "target")),
-            )
-        if waiver.expires_on < waiver.decided_on and waivers_doc is not None:
-            line, column = waivers_doc.locate((*base, "expires_on"))
-            problems.report(
-                waivers_doc.file,
-                "the waiver expires before it was decided",
-                line=line,
-                column=column,
-                path=format_path((*base, "expires_on")),
-                found=f"decided_on {waiver.decided_on}, expires_on {waiver.expires_on}",
-            )
+        found = problems_from_validation_error(exc, doc, model)
+        problems.extend(found)
+        read.invalid = {error_path(item) for item in exc.errors(include_url=False)}
+        return None, read
 
 
 def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -311,11 +148,11 @@ def _merge_profiles(
             line, column = doc.locate((*path, "profile_valid_until"))
             problems.report(
                 doc.file,
-                "'profile_valid_until' comes from the profile and is not written by hand",
+                Text("validate.profile_valid_until"),
                 line=line,
                 column=column,
                 path=format_path((*path, "profile_valid_until")),
-                hint="remove it; the profile's valid_until is used",
+                hint=Text("validate.profile_valid_until.hint"),
             )
         profile = registry.get(ref)
         if profile is None:
@@ -325,14 +162,12 @@ def _merge_profiles(
             suggestion = closest(ref, same_id or known)
             problems.report(
                 doc.file,
-                f"unknown supplier profile '{ref}'",
+                Text("validate.unknown.profile", value=ref),
                 line=line,
                 column=column,
                 path=format_path((*path, "profile")),
-                hint=f"did you mean '{suggestion}'?"
-                if suggestion
-                else "list the known profiles with: conformite profiles list",
-                expected=", ".join(same_id or known) or "(no profile known)",
+                hint=did_you_mean(suggestion) or Text("validate.unknown.profile.hint"),
+                expected=", ".join(same_id or known) or Text("validate.no_profile_known"),
             )
             vendors.append(raw)
             continue
@@ -373,14 +208,18 @@ def load_profile_registry(directory: Path | None, config: Config | None) -> Prof
 def load_inventory(
     directory: Path,
     reference: ReferenceData,
-    catalogue: Catalogue | None,
+    controls: Catalogue | dict[str, str | None] | None,
     problems: ProblemCollector,
     profiles: ProfileRegistry | None = None,
 ) -> Inventory | None:
-    """Read the four inventory files; add every problem to ``problems``."""
+    """Read the four inventory files; add every problem to ``problems``.
+
+    The references between the files are checked on whatever could be read,
+    so that schema problems and unknown references show up in one run.
+    """
     folder = directory / INVENTORY_DIR
     parsed: dict[str, Any] = {}
-    docs: dict[str, YamlDocument | None] = {}
+    read: dict[str, InventoryFile] = {}
     provenance: dict[str, dict[str, str]] = {}
     registry = profiles if profiles is not None else ProfileRegistry()
 
@@ -393,21 +232,23 @@ def load_inventory(
         if not path.is_file():
             if name in OPTIONAL_FILES:
                 parsed[name] = model()
-                docs[name] = None
                 continue
             problems.report(
                 display,
-                "file missing",
-                hint=f"every workspace has inventory/{name}; "
-                "'conformite init' writes a commented one",
+                Text("validate.file_missing"),
+                hint=Text("validate.file_missing.hint", name=name),
             )
             continue
-        value, doc = _read_inventory_file(
+        value, what = _read_inventory_file(
             path, display, model, problems, prepare if name == "vendors.yaml" else None
         )
-        docs[name] = doc
+        if what is not None:
+            read[name] = what
         if value is not None:
             parsed[name] = value
+    if isinstance(controls, Catalogue):
+        controls = {c.id: c.control.target for c in controls.controls}
+    cross_check(read, reference, controls, problems)
     if len(parsed) != len(INVENTORY_FILES):
         return None
     org = parsed["organisation.yaml"]
@@ -418,15 +259,69 @@ def load_inventory(
     assert isinstance(services, ServicesFile)
     assert isinstance(vendors, VendorsFile)
     assert isinstance(waivers, WaiversFile)
-    inventory = Inventory(
+    return Inventory(
         organisation=org.organisation,
         services=services.services,
         vendors=vendors.vendors,
         waivers=waivers.waivers,
         provenance=provenance,
     )
-    _cross_check(inventory, docs, reference, catalogue, problems)
-    return inventory
+
+
+def _known_controls(directories: list[Path], config: Config) -> dict[str, str | None] | None:
+    """The control ids a waiver may name when the catalogue has problems (a typo in
+    [parameters], a broken custom control): the shipped controls, and the custom
+    ones by file name (a control's file is named after its id), target unknown."""
+    try:
+        shipped = load_catalogue(directories[:1], include_drafts=config.catalogue.include_drafts)
+    except InputError:
+        return None
+    known: dict[str, str | None] = {c.id: c.control.target for c in shipped.controls}
+    for folder in directories[1:]:
+        if folder.is_dir():
+            stems = {p.stem for p in folder.rglob("*.yaml") if p.is_file()}
+            known.update(dict.fromkeys(stems - {"catalogue", "screening"}))
+    return known
+
+
+def _raw_config(directory: Path) -> dict[str, Any] | None:
+    """``conformite.toml`` as plain TOML data, or None if it cannot be read."""
+    import tomllib
+
+    from conformite._files import read_regular_file
+    from conformite.inventory.config import MAX_CONFIG_BYTES
+
+    try:
+        raw = read_regular_file(directory / CONFIG_FILE, MAX_CONFIG_BYTES)
+        return tomllib.loads(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+
+
+def _salvage_config(directory: Path) -> Config | None:
+    """What an invalid ``conformite.toml`` still says about what to load: its
+    [catalogue], [profiles] and [parameters] when these are valid, else None."""
+    raw = _raw_config(directory)
+    if raw is None:
+        return None
+    try:
+        catalogue = CatalogueOptions.model_validate(raw.get("catalogue", {}))
+        profiles = ProfilesOptions.model_validate(raw.get("profiles", {}))
+    except ValidationError:
+        return None
+    parameters = raw.get("parameters", {})
+    if not (isinstance(parameters, dict) and all(isinstance(v, dict) for v in parameters.values())):
+        return None
+    return Config.model_construct(catalogue=catalogue, profiles=profiles, parameters=parameters)
+
+
+def configured_language(directory: Path) -> str | None:
+    """``commune.language`` of the workspace's ``conformite.toml``, even when the rest
+    of the workspace is invalid; None if it cannot be read or is not fr, de, it or en."""
+    raw = _raw_config(directory) if directory.is_dir() else None
+    commune = raw.get("commune") if raw else None
+    language = commune.get("language") if isinstance(commune, dict) else None
+    return language if language in ("fr", "de", "it", "en") else None
 
 
 def load_workspace(directory: Path) -> Workspace:
@@ -446,8 +341,17 @@ def _load_workspace(directory: Path) -> Workspace:
                 )
             ]
         )
-    config = load_config(directory)
     problems = ProblemCollector()
+    try:
+        config = load_config(directory)
+    except InputError as exc:
+        # A wrong canton or a typo in [probe] must not hide the inventory's problems:
+        # go on if the sections that say what to load can be read.
+        salvaged = _salvage_config(directory)
+        if salvaged is None:
+            raise
+        problems.extend(exc.problems)
+        config = salvaged
     catalogue_dirs = [builtin_catalogue_dir()]
     for extra in config.catalogue.extra:
         catalogue_dirs.append(directory / extra)
@@ -462,6 +366,11 @@ def _load_workspace(directory: Path) -> Workspace:
     except InputError as exc:
         problems.extend(exc.problems)
         catalogue = None
+    controls = (
+        {c.id: c.control.target for c in catalogue.controls}
+        if catalogue is not None
+        else _known_controls(catalogue_dirs, config)
+    )
     reference = load_reference(builtin_catalogue_dir() / "reference")
     registry: ProfileRegistry | None
     try:
@@ -469,7 +378,7 @@ def _load_workspace(directory: Path) -> Workspace:
     except InputError as exc:
         problems.extend(exc.problems)
         registry = None
-    inventory = load_inventory(directory, reference, catalogue, problems, registry)
+    inventory = load_inventory(directory, reference, controls, problems, registry)
     problems.raise_if_any()
     assert inventory is not None and catalogue is not None
     return Workspace(

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from conformite._files import read_regular_file
-from conformite.errors import InputError, Problem, closest
+from conformite.errors import InputError, Problem
 
 __all__ = ["CANTONS", "CONFIG_FILE", "Config", "load_config"]
 
@@ -141,35 +141,21 @@ def load_config(directory: Path) -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
+        from conformite.inventory.validation import describe_error
+
         problems = []
         for item in exc.errors(include_url=False):
-            loc = ".".join(str(p) for p in item["loc"])
-            hint = None
-            if item["type"] == "extra_forbidden":
-                key = str(item["loc"][-1])
-                section = item["loc"][:-1]
-                fields: list[str] = []
-                model: Any = Config
-                for part in section:
-                    field = model.model_fields.get(str(part))
-                    model = field.annotation if field else None
-                if isinstance(model, type) and issubclass(model, BaseModel):
-                    fields = list(model.model_fields)
-                suggestion = closest(key, fields)
-                hint = f"did you mean '{suggestion}'?" if suggestion else None
-                message = f"unknown key '{key}'"
-            else:
-                message = item["msg"]
+            loc = tuple(item["loc"])
+            message, expected, found, hint = describe_error(item, Config, loc)
             problems.append(
                 Problem(
                     file=display,
-                    path=loc,
+                    path=".".join(str(p) for p in loc),
                     message=message,
-                    found=None
-                    if item["type"] in ("missing", "extra_forbidden")
-                    else repr(item.get("input")),
+                    expected=expected,
+                    found=found,
                     hint=hint,
-                    line=toml_line(path, item["loc"]),
+                    line=toml_line(path, loc),
                 )
             )
         raise InputError(problems) from None

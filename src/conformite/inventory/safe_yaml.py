@@ -8,7 +8,9 @@ are read here and nowhere else:
   only ``true``/``false`` (YAML 1.1 would read Norway's country code ``NO`` as
   ``False``, which in a data-protection tool is a bug); integers are decimal
   (``010`` is 10), ``0o`` octal or ``0x`` hex; ``12:30`` and ``1_000`` are text;
-  ``YYYY-MM-DD`` dates are kept, the inventory format relies on them;
+  ``YYYY-MM-DD`` dates are kept, the inventory format relies on them, and one the
+  calendar does not have (``2026-02-30``) stays text, for the model to report on
+  its field;
 * explicit tags (``!!bool``, ``!!set``, ``!!python/...``, ``!foo``) are refused with
   their position; only ``!!str`` on a scalar, which just says "text", is read;
 * duplicate keys are errors, not a silent "last one wins";
@@ -30,7 +32,7 @@ from typing import Any
 import yaml
 
 from conformite._files import FileTooLarge, read_regular_file
-from conformite.errors import InputError, Problem
+from conformite.errors import InputError, Problem, Text
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -101,7 +103,14 @@ class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoa
             ) from None
 
     def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:  # type: ignore[override]
-        return self._located(yaml.SafeLoader.construct_yaml_timestamp, node)
+        # A date the calendar does not have (2026-02-30, 2026-13-01) stays the text it
+        # is: the model then reports it as a value error on its field, with its line,
+        # instead of a syntax error that hides the rest of the file; a text field
+        # keeps the text.
+        try:
+            return yaml.SafeLoader.construct_yaml_timestamp(self, node)
+        except ValueError:
+            return node.value
 
     def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:  # type: ignore[override]
         return self._located(_core_int, node)
@@ -293,8 +302,12 @@ class _NodeCheck:
         if type(tag) is not _Implicit and not (tag == _STR and isinstance(node, yaml.ScalarNode)):
             raise self.problem(
                 node,
-                "YAML syntax error: explicit YAML tags are not supported (found "
-                f"{_short_tag(tag)!r}; conformite reads plain data and runs no tag constructor)",
+                Text(
+                    "validate.yaml_syntax",
+                    detail="explicit YAML tags are not supported (found "
+                    f"{_short_tag(tag)!r}; conformite reads plain data and runs no tag "
+                    "constructor)",
+                ),
                 hint="remove the tag; put the value in quotes if it must stay text",
             )
         if isinstance(node, yaml.ScalarNode):
@@ -425,7 +438,7 @@ def load_yaml_text(text: str, file: str) -> YamlDocument:
                     file=file,
                     line=mark.line + 1 if mark else None,
                     column=mark.column + 1 if mark else None,
-                    message=f"YAML syntax error: {message}",
+                    message=Text("validate.yaml_syntax", detail=message),
                 )
             ]
         ) from None

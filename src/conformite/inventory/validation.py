@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import re
 import typing
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from conformite.errors import InputError, Problem, ProblemCollector, closest, format_path
+from conformite.errors import (
+    InputError,
+    Problem,
+    ProblemCollector,
+    Text,
+    closest,
+    did_you_mean,
+    format_path,
+)
 from conformite.inventory.safe_yaml import YamlDocument, load_yaml_file
 
-__all__ = ["allowed_keys", "problems_from_validation_error", "read_model"]
+__all__ = [
+    "allowed_keys",
+    "describe_error",
+    "error_path",
+    "one_of",
+    "problems_from_validation_error",
+    "read_model",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -50,6 +67,36 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
+def _field_annotation(model: type[BaseModel], path: tuple[str | int, ...]) -> Any:
+    """The annotation of the field at ``path`` (list indexes skipped), or None."""
+    current: Any = model
+    annotation: Any = None
+    for part in path:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return None
+        annotation = field.annotation
+        current = _unwrap(annotation)
+    return annotation
+
+
+def _literal_values(annotation: Any) -> list[str]:
+    """The allowed values of the ``Literal`` inside ``annotation`` (through lists, unions)."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return [str(v) for v in typing.get_args(annotation)]
+    if origin is None:
+        return []
+    values: list[str] = []
+    for arg in typing.get_args(annotation):
+        values += [v for v in _literal_values(arg) if v not in values]
+    return values
+
+
 def allowed_keys(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str]:
     """Field names accepted at ``path`` (the mapping that holds the bad key)."""
     current: Any = model
@@ -69,31 +116,92 @@ def allowed_keys(model: type[BaseModel], path: tuple[str | int, ...]) -> list[st
 
 def _describe(value: Any) -> str:
     if isinstance(value, dict):
-        return "a mapping"
+        return Text("validate.found.mapping")
     if isinstance(value, list):
-        return "a list"
+        return Text("validate.found.list")
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-_EXPECTED = {
-    "missing": "this field",
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "int_type": "a whole number",
-    "int_parsing": "a whole number",
-    "int_from_float": "a whole number",
-    "float_type": "a number",
-    "float_parsing": "a number",
-    "string_type": "text",
-    "date_type": "a date such as 2025-03-31",
-    "date_from_datetime_parsing": "a date such as 2025-03-31",
-    "date_parsing": "a date such as 2025-03-31",
-    "list_type": "a list",
-    "dict_type": "a mapping of keys to values",
-    "model_type": "a mapping of keys to values",
-    "model_attributes_type": "a mapping of keys to values",
+def one_of(options: Sequence[str]) -> str:
+    """``'a', 'b' or 'c'`` (the "or" in the reader's language)."""
+    quoted = [repr(str(option)) for option in options]
+    if len(quoted) < 2:
+        return "".join(quoted)
+    return Text("validate.one_of", items=", ".join(quoted[:-1]), last=quoted[-1])
+
+
+#: Error types of pydantic -> (message, expected) keys of messages_validate.yaml; the
+#: message None keeps pydantic's own (English) sentence.
+_KNOWN: dict[str, tuple[str | None, str]] = {
+    "bool_type": ("validate.not_a_boolean", "validate.expected.bool"),
+    "bool_parsing": ("validate.not_a_boolean", "validate.expected.bool"),
+    "int_type": ("validate.not_a_whole_number", "validate.expected.whole_number"),
+    "int_parsing": ("validate.not_a_whole_number", "validate.expected.whole_number"),
+    "int_from_float": ("validate.not_a_whole_number", "validate.expected.whole_number"),
+    "float_type": (None, "validate.expected.number"),
+    "float_parsing": (None, "validate.expected.number"),
+    "string_type": (None, "validate.expected.text"),
+    "date_type": ("validate.not_a_date", "validate.expected.date"),
+    "date_parsing": ("validate.not_a_date", "validate.expected.date"),
+    "date_from_datetime_parsing": ("validate.not_a_date", "validate.expected.date"),
+    "date_from_datetime_inexact": ("validate.not_a_date", "validate.expected.date"),
+    "event_date": ("validate.not_a_date", "validate.expected.event_date"),
+    "list_type": (None, "validate.expected.list"),
+    "dict_type": (None, "validate.expected.mapping"),
+    "model_type": (None, "validate.expected.mapping"),
+    "model_attributes_type": (None, "validate.expected.mapping"),
 }
+
+
+def describe_error(
+    item: Mapping[str, Any], model: type[BaseModel], loc: tuple[str | int, ...]
+) -> tuple[str, str | None, str | None, str | None]:
+    """``(message, expected, found, hint)`` for one pydantic error at ``loc`` of ``model``.
+
+    The common error types get conformite's own words (translatable :class:`Text`)
+    and a "did you mean" hint where a close allowed value exists; the others keep
+    pydantic's English sentence.
+    """
+    kind = item["type"]
+    value = item.get("input")
+    found: str | None = None if kind == "missing" else _describe(value)
+    hint: str | None = None
+    expected: str | None = None
+    ctx = item.get("ctx") or {}
+    if kind == "extra_forbidden":
+        key = str(loc[-1]) if loc else ""
+        options = allowed_keys(model, loc[:-1])
+        message: str = Text("validate.unknown_key", name=key)
+        hint = did_you_mean(closest(key, options))
+        expected = ", ".join(options) if options else None
+        found = None
+    elif kind == "missing":
+        message = (
+            Text("validate.missing_field", field=loc[-1]) if loc else Text("validate.missing_value")
+        )
+    elif kind in ("literal_error", "enum"):
+        message = Text("validate.not_allowed")
+        options = _literal_values(_field_annotation(model, loc))
+        if options:
+            expected = one_of(options)
+            if isinstance(value, str):
+                hint = did_you_mean(closest(value.strip(), options))
+        else:
+            expected = str(ctx.get("expected", ""))
+    elif kind == "string_pattern_mismatch":
+        message = Text("validate.wrong_form")
+        pattern = str(ctx.get("pattern", ""))
+        expected = _pattern_words(pattern)
+        hint = _pattern_hint(pattern, value)
+    elif kind == "greater_than_equal":
+        message = Text("validate.too_small")
+        expected = Text("validate.expected.at_least", limit=ctx.get("ge"))
+    else:
+        message_key, expected_key = _KNOWN.get(kind, (None, None))
+        message = Text(message_key) if message_key else item["msg"]
+        expected = Text(expected_key) if expected_key else None
+    return message, expected, found, hint
 
 
 def problems_from_validation_error(
@@ -105,34 +213,9 @@ def problems_from_validation_error(
     """One :class:`Problem` per pydantic error, located in ``doc``."""
     problems = []
     for item in error.errors(include_url=False):
-        loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and "[" in p))
-        # pydantic adds the tag of a union member ("function-after[...]"): drop it.
-        loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
+        loc = error_path(item)
         path = prefix + loc
-        kind = item["type"]
-        found = None if kind == "missing" else _describe(item.get("input"))
-        hint = None
-        expected: str | None
-        if kind == "extra_forbidden":
-            key = str(loc[-1]) if loc else ""
-            options = allowed_keys(model, loc[:-1])
-            suggestion = closest(key, options)
-            message = f"unknown key '{key}'"
-            hint = f"did you mean '{suggestion}'?" if suggestion else None
-            expected = ", ".join(options) if options else None
-            found = None
-        elif kind == "missing":
-            message = f"missing required field '{loc[-1]}'" if loc else "missing value"
-            expected = None
-        elif kind in ("literal_error", "enum"):
-            message = "value not allowed"
-            expected = str(item.get("ctx", {}).get("expected", ""))
-        elif kind == "string_pattern_mismatch":
-            message = "value has the wrong form"
-            expected = _pattern_words(str(item.get("ctx", {}).get("pattern", "")))
-        else:
-            message = item["msg"]
-            expected = _EXPECTED.get(kind)
+        message, expected, found, hint = describe_error(item, model, loc)
         line, column = doc.locate(path)
         problems.append(
             Problem(
@@ -149,11 +232,36 @@ def problems_from_validation_error(
     return problems
 
 
+def error_path(item: Mapping[str, Any]) -> tuple[str | int, ...]:
+    """The field path of a pydantic error, without the tags pydantic adds for union members."""
+    loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and "[" in p))
+    # pydantic adds the tag of a union member ("function-after[...]"): drop it.
+    return tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
+
+
+_PATTERNS = {
+    r"^[A-Z]{2}$": "validate.expected.country",
+    r"^[a-z0-9][a-z0-9._-]{0,79}$": "validate.expected.identifier",
+    r"^https://\S+$": "validate.expected.https",
+    r"^https?://[^\s/]+(/\S*)?$": "validate.expected.web_address",
+}
+
+
 def _pattern_words(pattern: str) -> str:
-    known = {
-        r"^[A-Z]{2}$": "a two-letter ISO country code in capitals, such as CH or DE",
-        r"^[a-z0-9][a-z0-9._-]{0,79}$": "a lower-case id (letters, digits, '.', '_', '-')",
-        r"^https://\S+$": "an https:// address",
-        r"^https?://[^\s/]+(/\S*)?$": "a web address starting with https:// or http://",
-    }
-    return known.get(pattern, f"text matching {pattern}")
+    key = _PATTERNS.get(pattern)
+    return Text(key) if key else Text("validate.expected.pattern", pattern=pattern)
+
+
+def _pattern_hint(pattern: str, value: Any) -> str | None:
+    """ "did you mean" for a country or an id written in the wrong case."""
+    if not isinstance(value, str) or pattern not in _PATTERNS:
+        return None
+    key = _PATTERNS[pattern]
+    text = value.strip()
+    if key == "validate.expected.country":
+        text = text.upper()
+    elif key == "validate.expected.identifier":
+        text = "-".join(text.lower().split())
+    else:
+        return None
+    return did_you_mean(text) if text != value and re.fullmatch(pattern, text) else None

@@ -12,19 +12,25 @@ What the report contains, in order:
 * the cover: commune, canton, population, audit date, catalogue version and
   the law that applies (the canton's data-protection law for the commune, the
   federal act for its private suppliers);
-* the executive summary: score and grade in plain words, the trend against the
-  previous report, the three to five risks that matter most (open findings
-  grouped by control, ranked by their total weight) and the decisions the
+* the executive summary: score and grade in plain words, with the confirmed
+  gaps, the facts to document and the documentation coverage beside them (and
+  the grade cap when coverage applied one), the trend against the previous
+  report, the three to five risks that matter most (confirmed gaps grouped by
+  control, ranked by risk: severity × protection need × exposure, see
+  :mod:`.risk`; expired waivers flagged), what we do not know yet (the facts
+  to document that matter most, and who can answer) and the decisions the
   commission is asked to take;
-* scores by family, by protection objective, by service and by supplier;
-* the findings, grouped by severity and then by control, each control with its
-  legal basis, why it matters and what to do, each target with its protection
-  need and owner;
-* the action plan: one action per failed control, with its effort (the
-  control's estimate per target × the targets that fail), a suggested order
-  (severity, then protection need, then the risk removed per franc) and its
-  cost set against the annual framework credit (CHF per inhabitant ×
-  population, ``[report]`` in ``conformite.toml``);
+* scores by family, by protection objective, by service and by supplier, each
+  with its confirmed gaps, facts to document and coverage;
+* the confirmed gaps, grouped by severity and then by control, each control
+  with its legal basis, why it matters and what to do, each target with its
+  protection need and owner; then the facts to document, by control, with the
+  missing facts and who can answer;
+* the action plan: one action per control to fix (the control's estimate per
+  target × the targets that fail) and one per control to document (a quarter
+  person-day per target), ordered by risk, and its cost set against the
+  annual framework credit (CHF per inhabitant × population, ``[report]`` in
+  ``conformite.toml``);
 * the waivers, expired ones first;
 * the suppliers: where the data goes, contracts, certifications and dates;
 * the record of processing activities (annex, :mod:`conformite.report.register`);
@@ -39,13 +45,28 @@ from conformite.catalogue.model import FAMILIES, OBJECTIVES
 from conformite.engine.results import AuditResult
 from conformite.engine.workspace import Workspace
 from conformite.i18n import translate
-from conformite.report.common import Owners, is_open, law_lines, overlay_of, score_rows, worst_first
-from conformite.report.findings import finding_groups, waiver_rows
+from conformite.report.common import (
+    Owners,
+    is_gap,
+    is_open,
+    law_lines,
+    overlay_of,
+    score_rows,
+    worst_first,
+)
+from conformite.report.findings import finding_groups, unknown_groups, waiver_rows
 from conformite.report.methodology import methodology
 from conformite.report.model import Report, ScoreRow
 from conformite.report.plan import action_plan
 from conformite.report.register import build_register
-from conformite.report.summary import decisions, top_risks, trend_of
+from conformite.report.risk import Exposures
+from conformite.report.summary import (
+    coverage_sentence,
+    decisions,
+    top_risks,
+    top_unknowns,
+    trend_of,
+)
 from conformite.report.suppliers import supplier_rows
 
 __all__ = ["build_report"]
@@ -62,12 +83,16 @@ def build_report(
     as_of = dt.date.fromisoformat(result.as_of)
     overlay = overlay_of(workspace)
     owners = Owners(workspace, lang)
+    exposures = Exposures(workspace)
     open_findings = [f for f in result.findings if is_open(f)]
+    gaps = [f for f in open_findings if is_gap(f)]
+    gap_groups = finding_groups(workspace, open_findings, owners, exposures, lang)
+    to_document = unknown_groups(workspace, open_findings, owners, exposures, lang)
     overall = result.scores.overall
     inventory = workspace.inventory
     service_names = {s.id: s.name for s in inventory.services}
     vendor_names = {v.id: v.name for v in inventory.vendors}
-    plan = action_plan(workspace, open_findings, owners, lang)
+    plan = action_plan(workspace, [g for _, gs in gap_groups for g in gs], to_document, lang)
     waivers = waiver_rows(workspace, result.waivers, as_of, lang)
     trend = trend_of(result, previous, lang)
     if overall.grade is None:
@@ -78,9 +103,10 @@ def build_report(
         "report.summary.counts",
         lang,
         failed=overall.failed + overall.errors,
+        unknown=overall.unknown,
         passed=overall.passed,
         waived=overall.waived,
-        total=overall.passed + overall.failed + overall.errors + overall.waived,
+        total=overall.passed + overall.failed + overall.errors + overall.unknown + overall.waived,
     )
     return Report(
         lang=lang,
@@ -97,9 +123,11 @@ def build_report(
         score=overall,
         grade_sentence=grade_sentence,
         counts_sentence=counts_sentence,
+        coverage_sentence=coverage_sentence(overall, lang),
         trend=trend,
-        risks=top_risks(workspace, open_findings, lang),
-        decisions=decisions(result, trend, plan, waivers, open_findings, lang),
+        risks=top_risks(gap_groups, exposures, lang),
+        unknowns=top_unknowns(to_document, open_findings, exposures, owners, lang),
+        decisions=decisions(result, trend, plan, waivers, gaps, lang),
         by_family=score_rows(result.scores.by_family, FAMILIES, "family", lang),
         by_objective=score_rows(result.scores.by_objective, OBJECTIVES, "objective", lang),
         by_service=worst_first(
@@ -108,7 +136,8 @@ def build_report(
         by_supplier=worst_first(
             [ScoreRow(k, vendor_names.get(k, k), s) for k, s in result.scores.by_vendor.items()]
         ),
-        findings=finding_groups(workspace, open_findings, owners, lang),
+        findings=gap_groups,
+        to_document=to_document,
         plan=plan,
         waivers=waivers,
         suppliers=supplier_rows(workspace, result, as_of, lang),

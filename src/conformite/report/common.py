@@ -1,24 +1,39 @@
-"""What every part of the report reads: owners, control texts, score rows, the law."""
+"""What every part of the report reads: owners, control texts, score rows, the law.
+
+Two kinds of open finding, never mixed: a **confirmed gap** (``fail``, or
+``error``: a check that could not run is not a pass) and a **fact to
+document** (``unknown``: the verdict depends on facts nobody gave yet).
+"""
 
 from __future__ import annotations
 
+import functools
 import re
+from dataclasses import dataclass
 
 from conformite.catalogue.cantons import CantonOverlay
 from conformite.catalogue.model import FEDERAL_INSTRUMENTS, CompiledControl
 from conformite.engine.results import Finding, Score
 from conformite.engine.workspace import Workspace
-from conformite.i18n import translate
+from conformite.i18n import LANGUAGES, translate
 from conformite.report.model import ScoreRow
 
 __all__ = [
+    "CONFIRMED",
+    "TO_DOCUMENT",
+    "Answerer",
     "Owners",
+    "answerers",
     "compiled_control",
     "control_text",
     "first_sentence",
+    "is_gap",
     "is_open",
+    "is_unknown",
+    "kind_of",
     "law_lines",
     "overlay_of",
+    "problem_text",
     "score_rows",
     "worst_first",
 ]
@@ -33,8 +48,114 @@ def first_sentence(text: str, minimum: int = 80) -> str:
     return text.strip()
 
 
+#: Outcomes of a confirmed gap, and of a fact to document.
+CONFIRMED = ("fail", "error")
+TO_DOCUMENT = ("unknown",)
+
+
+def is_gap(finding: Finding) -> bool:
+    """A confirmed gap: the control fails (or could not be evaluated)."""
+    return finding.outcome in CONFIRMED
+
+
+def is_unknown(finding: Finding) -> bool:
+    """A fact to document: the verdict depends on facts nobody gave yet."""
+    return finding.outcome in TO_DOCUMENT
+
+
 def is_open(finding: Finding) -> bool:
-    return finding.outcome in ("fail", "error")
+    """Open: a confirmed gap or a fact to document (see :func:`kind_of` to tell them apart)."""
+    return finding.outcome in CONFIRMED or finding.outcome in TO_DOCUMENT
+
+
+def kind_of(finding: Finding) -> str | None:
+    """``"gap"`` (confirmed), ``"unknown"`` (to document) or None (not open)."""
+    if finding.outcome in CONFIRMED:
+        return "gap"
+    if finding.outcome in TO_DOCUMENT:
+        return "unknown"
+    return None
+
+
+@dataclass(frozen=True)
+class Answerer:
+    """Who can give a missing fact: ``owner`` (of a service), ``vendor`` or ``administration``."""
+
+    kind: str
+    name: str = ""
+
+
+_ASK_KEYS = (
+    ("finding.ask_service_owner", "owner", "owner"),
+    ("finding.ask_vendor", "vendor", "vendor"),
+    ("finding.ask_administration", "administration", ""),
+)
+
+
+@functools.cache
+def _ask_templates() -> tuple[tuple[str, str, str, int], ...]:
+    """(kind, name group, template, label length) of every "who can answer" sentence.
+
+    The engine writes these sentences into an unknown finding's messages, in
+    the audit's language, which may differ from the report's: every language.
+    """
+    out = []
+    for key, kind, group in _ASK_KEYS:
+        for lang in LANGUAGES:
+            template = translate(key, lang)
+            label = re.match(r"[^:]*:\s*", template)
+            out.append((kind, group, template, label.end() if label else 0))
+    return tuple(out)
+
+
+@functools.cache
+def _ask_patterns() -> tuple[tuple[str, str, re.Pattern[str], int], ...]:
+    """(kind, name group, pattern, label length) of every "who can answer" sentence."""
+    out = []
+    for kind, group, template, label in _ask_templates():
+        parts = re.split(r"\{(\w+)\}", template)
+        regex = "".join(
+            re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts)
+        )
+        out.append((kind, group, re.compile(regex + r"\Z", re.S), label))
+    return tuple(out)
+
+
+@functools.cache
+def _labels() -> tuple[str, ...]:
+    """The "Who can answer: " labels, one per language."""
+    return tuple({template[:label] for _, _, template, label in _ask_templates()})
+
+
+@functools.lru_cache(maxsize=4096)
+def _answer_of(message: str) -> tuple[str, Answerer] | None:
+    """(the text without its label, who) when ``message`` says who can answer, else None."""
+    if not message.startswith(_labels()):
+        return None
+    for kind, group, pattern, label in _ask_patterns():
+        match = pattern.match(message)
+        if match:
+            return message[label:], Answerer(kind, match.group(group) if group else "")
+    return None
+
+
+def answerers(messages: list[str]) -> tuple[list[str], list[str], list[Answerer]]:
+    """Split an unknown finding's messages: (what is missing, who can answer, the answerers).
+
+    "Who can answer" texts lose their label ("Who can answer: "), so that a
+    table column can hold them.
+    """
+    other: list[str] = []
+    texts: list[str] = []
+    found: list[Answerer] = []
+    for message in messages:
+        answer = _answer_of(message)
+        if answer is None:
+            other.append(message)
+        else:
+            texts.append(answer[0])
+            found.append(answer[1])
+    return other, texts, found
 
 
 class Owners:
@@ -81,6 +202,14 @@ def control_text(workspace: Workspace, control_id: str, what: str, lang: str) ->
     if compiled is None:  # a result from another catalogue
         return ""
     return str(getattr(compiled.control, what).get(lang))
+
+
+def problem_text(workspace: Workspace, control_id: str, title: str, lang: str) -> str:
+    """The control's problem statement (the gap as a risk), else its title."""
+    compiled = compiled_control(workspace, control_id)
+    if compiled is not None and compiled.control.problem is not None:
+        return str(compiled.control.problem.get(lang))
+    return title
 
 
 def score_rows(

@@ -2,14 +2,28 @@
 
 Findings are matched on (control, target kind, target id), which are static
 ids (never texts), so two results in different languages compare. A finding
-is *open* when it failed or could not be evaluated (``fail``, ``error``):
+is a *confirmed gap* when it failed or could not be evaluated (``fail``,
+``error``), a *fact to document* when it is ``unknown``. Learning a fact is
+neither fixing a gap nor finding a new one, so each change falls in exactly
+one category:
 
-* **new**: open now, not open before (a new target, a new control, or a
-  control that passed last time);
-* **resolved**: open before, passes now;
-* **still open**: open before and now;
-* **set aside**: open before, now waived, not applicable, or no longer
-  assessed (the target or the control is gone).
+* **new**: a confirmed gap now, and not before, when it was not to document
+  either (a new target, a new control, or a control that passed last time);
+* **resolved**: a confirmed gap before, passes now;
+* **still open**: a confirmed gap before and now;
+* **documented**: to document before, decided now (``new_outcome`` says how:
+  it passes, it is a gap, it does not apply): the facts were given, nothing
+  was fixed or broken (:attr:`Comparison.documented_gaps` are the ones that
+  turned out to be gaps);
+* **to document**: to document now, and not before (a new control or target
+  whose facts are missing, or a fact removed from the inventory; a confirmed
+  gap that is now only to document is here too, not "resolved");
+* **still to document**: to document before and now;
+* **set aside**: a confirmed gap or a fact to document before, now waived, not
+  applicable (a gap), or no longer assessed (the target or the control is gone).
+
+A result written before schema 2.0 has no ``unknown`` finding: its changes
+fall in the first three categories and "set aside", as before.
 
 Score changes are given overall, per family and per protection objective.
 """
@@ -25,6 +39,7 @@ from conformite.engine.results import AuditResult, Finding, Score
 __all__ = ["Comparison", "FindingChange", "ScoreChange", "compare"]
 
 OPEN = ("fail", "error")
+UNKNOWN = ("unknown",)
 _SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 
 
@@ -51,6 +66,9 @@ class ScoreChange:
     new: float | None
     old_grade: str | None
     new_grade: str | None
+    #: Documentation coverage (%), None before schema 2.0 or when no fact was read.
+    old_coverage: float | None = None
+    new_coverage: float | None = None
 
     @property
     def delta(self) -> float | None:
@@ -72,10 +90,30 @@ class Comparison:
     resolved: list[FindingChange]
     still_open: list[FindingChange]
     set_aside: list[FindingChange]
+    documented: list[FindingChange] = field(default_factory=list)
+    to_document: list[FindingChange] = field(default_factory=list)
+    still_to_document: list[FindingChange] = field(default_factory=list)
 
     @property
     def same_catalogue(self) -> bool:
         return self.old_catalogue == self.new_catalogue
+
+    @property
+    def documented_gaps(self) -> list[FindingChange]:
+        """Documented since, and found to be confirmed gaps."""
+        return [c for c in self.documented if c.new_outcome in OPEN]
+
+    def sections(self) -> list[tuple[str, list[FindingChange]]]:
+        """Every category with its message key (``diff.h.*``), in the order to show them."""
+        return [
+            ("diff.h.new", self.new),
+            ("diff.h.resolved", self.resolved),
+            ("diff.h.still_open", self.still_open),
+            ("diff.h.documented", self.documented),
+            ("diff.h.to_document", self.to_document),
+            ("diff.h.still_to_document", self.still_to_document),
+            ("diff.h.set_aside", self.set_aside),
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (deterministic order)."""
@@ -91,19 +129,15 @@ class Comparison:
                 "by_family": [score(c) for c in self.by_family],
                 "by_objective": [score(c) for c in self.by_objective],
             },
-            "findings": {
-                "new": [asdict(f) for f in self.new],
-                "resolved": [asdict(f) for f in self.resolved],
-                "still_open": [asdict(f) for f in self.still_open],
-                "set_aside": [asdict(f) for f in self.set_aside],
-            },
+            "findings": {name: [asdict(f) for f in changes] for name, changes in self._named()},
             "counts": {
-                "new": len(self.new),
-                "resolved": len(self.resolved),
-                "still_open": len(self.still_open),
-                "set_aside": len(self.set_aside),
+                **{name: len(changes) for name, changes in self._named()},
+                "documented_gaps": len(self.documented_gaps),
             },
         }
+
+    def _named(self) -> list[tuple[str, list[FindingChange]]]:
+        return [(key.removeprefix("diff.h."), changes) for key, changes in self.sections()]
 
 
 def _key(finding: Finding) -> tuple[str, str, str]:
@@ -144,6 +178,8 @@ def _score_change(key: str, old: Score | None, new: Score | None) -> ScoreChange
         new=new.score if new else None,
         old_grade=old.grade if old else None,
         new_grade=new.grade if new else None,
+        old_coverage=old.coverage if old else None,
+        new_coverage=new.coverage if new else None,
     )
 
 
@@ -157,20 +193,22 @@ def compare(old: AuditResult, new: AuditResult) -> Comparison:
     before = {_key(f): f for f in old.findings}
     after = {_key(f): f for f in new.findings}
     new_open, resolved, still_open, set_aside = [], [], [], []
+    documented, to_document, still_to_document = [], [], []
     for key, finding in after.items():
         previous = before.get(key)
-        if finding.outcome in OPEN:
-            if previous is not None and previous.outcome in OPEN:
-                still_open.append(_change(previous, finding))
-            else:
-                new_open.append(_change(previous, finding))
-        elif previous is not None and previous.outcome in OPEN:
-            if finding.outcome == "pass":
-                resolved.append(_change(previous, finding))
-            else:
-                set_aside.append(_change(previous, finding))
+        was = previous.outcome if previous is not None else None
+        now = finding.outcome
+        change = _change(previous, finding)
+        if was in UNKNOWN:
+            (still_to_document if now in UNKNOWN else documented).append(change)
+        elif now in OPEN:
+            (still_open if was in OPEN else new_open).append(change)
+        elif now in UNKNOWN:
+            to_document.append(change)
+        elif was in OPEN:
+            (resolved if now == "pass" else set_aside).append(change)
     for key, previous in before.items():
-        if key not in after and previous.outcome in OPEN:
+        if key not in after and (previous.outcome in OPEN or previous.outcome in UNKNOWN):
             set_aside.append(_change(previous, None))
     families = _ordered_keys(FAMILIES, old.scores.by_family, new.scores.by_family)
     objectives = _ordered_keys(OBJECTIVES, old.scores.by_objective, new.scores.by_objective)
@@ -192,4 +230,7 @@ def compare(old: AuditResult, new: AuditResult) -> Comparison:
         resolved=sorted(resolved, key=_order),
         still_open=sorted(still_open, key=_order),
         set_aside=sorted(set_aside, key=_order),
+        documented=sorted(documented, key=_order),
+        to_document=sorted(to_document, key=_order),
+        still_to_document=sorted(still_to_document, key=_order),
     )

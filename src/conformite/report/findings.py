@@ -1,4 +1,9 @@
-"""The annex by control: findings grouped by severity and control, and the waivers."""
+"""The annex by control: confirmed gaps and facts to document, and the waivers.
+
+Confirmed gaps (``fail``, ``error``) are grouped by severity, then by control;
+facts to document (``unknown``) by control. Within each, the groups and their
+targets are ranked by risk (:mod:`conformite.report.risk`).
+"""
 
 from __future__ import annotations
 
@@ -10,53 +15,75 @@ from conformite.i18n import translate
 from conformite.i18n.formats import (
     format_date,
 )
-from conformite.report.common import Owners, control_text
+from conformite.report.common import (
+    Owners,
+    answerers,
+    control_text,
+    is_gap,
+    is_unknown,
+    problem_text,
+)
 from conformite.report.model import (
+    _SEVERITY_RANK,
     EXPIRY_WARNING_DAYS,
     SEVERITIES,
     FindingGroup,
     FindingItem,
     WaiverRow,
 )
+from conformite.report.risk import Exposures, finding_risk
 
-__all__ = ["finding_groups", "target_label", "waiver_rows"]
+__all__ = ["finding_groups", "target_label", "unknown_groups", "waiver_rows"]
 
 
-def finding_groups(
-    workspace: Workspace, open_findings: list[Finding], owners: Owners, lang: str
-) -> list[tuple[str, list[FindingGroup]]]:
+def _item(f: Finding, owners: Owners, exposures: Exposures, lang: str) -> FindingItem:
+    messages, answer = list(f.messages), []
+    if f.outcome == "unknown":
+        messages, answer, _ = answerers(messages)
+    return FindingItem(
+        target_kind=f.target_kind,
+        target_id=f.target_id,
+        target_name=f.target_name,
+        need=f.protection_need,
+        outcome=f.outcome,
+        messages=messages,
+        owner=owners(f.target_kind, f.target_id),
+        weight=f.weight,
+        expired_waiver=(
+            translate(
+                "report.expired_waiver",
+                lang,
+                date=format_date(f.expired_waiver.expires_on, lang),
+                approver=f.expired_waiver.approver,
+            )
+            if f.expired_waiver
+            else None
+        ),
+        risk=finding_risk(f, exposures(f.target_kind, f.target_id)),
+        unknown_facts=list(f.unknown_facts),
+        answer=answer,
+    )
+
+
+def _groups(
+    workspace: Workspace,
+    findings: list[Finding],
+    kind: str,
+    owners: Owners,
+    exposures: Exposures,
+    lang: str,
+) -> list[FindingGroup]:
     by_control: dict[str, list[Finding]] = {}
-    for f in open_findings:
+    for f in findings:
         by_control.setdefault(f.control_id, []).append(f)
-    groups: dict[str, list[FindingGroup]] = {s: [] for s in SEVERITIES}
+    out = []
     for control_id, fs in by_control.items():
         first = fs[0]
-        items = [
-            FindingItem(
-                target_kind=f.target_kind,
-                target_id=f.target_id,
-                target_name=f.target_name,
-                need=f.protection_need,
-                outcome=f.outcome,
-                messages=list(f.messages),
-                owner=owners(f.target_kind, f.target_id),
-                weight=f.weight,
-                expired_waiver=(
-                    translate(
-                        "report.expired_waiver",
-                        lang,
-                        date=format_date(f.expired_waiver.expires_on, lang),
-                        approver=f.expired_waiver.approver,
-                    )
-                    if f.expired_waiver
-                    else None
-                ),
-            )
-            for f in sorted(
-                fs, key=lambda f: (-f.protection_need, -f.weight, f.target_name, f.target_id)
-            )
-        ]
-        groups.setdefault(first.severity, []).append(
+        items = sorted(
+            (_item(f, owners, exposures, lang) for f in fs),
+            key=lambda i: (-i.risk, -i.need, i.target_name, i.target_id),
+        )
+        out.append(
             FindingGroup(
                 control_id=control_id,
                 title=first.title,
@@ -66,16 +93,40 @@ def finding_groups(
                 rationale=control_text(workspace, control_id, "rationale", lang),
                 remediation=control_text(workspace, control_id, "remediation", lang),
                 items=items,
+                kind=kind,
+                problem=problem_text(workspace, control_id, first.title, lang),
             )
         )
-    out = []
-    for severity in SEVERITIES:
-        ordered = sorted(
-            groups.get(severity, []), key=lambda g: (-g.max_need, -g.weight, g.control_id)
-        )
-        if ordered:
-            out.append((severity, ordered))
+    out.sort(key=lambda g: (-g.risk, -_SEVERITY_RANK[g.severity], g.control_id))
     return out
+
+
+def finding_groups(
+    workspace: Workspace,
+    findings: list[Finding],
+    owners: Owners,
+    exposures: Exposures,
+    lang: str,
+) -> list[tuple[str, list[FindingGroup]]]:
+    """The confirmed gaps among ``findings``: by severity, then by control, riskiest first."""
+    groups = _groups(workspace, [f for f in findings if is_gap(f)], "gap", owners, exposures, lang)
+    return [
+        (severity, [g for g in groups if g.severity == severity])
+        for severity in SEVERITIES
+        if any(g.severity == severity for g in groups)
+    ]
+
+
+def unknown_groups(
+    workspace: Workspace,
+    findings: list[Finding],
+    owners: Owners,
+    exposures: Exposures,
+    lang: str,
+) -> list[FindingGroup]:
+    """The facts to document among ``findings``, by control, riskiest first."""
+    unknown = [f for f in findings if is_unknown(f)]
+    return _groups(workspace, unknown, "unknown", owners, exposures, lang)
 
 
 def target_label(target: str, names: dict[str, str], lang: str) -> str:

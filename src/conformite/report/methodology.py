@@ -1,15 +1,23 @@
-"""The methodology: scope, date, scoring formula and what was not assessed."""
+"""The methodology: scope, date, scoring formula (unknown facts, coverage, grade caps, risk
+ranking) and what was not assessed."""
 
 from __future__ import annotations
 
+from conformite.engine.derive import LARGE_SCALE_SUBJECTS
 from conformite.engine.results import AuditResult
 from conformite.engine.workspace import Workspace
 from conformite.i18n import translate
 from conformite.i18n.formats import (
     format_date,
+    format_number,
 )
 from conformite.report.common import overlay_of
-from conformite.report.model import Methodology
+from conformite.report.model import Methodology, person_days
+from conformite.report.plan import FIND_OUT_PERSON_DAYS
+from conformite.report.risk import EXPIRED_WAIVER_FACTOR, EXPOSURE_STEP
+
+#: The sentences of "How the score is computed", in order.
+FORMULA = 8
 
 __all__ = ["methodology"]
 
@@ -36,10 +44,19 @@ def methodology(workspace: Workspace, result: AuditResult, lang: str) -> Methodo
             waived=overall.waived,
             errors=overall.errors,
             not_applicable=overall.not_applicable,
+            unknown=overall.unknown,
         ),
         translate("report.method.digest", lang, sha=result.catalogue.sha256),
     ]
-    formula = [translate(f"report.method.formula.{i}", lang) for i in range(1, 6)]
+    values = {
+        "step": format_number(EXPOSURE_STEP, lang, 2),
+        "large": format_number(LARGE_SCALE_SUBJECTS, lang),
+        "waiver": format_number(EXPIRED_WAIVER_FACTOR, lang, 1),
+        "days": person_days(FIND_OUT_PERSON_DAYS, lang),
+    }
+    formula = [
+        translate(f"report.method.formula.{i}", lang, **values) for i in range(1, FORMULA + 1)
+    ]
     declared: set[str] = {e.url for s in inventory.services for e in s.endpoints}
     declared |= {v.portal_url for v in inventory.vendors if v.portal_url}
     declared |= {f"mail:{d}" for d in inventory.organisation.mail_domains}

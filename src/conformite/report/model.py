@@ -35,6 +35,7 @@ __all__ = [
     "Trend",
     "WaiverRow",
     "YearBudget",
+    "person_days",
 ]
 
 
@@ -43,12 +44,24 @@ _SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 #: A waiver expiring within this many days of the audit date is flagged.
 EXPIRY_WARNING_DAYS = 90
 TOP_RISKS = 5
+#: How many groups of facts to document the summary lists.
+TOP_UNKNOWNS = 5
 #: How many rows the service and supplier charts show (the tables list all).
 CHART_ROWS = 15
 
 
+def person_days(value: float, lang: str) -> str:
+    """Person-days: ``2``, ``0.5``, ``12.5``, and ``0.25`` below one day (a quarter of a day
+    of finding out is not 0.2)."""
+    if value >= 1 or float(round(value * 10, 6)).is_integer():
+        return format_days(value, lang)
+    return format_number(value, lang, 2)
+
+
 @dataclass(frozen=True)
 class ScoreRow:
+    """One score (a family, an objective, a service, a supplier) with its two kinds of gap."""
+
     key: str
     label: str
     score: Score
@@ -56,18 +69,47 @@ class ScoreRow:
     @property
     def counted(self) -> bool:
         s = self.score
-        return s.passed + s.failed + s.errors + s.waived > 0
+        return s.passed + s.failed + s.errors + s.unknown + s.waived > 0
+
+    @property
+    def gaps(self) -> int:
+        """Confirmed gaps: failed checks and checks that could not be evaluated."""
+        return self.score.failed + self.score.errors
+
+    @property
+    def unknown(self) -> int:
+        """Facts to document."""
+        return self.score.unknown
+
+    @property
+    def grade_label(self) -> str:
+        """The grade, marked ``*`` when the documentation coverage capped it."""
+        grade = self.score.grade or "–"
+        return grade + "*" if self.score.grade_capped else grade
 
 
 @dataclass
 class Risk:
+    """One line of the summary: a control's confirmed gaps, or its facts to document."""
+
     control_id: str
+    #: The control's problem statement (its title when it has none).
     title: str
     severity: str
+    #: ``gap`` (confirmed: fail, error) or ``unknown`` (facts to document).
+    kind: str
     targets: int
     target_names: list[str]
     why: str
-    weight: float
+    #: Σ severity weight × protection-need factor × exposure factor (report/risk.py).
+    risk: float
+    #: What exposes the riskiest target (sensitive data, internet, …), translated.
+    exposure: list[str] = field(default_factory=list)
+    #: Targets whose waiver of this control has expired.
+    expired_waivers: list[str] = field(default_factory=list)
+    #: For facts to document: the facts, and who can answer.
+    missing: list[str] = field(default_factory=list)
+    who: str = ""
 
 
 @dataclass
@@ -77,14 +119,22 @@ class FindingItem:
     target_name: str
     need: int
     outcome: str
+    #: For a fact to document, without the "who can answer" sentences (see ``answer``).
     messages: list[str]
     owner: str
     weight: float
     expired_waiver: str | None = None
+    risk: float = 0.0
+    #: The unknown facts the verdict depends on (also on a failure: "also to document").
+    unknown_facts: list[str] = field(default_factory=list)
+    #: Who can give the missing facts (unknown findings).
+    answer: list[str] = field(default_factory=list)
 
 
 @dataclass
 class FindingGroup:
+    """The open findings of one control, all of one kind (``gap`` or ``unknown``)."""
+
     control_id: str
     title: str
     severity: str
@@ -93,6 +143,8 @@ class FindingGroup:
     rationale: str
     remediation: str
     items: list[FindingItem]
+    kind: str = "gap"
+    problem: str = ""
 
     @property
     def max_need(self) -> int:
@@ -102,9 +154,19 @@ class FindingGroup:
     def weight(self) -> float:
         return sum(i.weight for i in self.items)
 
+    @property
+    def risk(self) -> float:
+        return round(sum(i.risk for i in self.items), 2)
+
+    @property
+    def expired_waivers(self) -> list[str]:
+        return [i.target_name for i in self.items if i.expired_waiver]
+
 
 @dataclass
 class Action:
+    """Fix a control's confirmed gaps (``fix``), or document its missing facts (``find_out``)."""
+
     rank: int
     control_id: str
     title: str
@@ -118,6 +180,9 @@ class Action:
     owners: list[str]
     remediation: str
     weight: float
+    kind: str = "fix"
+    risk: float = 0.0
+    expired_waiver: bool = False
 
 
 @dataclass
@@ -149,7 +214,8 @@ class Certificate:
     label: str
     scope: str
     valid_until: str
-    valid: bool
+    #: None when its expiry date is not known.
+    valid: bool | None
 
 
 @dataclass
@@ -164,9 +230,10 @@ class SupplierRow:
     sub_processors: list[str]
     certifications: list[Certificate]
     dpf: str
-    fdpic_clauses: bool
+    #: "yes", "no" or "not known", translated.
+    fdpic_clauses: str
     breach_notification: str
-    audit_rights: bool
+    audit_rights: str
     contract_end_on: str
     last_review_on: str
     need: int
@@ -225,14 +292,22 @@ class Report:
     score: Score
     grade_sentence: str
     counts_sentence: str
+    #: Documentation coverage, and the grade cap when it applied.
+    coverage_sentence: str
     trend: Trend | None
+    #: The confirmed gaps that matter most (expired waivers flagged).
     risks: list[Risk]
+    #: What we do not know yet: the facts to document that matter most.
+    unknowns: list[Risk]
     decisions: list[str]
     by_family: list[ScoreRow]
     by_objective: list[ScoreRow]
     by_service: list[ScoreRow]
     by_supplier: list[ScoreRow]
+    #: Confirmed gaps, by severity.
     findings: list[tuple[str, list[FindingGroup]]]
+    #: Facts to document, by control, the riskiest first.
+    to_document: list[FindingGroup]
     plan: ActionPlan
     waivers: list[WaiverRow]
     suppliers: list[SupplierRow]
@@ -260,11 +335,27 @@ class Report:
         return format_delta(value, self.lang)
 
     def days(self, value: float) -> str:
-        return format_days(value, self.lang)
+        return person_days(value, self.lang)
 
     @property
     def open_findings(self) -> int:
+        """How many confirmed gaps (failed or not evaluated checks) the report lists."""
         return sum(len(g.items) for _, groups in self.findings for g in groups)
+
+    @property
+    def unknown_findings(self) -> int:
+        """How many facts to document the report lists."""
+        return sum(len(g.items) for g in self.to_document)
+
+    @property
+    def grades_capped(self) -> bool:
+        """A score table shows a grade capped by coverage (its note is needed)."""
+        rows = (*self.by_family, *self.by_objective, *self.by_service, *self.by_supplier)
+        return any(r.score.grade_capped for r in rows if r.counted)
+
+    def coverage_text(self, score: Score) -> str:
+        """``86.7 %``, or ``–`` when the slice read no fact."""
+        return "–" if score.coverage is None else f"{format_number(score.coverage, self.lang, 1)} %"
 
     @property
     def chart_services(self) -> list[ScoreRow]:

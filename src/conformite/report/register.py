@@ -36,6 +36,7 @@ __all__ = [
     "build_register",
     "rows",
     "safeguard",
+    "yes_no",
 ]
 
 
@@ -64,7 +65,8 @@ class RegisterEntry:
     retention: str
     security_measures: list[str]
     destinations: list[Destination]
-    listed: bool
+    #: None when the inventory does not say.
+    listed: bool | None
     missing: list[str] = field(default_factory=list)
 
 
@@ -81,6 +83,13 @@ class Register:
 
 def _t(key: str, lang: str, **values: object) -> str:
     return translate(key, lang, **values)
+
+
+def yes_no(value: bool | None, lang: str) -> str:
+    """ "yes", "no", or "not known" for a fact nobody gave."""
+    if value is None:
+        return _t("report.not_known", lang)
+    return _t("report.yes" if value else "report.no", lang)
 
 
 def safeguard(
@@ -270,7 +279,6 @@ def rows(register: Register, short: str, long: str) -> list[list[object]]:
     """One row per entry in the order of :data:`COLUMNS`; lists joined with
     ``short`` (names, categories) or ``long`` (recipients, measures, states)."""
     lang = register.lang
-    yes, no = _t("report.yes", lang), _t("report.no", lang)
     return [
         [
             e.reference, e.name, e.controller, e.purpose, e.legal_basis,
@@ -278,7 +286,7 @@ def rows(register: Register, short: str, long: str) -> list[list[object]]:
             short.join(e.sensitive_categories), long.join(e.recipients), e.retention,
             long.join(e.security_measures),
             long.join(f"{d.country}: {d.safeguard}" for d in e.destinations),
-            yes if e.listed else no, short.join(e.missing),
+            yes_no(e.listed, lang), short.join(e.missing),
         ]
         for e in register.entries
     ]  # fmt: skip

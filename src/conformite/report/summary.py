@@ -1,62 +1,179 @@
-"""The executive summary: the risks that matter most, the trend, the decisions asked for."""
+"""The executive summary: the risks that matter most, what we do not know yet, the trend,
+the decisions asked for."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from conformite.engine.results import AuditResult, Finding
-from conformite.engine.workspace import Workspace
+from conformite.engine.results import AuditResult, Finding, Score
 from conformite.i18n import translate
 from conformite.i18n.formats import (
     format_chf,
     format_date,
     format_delta,
+    format_number,
     format_score,
 )
-from conformite.report.common import control_text, first_sentence
+from conformite.report.common import Answerer, Owners, answerers, first_sentence
 from conformite.report.compare import compare
 from conformite.report.model import (
-    _SEVERITY_RANK,
     EXPIRY_WARNING_DAYS,
     TOP_RISKS,
+    TOP_UNKNOWNS,
     ActionPlan,
+    FindingGroup,
     Risk,
     Trend,
     WaiverRow,
+    person_days,
 )
+from conformite.report.risk import EXPOSURE_FACTORS, Exposures
 
-__all__ = ["decisions", "next_year", "top_risks", "trend_of"]
+__all__ = [
+    "coverage_sentence",
+    "decisions",
+    "fact_list",
+    "next_year",
+    "top_risks",
+    "top_unknowns",
+    "trend_of",
+    "who_can_answer",
+]
+
+#: How many missing facts, and names, one line of the summary shows.
+SHOWN = 4
 
 
-def top_risks(workspace: Workspace, open_findings: list[Finding], lang: str) -> list[Risk]:
-    groups: dict[str, list[Finding]] = {}
-    for f in open_findings:
-        groups.setdefault(f.control_id, []).append(f)
-    ranked = sorted(
-        groups.values(),
-        key=lambda fs: (
-            -sum(f.weight for f in fs),
-            -_SEVERITY_RANK[fs[0].severity],
-            fs[0].control_id,
-        ),
-    )
-    risks = []
-    for fs in ranked[:TOP_RISKS]:
-        first = fs[0]
-        ordered = sorted(fs, key=lambda f: (-f.weight, f.target_name))
-        rationale = control_text(workspace, first.control_id, "rationale", lang)
-        risks.append(
-            Risk(
-                control_id=first.control_id,
-                title=first.title,
-                severity=first.severity,
-                targets=len(fs),
-                target_names=[f.target_name for f in ordered],
-                why=first_sentence(rationale) if rationale else "",
-                weight=round(sum(f.weight for f in fs), 2),
-            )
+def _names(names: list[str], shown: int = 3) -> str:
+    return ", ".join(names[:shown]) + (" …" if len(names) > shown else "")
+
+
+def fact_list(facts: list[str], lang: str, shown: int = SHOWN) -> str:
+    """The first ``shown`` facts, and how many more."""
+    text = ", ".join(facts[:shown])
+    if len(facts) > shown:
+        text += " " + translate(
+            "finding.and_more", lang, count=format_number(len(facts) - shown, lang)
         )
-    return risks
+    return text
+
+
+def _exposure(group: FindingGroup, exposures: Exposures, lang: str) -> list[str]:
+    """The exposure factors of the group's riskiest target (its items are riskiest first)."""
+    if not group.items:
+        return []
+    first = group.items[0]
+    present = exposures(first.target_kind, first.target_id).factors
+    return [translate(f"report.exposure.{f}", lang) for f in EXPOSURE_FACTORS if f in present]
+
+
+def _risk(group: FindingGroup, exposures: Exposures, lang: str) -> Risk:
+    return Risk(
+        control_id=group.control_id,
+        title=group.problem or group.title,
+        severity=group.severity,
+        kind=group.kind,
+        targets=len(group.items),
+        target_names=[i.target_name for i in group.items],
+        why=first_sentence(group.rationale) if group.rationale else "",
+        risk=group.risk,
+        exposure=_exposure(group, exposures, lang),
+        expired_waivers=group.expired_waivers,
+    )
+
+
+def top_risks(
+    gap_groups: list[tuple[str, list[FindingGroup]]], exposures: Exposures, lang: str
+) -> list[Risk]:
+    """The confirmed gaps that matter most: the riskiest controls (expired waivers rank up)."""
+    groups = [g for _, gs in gap_groups for g in gs]
+    groups.sort(key=lambda g: (-g.risk, g.control_id))
+    return [_risk(g, exposures, lang) for g in groups[:TOP_RISKS]]
+
+
+def who_can_answer(findings: list[Finding], owners: Owners, lang: str) -> str:
+    """One sentence: the service owners, the vendors and the administration who can answer."""
+    found: list[Answerer] = []
+    for f in findings:
+        _, _, people = answerers(list(f.messages))
+        if not people:  # a control's own message (an endpoint never probed, …)
+            people = (
+                [Answerer("administration")]
+                if f.target_kind == "organisation"
+                else [Answerer("owner", owners(f.target_kind, f.target_id))]
+            )
+        found += [p for p in people if p not in found]
+    parts = []
+    owner_names = [a.name for a in found if a.kind == "owner"]
+    vendor_names = [a.name for a in found if a.kind == "vendor"]
+    if owner_names:
+        key = "report.ask.owners" if len(owner_names) > 1 else "report.ask.owner"
+        parts.append(translate(key, lang, names=_names(owner_names)))
+    if vendor_names:
+        key = "report.ask.vendors" if len(vendor_names) > 1 else "report.ask.vendor"
+        parts.append(translate(key, lang, names=_names(vendor_names)))
+    if any(a.kind == "administration" for a in found):
+        parts.append(translate("report.ask.administration", lang))
+    return translate("report.ask.who", lang, who="; ".join(parts)) if parts else ""
+
+
+def top_unknowns(
+    unknown_groups: list[FindingGroup],
+    findings: list[Finding],
+    exposures: Exposures,
+    owners: Owners,
+    lang: str,
+) -> list[Risk]:
+    """What we do not know yet: the riskiest controls to document, the facts and who can answer."""
+    out = []
+    for group in unknown_groups[:TOP_UNKNOWNS]:
+        risk = _risk(group, exposures, lang)
+        facts: list[str] = []
+        for item in group.items:
+            facts += [x for x in item.unknown_facts if x not in facts]
+        risk.missing = facts
+        # Without named facts (an endpoint never probed, …) the control's own message says
+        # what is missing.
+        first = group.items[0].messages if group.items else []
+        risk.why = "" if facts or not first else first[0]
+        targets = {(i.target_kind, i.target_id) for i in group.items}
+        risk.who = who_can_answer(
+            [
+                f
+                for f in findings
+                if f.control_id == group.control_id
+                and f.outcome == "unknown"
+                and (f.target_kind, f.target_id) in targets
+            ],
+            owners,
+            lang,
+        )
+        out.append(risk)
+    return out
+
+
+def coverage_sentence(score: Score, lang: str) -> str:
+    """The documentation coverage of ``score``, and the grade cap when it applied."""
+    from conformite.engine.scoring import grade
+
+    if score.coverage is None:
+        return ""
+    text = translate(
+        "report.summary.coverage",
+        lang,
+        coverage=format_number(score.coverage, lang, 1),
+        unknown=score.facts_unknown,
+        read=score.facts_read,
+    )
+    if score.grade_capped:
+        text += " " + translate(
+            "report.summary.capped",
+            lang,
+            grade=score.grade,
+            uncapped=grade(score.score),
+            coverage=format_number(score.coverage, lang, 1),
+        )
+    return text
 
 
 def trend_of(result: AuditResult, previous: AuditResult | None, lang: str) -> Trend | None:
@@ -88,6 +205,14 @@ def trend_of(result: AuditResult, previous: AuditResult | None, lang: str) -> Tr
         resolved=len(comparison.resolved),
         still_open=len(comparison.still_open),
     )
+    sentence += " " + translate(
+        "report.trend.unknown_counts",
+        lang,
+        documented=len(comparison.documented),
+        gaps=len(comparison.documented_gaps),
+        new=len(comparison.to_document),
+        still=len(comparison.still_to_document),
+    )
     note = None
     if not comparison.same_catalogue:
         note = translate(
@@ -106,15 +231,27 @@ def decisions(
     trend: Trend | None,
     plan: ActionPlan,
     waivers: list[WaiverRow],
-    open_findings: list[Finding],
+    gaps: list[Finding],
     lang: str,
 ) -> list[str]:
+    """What the commission is asked to decide; ``gaps`` are the confirmed gaps."""
     out: list[str] = []
-    critical = sorted({f.control_id for f in open_findings if f.severity == "critical"})
+    critical = sorted({f.control_id for f in gaps if f.severity == "critical"})
     if critical:
-        count = sum(1 for f in open_findings if f.severity == "critical")
+        count = sum(1 for f in gaps if f.severity == "critical")
         out.append(
             translate("report.decision.critical", lang, count=count, controls=", ".join(critical))
+        )
+    find_out = [a for a in plan.actions if a.kind == "find_out"]
+    if find_out:
+        out.append(
+            translate(
+                "report.decision.document",
+                lang,
+                count=sum(a.targets for a in find_out),
+                days=person_days(sum(a.person_days for a in find_out), lang),
+                coverage=format_number(result.scores.overall.coverage or 0.0, lang, 1),
+            )
         )
     if plan.actions:
         first = plan.years[0]

@@ -15,9 +15,14 @@ Verdict rule, with ``controls/screening.yaml`` saying which failures a
 contract clause can cure:
 
 * a selected control fails and is ``blocking`` (or ends in ``error``) -> **no-go**;
-* otherwise, a selected control fails and has a clause -> **conditional**, with
-  the clauses to put in the contract;
+* otherwise, a selected control fails and has a clause, or cannot be decided
+  because a fact is unknown (outcome ``unknown``) -> **conditional**, with the
+  clauses to put in the contract and the questions to settle before signing;
 * otherwise -> **go**.
+
+An unknown fact never lets a candidate through and never blocks it on its
+own: procurement asks the vendor (``conformite questionnaire``) and screens
+again with the answers.
 
 A selected control absent from ``screening.yaml`` (a commune's own control)
 is blocking when its severity is critical or high; otherwise it is cured by a
@@ -249,10 +254,12 @@ def _check_countries(
     while stack:
         sp, where = stack.pop()
         checks.append((sp.country, (*where, "country")))
+        if sp.parent:
+            checks.append((sp.parent.country, (*where, "parent", "country")))
         stack.extend((c, (*where, "sub_processors", i)) for i, c in enumerate(sp.sub_processors))
     if offer.data_location is not None:
         for key in ("stored_in", "processed_in", "support_access_from"):
-            for i, country in enumerate(getattr(offer.data_location, key)):
+            for i, country in enumerate(getattr(offer.data_location, key) or ()):
                 checks.append((country, ("data_location", key, i)))
     for country, where in checks:
         if country not in reference.countries:
@@ -330,6 +337,8 @@ class ScreeningResult:
     canton: str | None
     blocking: list[ScreeningReason] = field(default_factory=list)
     conditions: list[ScreeningReason] = field(default_factory=list)
+    #: Findings a fact nobody gave leaves open: to settle before signing.
+    to_clarify: list[ScreeningReason] = field(default_factory=list)
     passed: list[str] = field(default_factory=list)
     not_applicable: list[str] = field(default_factory=list)
 
@@ -356,6 +365,7 @@ class ScreeningResult:
             "canton": self.canton,
             "blocking": [reason(r) for r in self.blocking],
             "conditions": [reason(r) for r in self.conditions],
+            "to_clarify": [reason(r) for r in self.to_clarify],
             "passed": self.passed,
             "not_applicable": self.not_applicable,
         }
@@ -487,6 +497,17 @@ def verdict_from_findings(
         if finding.outcome in ("not_applicable", "waived"):
             result.not_applicable.append(finding.control_id)
             continue
+        if finding.outcome == "unknown":
+            result.to_clarify.append(
+                ScreeningReason(
+                    control_id=finding.control_id,
+                    severity=finding.severity,
+                    title=finding.title,
+                    outcome=finding.outcome,
+                    messages=list(finding.messages),
+                )
+            )
+            continue
         control = controls[finding.control_id].control
         rule = rules.get(finding.control_id)
         if rule is None:
@@ -509,6 +530,6 @@ def verdict_from_findings(
             result.conditions.append(reason)
     if result.blocking:
         result.verdict = "no-go"
-    elif result.conditions:
+    elif result.conditions or result.to_clarify:
         result.verdict = "conditional"
     return result

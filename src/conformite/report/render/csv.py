@@ -35,27 +35,33 @@ def _write(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 
 
 def render_csv(r: Report) -> str:
-    """The open findings (fail and error), most important first."""
+    """The open findings: confirmed gaps (fail, error) by severity, then facts to document
+    (unknown), the riskiest first in each group. The kind column tells them apart; the
+    outcome column keeps the finding's outcome."""
+    from conformite.report.render.xlsx import open_groups
+
     t = r.t
     return _write(
         [
             t("column.severity"), t("column.control"), t("column.title"), t("column.family"),
             t("report.col.target_kind"), t("report.col.target_id"), t("column.target"),
-            t("report.col.need"), t("report.col.outcome"), t("report.col.problem"),
+            t("report.col.need"), t("report.col.kind"), t("report.col.outcome"),
+            t("report.col.problem"), t("report.col.missing"), t("report.col.who"),
             t("report.col.owner"), t("column.basis"), t("report.col.links"),
-            t("report.col.what_to_do"), t("report.col.weight"),
+            t("report.col.what_to_do"), t("report.col.weight"), t("report.col.risk"),
         ],
         (
             [
                 t(f"severity.{g.severity}"), g.control_id, g.title, t(f"family.{g.family}"),
                 i.target_kind, i.target_id, i.target_name, t(f"need.{i.need}"),
-                t(f"outcome.{i.outcome}"),
+                t(f"report.kind.{g.kind}"), t(f"outcome.{i.outcome}"),
                 " | ".join(i.messages + ([i.expired_waiver] if i.expired_waiver else [])),
+                " | ".join(i.unknown_facts), " | ".join(i.answer),
                 i.owner, " | ".join(b.citation for b in g.legal_basis),
                 " | ".join(b.url for b in g.legal_basis), g.remediation, f"{i.weight:g}",
+                f"{i.risk:g}",
             ]
-            for _, groups in r.findings
-            for g in groups
+            for g in open_groups(r)
             for i in g.items
         ),
     )  # fmt: skip

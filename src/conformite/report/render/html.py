@@ -86,7 +86,7 @@ def bar_chart(rows: Sequence[ScoreRow], chart_id: str, title: str, format_score:
         y = top + index * row_height
         colour = GRADE_COLOURS.get(row.score.grade or "", NO_GRADE)
         length = bar_width * value / 100
-        text = f"{format_score(value)} ({row.score.grade})"  # type: ignore[operator]
+        text = f"{format_score(value)} ({row.grade_label})"  # type: ignore[operator]
         parts.append(
             f'<text x="{label_width - 8}" y="{y + 17}" text-anchor="end" '
             f'font-size="13" fill="#1f1f1f">{escape(_truncate(row.label))}</text>'
@@ -105,10 +105,17 @@ def bar_chart(rows: Sequence[ScoreRow], chart_id: str, title: str, format_score:
 
 def render_html(report: Report) -> str:
     """The whole report as one HTML document."""
+    from conformite.report.summary import fact_list
+
     return (
         _environment()
         .get_template("report.html.j2")
-        .render(r=report, t=report.t, colon=lambda text: colon(text, report.lang))
+        .render(
+            r=report,
+            t=report.t,
+            colon=lambda text: colon(text, report.lang),
+            fact_list=lambda facts: fact_list(facts, report.lang),
+        )
     )
 
 

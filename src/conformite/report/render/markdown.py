@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from conformite.i18n import translate
 from conformite.i18n.formats import colon
 from conformite.report.model import Report, ScoreRow
-from conformite.report.register import Register, RegisterEntry
+from conformite.report.register import Register, RegisterEntry, yes_no
 
 __all__ = ["render_markdown", "render_register_markdown"]
 
@@ -39,18 +39,113 @@ def _share(cost: float, credit: float, r: Report) -> str:
 
 def _scores(r: Report, rows: list[ScoreRow], first: str) -> str:
     t = r.t
-    return _table(
-        [first, t("column.score"), t("column.grade"), t("column.passed"), t("column.failed"),
-         t("column.waived")],
+    table = _table(
+        [first, t("column.score"), t("column.grade"), t("column.passed"), t("column.gaps"),
+         t("column.unknown"), t("column.waived"), t("column.coverage")],
         (
-            [esc(row.label), r.score_text(row.score.score), row.score.grade or "–",
-             str(row.score.passed), str(row.score.failed + row.score.errors),
-             str(row.score.waived)]
+            [esc(row.label), r.score_text(row.score.score), esc(row.grade_label),
+             str(row.score.passed), str(row.gaps), str(row.unknown), str(row.score.waived),
+             r.coverage_text(row.score)]
             for row in rows
             if row.counted
         ),
-        right=(1, 3, 4, 5),
+        right=(1, 3, 4, 5, 6, 7),
     )  # fmt: skip
+    if any(row.score.grade_capped for row in rows if row.counted):
+        table += "\n\n" + esc(t("report.scores.capped_note"))
+    return table
+
+
+def _risks(r: Report) -> list[str]:
+    t = r.t
+    out: list[str] = []
+    for i, risk in enumerate(r.risks, start=1):
+        names = ", ".join(risk.target_names[:3]) + (" …" if risk.targets > 3 else "")
+        flag = " ⚠" if risk.expired_waivers else ""
+        out.append(
+            f"{i}. **{esc(risk.title)}**{flag} ({t(f'severity.{risk.severity}')}, "
+            f"{risk.control_id}) — "
+            f"{esc(t('report.risk.targets', count=risk.targets, names=names))}"
+        )
+        if risk.why:
+            out.append(f"   {esc(risk.why)}")
+        notes = []
+        if risk.exposure:
+            notes.append(
+                esc(
+                    t(
+                        "report.risk.exposure",
+                        name=risk.target_names[0],
+                        factors=", ".join(risk.exposure),
+                    )
+                )
+            )
+        if risk.expired_waivers:
+            names = ", ".join(risk.expired_waivers)
+            notes.append(f"**{esc(t('report.risk.expired_waiver', names=names))}**")
+        if notes:
+            out.append("   " + " ".join(notes))
+    return out
+
+
+def _unknowns(r: Report) -> list[str]:
+    from conformite.report.summary import fact_list
+
+    t = r.t
+    out: list[str] = []
+    for i, risk in enumerate(r.unknowns, start=1):
+        names = ", ".join(risk.target_names[:3]) + (" …" if risk.targets > 3 else "")
+        out.append(
+            f"{i}. **{esc(risk.title)}** ({t(f'severity.{risk.severity}')}, "
+            f"{risk.control_id}) — "
+            f"{esc(t('report.risk.targets', count=risk.targets, names=names))}"
+        )
+        line = [esc(risk.why)] if risk.why else []
+        if risk.missing:
+            line.append(esc(t("report.unknowns.missing", facts=fact_list(risk.missing, r.lang))))
+        if risk.who:
+            line.append(esc(risk.who))
+        if line:
+            out.append("   " + " ".join(line))
+    return out
+
+
+def _to_document(r: Report) -> list[str]:
+    t = r.t
+
+    def lab(key: str) -> str:
+        return colon(t(key), r.lang)
+
+    out = [
+        f"## {t('report.h.to_document')}",
+        "",
+        esc(t("report.to_document.intro", count=r.unknown_findings)),
+        "",
+    ]
+    if not r.to_document:
+        return [*out, t("report.unknowns.none"), ""]
+    for g in r.to_document:
+        basis = ", ".join(f"[{esc(b.citation)}]({b.url})" for b in g.legal_basis)
+        out += [
+            f"### {g.control_id} — {esc(g.title)}",
+            "",
+            f"{lab('column.severity')} {t(f'severity.{g.severity}')} · "
+            f"{lab('column.basis')} {basis}",
+            "",
+            _table(
+                [t("column.target"), t("report.col.need"), t("report.col.missing"),
+                 t("report.col.who")],
+                (
+                    [esc(f"{t(f'target.{i.target_kind}')}: {i.target_name}"),
+                     t(f"need.{i.need}"),
+                     esc(", ".join(i.unknown_facts) or " ".join(i.messages)),
+                     esc(" ".join(i.answer) or i.owner)]
+                    for i in g.items
+                ),
+            ),
+            "",
+        ]  # fmt: skip
+    return out
 
 
 def _register_entries(entries: list[RegisterEntry], lang: str, level: str) -> list[str]:
@@ -69,7 +164,7 @@ def _register_entries(entries: list[RegisterEntry], lang: str, level: str) -> li
         abroad = "; ".join(
             f"{d.country}: {d.safeguard}" + ("" if d.safe else " ⚠") for d in e.destinations
         ) or t("register.none_abroad")
-        listed = t("report.yes") if e.listed else t("report.no")
+        listed = yes_no(e.listed, lang)
         if e.missing:
             listed += f"; {lab('register.col.missing')} " + ", ".join(e.missing)
         rows = [
@@ -135,7 +230,7 @@ def render_markdown(r: Report) -> str:
         "",
         esc(r.grade_sentence),
         "",
-        esc(r.counts_sentence),
+        esc(r.counts_sentence) + (f" {esc(r.coverage_sentence)}" if r.coverage_sentence else ""),
         "",
         f"### {t('report.h.trend')}",
         "",
@@ -163,18 +258,12 @@ def render_markdown(r: Report) -> str:
     else:
         out += [t("report.trend.none"), ""]
     out += [f"### {t('report.h.risks')}", ""]
-    if r.risks:
-        for i, risk in enumerate(r.risks, start=1):
-            names = ", ".join(risk.target_names[:3]) + (" …" if risk.targets > 3 else "")
-            out.append(
-                f"{i}. **{esc(risk.title)}** ({t(f'severity.{risk.severity}')}) — "
-                f"{esc(t('report.risk.targets', count=risk.targets, names=names))}"
-            )
-            if risk.why:
-                out.append(f"   {esc(risk.why)}")
-        out.append("")
+    out += [*_risks(r), ""] if r.risks else [t("report.risk.none"), ""]
+    out += [f"### {t('report.h.unknowns')}", ""]
+    if r.unknowns:
+        out += [esc(t("report.unknowns.intro")), "", *_unknowns(r), ""]
     else:
-        out += [t("report.risk.none"), ""]
+        out += [t("report.unknowns.none"), ""]
     out += [f"### {t('report.h.decisions')}", ""]
     out += [f"{i}. {esc(d)}" for i, d in enumerate(r.decisions, start=1)]
     out += ["", f"## {t('report.h.scores')}", "", esc(t("report.scores.intro")), ""]
@@ -236,6 +325,7 @@ def render_markdown(r: Report) -> str:
                 ),
                 "",
             ]  # fmt: skip
+    out += _to_document(r)
     p = r.plan
     out += [
         f"## {t('report.h.plan')}",
@@ -285,7 +375,8 @@ def render_markdown(r: Report) -> str:
                  t("report.col.targets"), t("report.col.days"), t("report.col.external"),
                  t("report.col.cost"), t("report.col.owner")],
                 (
-                    [str(a.rank), str(a.year), f"**{a.control_id}** {esc(a.title)}",
+                    [str(a.rank), str(a.year),
+                     f"**{a.control_id}** {esc(a.title)}" + (" ⚠" if a.expired_waiver else ""),
                      t(f"severity.{a.severity}"), str(a.targets), r.days(a.person_days),
                      r.chf(a.external_chf), r.chf(a.cost_chf),
                      esc(", ".join(a.owners[:3]) + (" …" if len(a.owners) > 3 else ""))]
@@ -337,12 +428,19 @@ def render_markdown(r: Report) -> str:
         certs = "; ".join(
             f"{c.label}"
             + (f" ({c.scope})" if c.scope else "")
-            + f": {t('report.supplier.valid_until', date=c.valid_until)}"
-            + ("" if c.valid else f" — {t('report.supplier.not_valid')} ⚠")
+            + (
+                f": {t('report.supplier.expiry_unknown')}"
+                if c.valid is None
+                else f": {t('report.supplier.valid_until', date=c.valid_until)}"
+                + ("" if c.valid else f" — {t('report.supplier.not_valid')} ⚠")
+            )
             for c in s.certifications
         )
         score = (
-            f"{r.score_text(s.score.score)} ({s.score.grade})"
+            f"{r.score_text(s.score.score)} ({s.score.grade}{'*' if s.score.grade_capped else ''})"
+            f" — {lab('column.gaps')} {s.score.failed + s.score.errors}, "
+            f"{lab('column.unknown')} {s.score.unknown}, "
+            f"{lab('column.coverage')} {r.coverage_text(s.score)}"
             if s.score and s.score.score is not None
             else "–"
         )
@@ -355,12 +453,9 @@ def render_markdown(r: Report) -> str:
             (t("report.supplier.sub_processors"), "; ".join(s.sub_processors)),
             (t("report.supplier.certifications"), certs),
             (t("report.supplier.dpf"), s.dpf),
-            (t("report.supplier.clauses"), t("report.yes") if s.fdpic_clauses else t("report.no")),
+            (t("report.supplier.clauses"), s.fdpic_clauses),
             (t("report.supplier.breach"), s.breach_notification),
-            (
-                t("report.supplier.audit_rights"),
-                t("report.yes") if s.audit_rights else t("report.no"),
-            ),
+            (t("report.supplier.audit_rights"), s.audit_rights),
             (t("report.supplier.contract_end"), s.contract_end_on),
             (t("report.supplier.last_review"), s.last_review_on),
             (t("column.score"), score),

@@ -1,4 +1,8 @@
-"""Terminal view: score, scores by family and objective, the findings that matter most."""
+"""Terminal view: score, scores by family and objective, the findings that matter most.
+
+Confirmed gaps (fail, error) and facts to document (unknown) are counted apart;
+the list shows the confirmed gaps, and says how many checks are to document.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ _GRADE_STYLE = {"A": "green", "B": "green", "C": "yellow", "D": "red", "E": "bol
 
 
 def top_findings(result: AuditResult) -> list[Finding]:
-    """Open findings (fail, error) from most to least weighty, ties by id."""
+    """Confirmed gaps (fail, error) from most to least weighty, ties by id."""
     open_findings = [f for f in result.findings if f.outcome in ("fail", "error")]
     return sorted(
         open_findings,
@@ -41,18 +45,22 @@ def _score_table(
     table.add_column(translate("column.score", lang), justify="right")
     table.add_column(translate("column.grade", lang), justify="center")
     table.add_column(translate("column.passed", lang), justify="right")
-    table.add_column(translate("column.failed", lang), justify="right")
+    table.add_column(translate("column.gaps", lang), justify="right")
+    table.add_column(translate("column.unknown", lang), justify="right")
     table.add_column(translate("column.waived", lang), justify="right")
+    table.add_column(translate("column.coverage", lang), justify="right")
     for key, score in rows.items():
-        if score.passed + score.failed + score.errors + score.waived == 0:
+        if score.passed + score.failed + score.errors + score.unknown + score.waived == 0:
             continue
         table.add_row(
             label(key),
             _score_cell(score),
-            score.grade or "–",
+            (score.grade or "–") + ("*" if score.grade_capped else ""),
             str(score.passed),
             str(score.failed + score.errors),
+            str(score.unknown),
             str(score.waived),
+            "–" if score.coverage is None else f"{score.coverage:.1f} %",
         )
     return table if table.row_count else None
 
@@ -86,15 +94,27 @@ def render_table(
         )
     out.print(
         translate(
-            "audit.counts",
+            "audit.outcomes",
             lang,
             passed=overall.passed,
             failed=overall.failed,
+            unknown=overall.unknown,
             waived=overall.waived,
             errors=overall.errors,
             not_applicable=overall.not_applicable,
         )
     )
+    if overall.coverage is not None:
+        from conformite.engine.scoring import grade
+
+        capped = (
+            translate("audit.capped", lang, grade=grade(overall.score))
+            if overall.grade_capped
+            else ""
+        )
+        out.print(
+            translate("audit.coverage", lang, coverage=f"{overall.coverage:.1f}", capped=capped)
+        )
     out.print(
         translate(
             "audit.catalogue",
@@ -147,6 +167,8 @@ def render_table(
         out.print(table)
         if len(ranked) > len(shown):
             out.print(translate("audit.more_findings", lang), style="dim")
+    if overall.unknown:
+        out.print(translate("audit.to_document", lang, count=overall.unknown), style="yellow")
     if result.waivers:
         out.print()
         table = Table(title=translate("audit.waivers", lang), title_justify="left", show_edge=False)

@@ -24,18 +24,23 @@ from typing import Any
 
 from conformite._outputs import append_row
 from conformite.i18n import translate
-from conformite.report.model import Report
+from conformite.report.model import FindingGroup, Report
 from conformite.report.register import COLUMNS as register_columns
 from conformite.report.register import Register
 from conformite.report.register import rows as register_rows
 
-__all__ = ["render_register_xlsx", "render_xlsx"]
+__all__ = ["open_groups", "render_register_xlsx", "render_xlsx"]
 
 DATE_FORMAT = "dd.mm.yyyy"
 CHF_FORMAT = "#,##0.00"
 MAX_WIDTH = 60
 #: Lists longer than this are not wrapped cell by cell (it costs seconds).
 WRAP_ROWS = 2000
+
+
+def open_groups(r: Report) -> list[FindingGroup]:
+    """Confirmed gaps (by severity), then facts to document: every open finding of the report."""
+    return [g for _, groups in r.findings for g in groups] + list(r.to_document)
 
 
 def _date(value: str | dt.date | None) -> dt.date | None:
@@ -157,10 +162,32 @@ def render_xlsx(r: Report) -> bytes:
         (t("report.cover.catalogue"), r.catalogue_version),
         (t("column.score"), r.score.score),
         (t("column.grade"), r.score.grade or "–"),
+        (t("column.gaps"), r.score.failed + r.score.errors),
+        (t("column.unknown"), r.score.unknown),
+        (t("column.coverage"), r.score.coverage),
+        *([(t("column.capped"), r.coverage_sentence)] if r.score.grade_capped else []),
         (t("report.h.trend"), r.trend.sentence if r.trend else t("report.trend.none")),
         *((t("report.cover.law"), line) for line in r.law),
         *([(t("report.cover.law_summary"), r.law_summary)] if r.law_summary else []),
-        *((t("report.h.risks"), f"{risk.control_id} — {risk.title}") for risk in r.risks),
+        *(
+            (
+                t("report.h.risks"),
+                f"{risk.control_id} — {risk.title}"
+                + (
+                    f" — {t('report.risk.expired_waiver', names=', '.join(risk.expired_waivers))}"
+                    if risk.expired_waivers
+                    else ""
+                ),
+            )
+            for risk in r.risks
+        ),
+        *(
+            (
+                t("report.h.unknowns"),
+                " — ".join(x for x in (u.control_id, u.title, u.why, u.who) if x),
+            )
+            for u in r.unknowns
+        ),
         *((t("report.h.decisions"), d) for d in r.decisions),
     ]
     sheet = _sheet(
@@ -178,15 +205,17 @@ def render_xlsx(r: Report) -> bytes:
             if row.counted:
                 s = row.score
                 score_rows.append(
-                    [kind, row.label, s.score, s.grade, s.passed, s.failed + s.errors, s.waived]
-                )
+                    [kind, row.label, s.score, s.grade, s.passed, row.gaps, row.unknown,
+                     s.waived, s.coverage, t("report.yes") if s.grade_capped else t("report.no")]
+                )  # fmt: skip
     _sheet(
         workbook,
         t("xlsx.sheet.scores"),
         [t("xlsx.scores.kind"), t("report.col.name"), t("column.score"), t("column.grade"),
-         t("column.passed"), t("column.failed"), t("column.waived")],
+         t("column.passed"), t("column.gaps"), t("column.unknown"), t("column.waived"),
+         t("column.coverage"), t("column.capped")],
         score_rows,
-        {2: "0.0"},
+        {2: "0.0", 8: "0.0"},
     )  # fmt: skip
     _sheet(
         workbook,
@@ -194,21 +223,22 @@ def render_xlsx(r: Report) -> bytes:
         [
             t("column.severity"), t("column.control"), t("column.title"), t("column.family"),
             t("report.col.target_kind"), t("report.col.target_id"), t("column.target"),
-            t("report.col.need"), t("report.col.outcome"), t("report.col.problem"),
+            t("report.col.need"), t("report.col.kind"), t("report.col.outcome"),
+            t("report.col.problem"), t("report.col.missing"), t("report.col.who"),
             t("report.col.owner"), t("column.basis"), t("report.col.links"),
-            t("report.col.what_to_do"), t("report.col.weight"),
+            t("report.col.what_to_do"), t("report.col.weight"), t("report.col.risk"),
         ],
         (
             [
                 t(f"severity.{g.severity}"), g.control_id, g.title, t(f"family.{g.family}"),
                 t(f"target.{i.target_kind}"), i.target_id, i.target_name, t(f"need.{i.need}"),
-                t(f"outcome.{i.outcome}"),
+                t(f"report.kind.{g.kind}"), t(f"outcome.{i.outcome}"),
                 "\n".join(i.messages + ([i.expired_waiver] if i.expired_waiver else [])),
+                "\n".join(i.unknown_facts), "\n".join(i.answer),
                 i.owner, ", ".join(b.citation for b in g.legal_basis),
-                "\n".join(b.url for b in g.legal_basis), g.remediation, i.weight,
+                "\n".join(b.url for b in g.legal_basis), g.remediation, i.weight, i.risk,
             ]
-            for _, groups in r.findings
-            for g in groups
+            for g in open_groups(r)
             for i in g.items
         ),
     )  # fmt: skip
@@ -219,12 +249,13 @@ def render_xlsx(r: Report) -> bytes:
             t("report.col.rank"), t("report.col.year"), t("column.control"), t("report.col.action"),
             t("column.severity"), t("report.col.targets"), t("report.col.days"),
             t("report.col.external"), t("report.col.cost"), t("report.col.owner"),
-            t("report.col.what_to_do"),
+            t("report.col.what_to_do"), t("report.col.kind"), t("report.col.risk"),
         ],
         (
             [
                 a.rank, a.year, a.control_id, a.title, t(f"severity.{a.severity}"), a.targets,
                 a.person_days, a.external_chf, a.cost_chf, ", ".join(a.owners), a.remediation,
+                t(f"report.kind.{a.kind}"), a.risk,
             ]
             for a in r.plan.actions
         ),
@@ -268,12 +299,13 @@ def render_xlsx(r: Report) -> bytes:
                 "\n".join(f"{d.country}: {d.safeguard}" for d in s.destinations),
                 s.dpa_signed_on, "\n".join(s.sub_processors),
                 "\n".join(
-                    f"{c.label}: {t('report.supplier.valid_until', date=c.valid_until)}"
+                    f"{c.label}: {t('report.supplier.expiry_unknown')}"
+                    if c.valid is None
+                    else f"{c.label}: {t('report.supplier.valid_until', date=c.valid_until)}"
                     + ("" if c.valid else f" — {t('report.supplier.not_valid')}")
                     for c in s.certifications
                 ),
-                s.dpf, t("report.yes") if s.fdpic_clauses else t("report.no"),
-                s.breach_notification, t("report.yes") if s.audit_rights else t("report.no"),
+                s.dpf, s.fdpic_clauses, s.breach_notification, s.audit_rights,
                 s.contract_end_on, s.last_review_on,
                 s.score.score if s.score else None,
             ]
