@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from conformite import __version__
@@ -134,6 +135,21 @@ def test_init_writes_a_valid_workspace(tmp_path: Path) -> None:
     audit = run("audit", str(ws), "--as-of", AS_OF)
     assert audit.exit_code == 0, audit.output
     assert "Konformitätsprüfung" in audit.output
+    # init invents no fact: every yes/no, count and date it writes is unknown,
+    # so no organisation finding passes on a fresh workspace.
+    org = yaml.safe_load((ws / "inventory" / "organisation.yaml").read_text(encoding="utf-8"))
+
+    def scalars(node: object) -> list[object]:
+        if isinstance(node, dict):
+            return [v for value in node.values() for v in scalars(value)]
+        return [] if isinstance(node, list) else [node]
+
+    assert set(scalars(org["organisation"])) == {None}
+    report = json.loads(run("audit", str(ws), "--as-of", AS_OF, "--format", "json").output)
+    organisation = [f for f in report["findings"] if f["target_kind"] == "organisation"]
+    assert organisation
+    assert not [f["control_id"] for f in organisation if f["outcome"] == "pass"]
+    assert sum(f["outcome"] == "unknown" for f in organisation) >= len(organisation) // 2
 
 
 def test_init_demo_copies_the_demo(tmp_path: Path) -> None:
