@@ -6,10 +6,14 @@ supervisor, not the federal act (which still binds its private suppliers).
 
 * the law (name and abbreviation in the canton's language, collection
   number, link) and the supervisory authority;
-* ``citations``: for a federal control, the cantonal article that imposes the
-  same duty on the commune, shown beside the federal basis to communes of
-  that canton;
-* a summary, in four languages, of what differs from the federal baseline.
+* ``versions``: the law as in force from each date (``--as-of`` picks one),
+  each with a summary, in four languages, of what differs from the federal
+  baseline, and ``duties``: for every commune duty of ``controls/duties.yaml``
+  the cantonal articles that impose it (``cite``), or that the law has none
+  (``no_equivalent``: the federal rule applies as good practice), or that the
+  text could not be checked (``not_checked``). A control checking a duty cites
+  the cantonal article first, the federal one as the baseline;
+* ``citations``: control-specific citations beside the duties'.
 
 Controls that exist only in some cantons carry ``cantons: [VD]`` in their own
 file (``controls/cantonal/``). A canton without an overlay falls back to the
@@ -21,14 +25,25 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from conformite.errors import ProblemCollector
 from conformite.inventory.validation import read_model
 
-__all__ = ["CantonOverlay", "CantonalCitation", "Jurisdiction", "jurisdiction", "load_overlays"]
+__all__ = [
+    "DUTY_IDS",
+    "CantonOverlay",
+    "CantonalCitation",
+    "Duties",
+    "Duty",
+    "Jurisdiction",
+    "LawVersion",
+    "jurisdiction",
+    "load_duties",
+    "load_overlays",
+]
 
 Url = Annotated[str, StringConstraints(pattern=r"^https://\S+$")]
 Certainty = Literal["official_text", "secondary_source"]
@@ -61,7 +76,7 @@ class Authority(_Strict):
 
 
 class CantonalCitation(_Strict):
-    """The cantonal article behind a federal control, with where it comes from."""
+    """The cantonal article behind a duty or a control, with where it comes from."""
 
     article: Annotated[str, StringConstraints(min_length=1)]
     paragraph: str | None = None
@@ -70,6 +85,99 @@ class CantonalCitation(_Strict):
     url: Url
     certainty: Certainty
     source: Url | None = Field(None, description="where the citation was checked, if not the url")
+
+
+#: The commune duties every overlay must cover (``controls/duties.yaml``).
+DutyId = Literal[
+    "legal_basis",
+    "purpose_proportionality",
+    "information",
+    "processing_register",
+    "dpia",
+    "processor",
+    "disclosure_abroad",
+    "security",
+    "breach_notification",
+    "retention_deletion",
+    "access_requests",
+    "advisor",
+    "video_surveillance",
+]
+DUTY_IDS: tuple[str, ...] = get_args(DutyId)
+
+Note = Annotated[str, StringConstraints(min_length=10)]
+
+
+class Duty(_Strict):
+    """How the canton's law covers one duty: exactly one of the three.
+
+    * ``cite``: the articles that impose it on the commune;
+    * ``no_equivalent``: the law has no such duty (the note says how that was
+      established); the federal rule is applied as good practice;
+    * ``not_checked``: the text could not be read or settled (the note says
+      what is missing); the federal rule is shown, and the output says the
+      cantonal article is still to be checked.
+    """
+
+    cite: list[CantonalCitation] = Field(default_factory=list)
+    no_equivalent: Note | None = None
+    not_checked: Note | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Duty:
+        given = [bool(self.cite), self.no_equivalent is not None, self.not_checked is not None]
+        if sum(given) != 1:
+            raise ValueError(
+                "give exactly one of cite (a non-empty list), no_equivalent, not_checked"
+            )
+        return self
+
+    @property
+    def status(self) -> Literal["cited", "no_equivalent", "not_checked"]:
+        if self.cite:
+            return "cited"
+        return "no_equivalent" if self.no_equivalent is not None else "not_checked"
+
+
+class LawVersion(_Strict):
+    """The canton's law as in force from one date (until the next version)."""
+
+    in_force_from: dt.date | None = Field(
+        description="first day in force; null only on the first version, when the date "
+        "was not established (the version then applies to any earlier audit date)"
+    )
+    in_force_until: dt.date | None = Field(
+        None, description="last day in force, when a later text replaced it"
+    )
+    law: Law
+    ordinance: Law | None = None
+    supervisor: Authority | None = Field(None, description="default: the overlay's supervisor")
+    summary: Texts = Field(description="what differs from the federal baseline, for the commune")
+    duties: dict[DutyId, Duty]
+    citations: dict[str, list[CantonalCitation]] = Field(
+        default_factory=dict, description="control-specific citations beside the duties'"
+    )
+
+    @model_validator(mode="after")
+    def _every_duty(self) -> LawVersion:
+        missing = [d for d in DUTY_IDS if d not in self.duties]
+        if missing:
+            raise ValueError(
+                "every duty must be cited, no_equivalent or not_checked; missing: "
+                + ", ".join(missing)
+            )
+        if (
+            self.in_force_until is not None
+            and self.in_force_from is not None
+            and self.in_force_until < self.in_force_from
+        ):
+            raise ValueError("in_force_until is before in_force_from")
+        return self
+
+    def in_force_on(self, day: dt.date) -> bool:
+        return (self.in_force_from is None or self.in_force_from <= day) and (
+            self.in_force_until is None or day <= self.in_force_until
+        )
 
 
 class CantonOverlay(_Strict):
@@ -82,17 +190,103 @@ class CantonOverlay(_Strict):
     numbering: Literal["article", "section"] = Field(
         "article", description="'section' when the law numbers its provisions with §"
     )
-    as_of: dt.date
-    certainty: Certainty
+    as_of: dt.date = Field(description="when the citations were last checked")
+    certainty: Certainty = Field(description="the weakest certainty of the citations")
     source: Url
-    law: Law
-    ordinance: Law | None = None
     supervisor: Authority
-    summary: Texts = Field(description="what differs from the federal baseline, for the commune")
-    citations: dict[str, list[CantonalCitation]] = Field(default_factory=dict)
+    versions: list[LawVersion] = Field(min_length=1, description="oldest first")
+
+    @model_validator(mode="after")
+    def _versions_in_order(self) -> CantonOverlay:
+        for earlier, later in zip(self.versions, self.versions[1:], strict=False):
+            if (
+                earlier.in_force_until is None
+                or later.in_force_from is None
+                or earlier.in_force_until >= later.in_force_from
+            ):
+                raise ValueError(
+                    "versions must be oldest first, each ending (in_force_until) before "
+                    "the next one starts"
+                )
+        return self
 
     def all_cantons(self) -> list[str]:
         return [self.canton, *self.cantons]
+
+    def version_on(self, day: dt.date | None) -> LawVersion | None:
+        """The version in force on ``day`` (the newest when None); None before
+        the first version or after the last one ended."""
+        if day is None:
+            return self.versions[-1]
+        return next((v for v in reversed(self.versions) if v.in_force_on(day)), None)
+
+    # The newest version's law, supervisor and summary, for listings that have
+    # no audit date (``controls list``) and for the code that predates versions.
+    @property
+    def law(self) -> Law:
+        return self.versions[-1].law
+
+    @property
+    def summary(self) -> Texts:
+        return self.versions[-1].summary
+
+
+class DutyDefinition(_Strict):
+    label: Texts
+    controls: list[Annotated[str, StringConstraints(min_length=1)]]
+
+
+class DutiesFile(_Strict):
+    duties: dict[DutyId, DutyDefinition]
+
+    @model_validator(mode="after")
+    def _every_duty(self) -> DutiesFile:
+        missing = [d for d in DUTY_IDS if d not in self.duties]
+        if missing:
+            raise ValueError("duties missing: " + ", ".join(missing))
+        return self
+
+
+@dataclass(frozen=True)
+class Duties:
+    """The commune duties and, for each control, the duties it checks."""
+
+    labels: dict[str, Texts]
+    by_control: dict[str, tuple[str, ...]]
+
+    def of(self, control_id: str) -> tuple[str, ...]:
+        return self.by_control.get(control_id, ())
+
+
+NO_DUTIES = Duties(labels={}, by_control={})
+
+
+def load_duties(path: Path, control_ids: set[str] | None = None) -> Duties:
+    """``controls/duties.yaml``; every control it names must exist."""
+    if not path.is_file():
+        return NO_DUTIES
+    problems = ProblemCollector()
+    parsed, doc = read_model(path, DutiesFile, problems)
+    by_control: dict[str, list[str]] = {}
+    if parsed is not None and doc is not None:
+        for duty, definition in parsed.duties.items():
+            for index, control_id in enumerate(definition.controls):
+                if control_ids is not None and control_id not in control_ids:
+                    line, column = doc.locate(("duties", duty, "controls", index))
+                    problems.report(
+                        doc.file,
+                        f"unknown control {control_id}",
+                        line=line,
+                        column=column,
+                        path=f"duties.{duty}.controls[{index}]",
+                    )
+                by_control.setdefault(control_id, []).append(duty)
+    problems.raise_if_any()
+    assert parsed is not None
+    return Duties(
+        labels={duty: d.label for duty, d in parsed.duties.items()},
+        by_control={c: tuple(d) for c, d in by_control.items()},
+    )
 
 
 @dataclass(frozen=True)
@@ -124,16 +318,18 @@ def load_overlays(directory: Path, control_ids: set[str] | None = None) -> dict[
                 expected=f"{overlay.canton}.yaml",
                 found=path.name,
             )
-        for control_id in overlay.citations:
-            if control_ids is not None and control_id not in control_ids:
-                line, column = doc.locate(("citations", control_id))
-                problems.report(
-                    doc.file,
-                    f"citation for unknown control {control_id}",
-                    line=line,
-                    column=column,
-                    path=f"citations.{control_id}",
-                )
+        for index, version in enumerate(overlay.versions):
+            for control_id in version.citations:
+                if control_ids is not None and control_id not in control_ids:
+                    where = ("versions", index, "citations", control_id)
+                    line, column = doc.locate(where)
+                    problems.report(
+                        doc.file,
+                        f"citation for unknown control {control_id}",
+                        line=line,
+                        column=column,
+                        path=f"versions[{index}].citations.{control_id}",
+                    )
         for canton in overlay.all_cantons():
             if canton in overlays:
                 problems.report(doc.file, f"canton {canton} has two overlays")

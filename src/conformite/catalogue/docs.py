@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conformite.catalogue.cantons import DUTY_IDS
 from conformite.catalogue.model import FAMILIES, Catalogue, CompiledControl
 from conformite.i18n import translate
 
@@ -49,24 +50,30 @@ def control_page(compiled: CompiledControl, catalogue: Catalogue) -> str:
     for basis in spec.legal_basis:
         where = f" ({basis.canton})" if basis.canton else ""
         lines.append(f"- [{basis.cite('en')}]({basis.url}){where} — {basis.certainty}")
-    cantonal = [
-        (canton, citation)
-        for canton, overlay in sorted(catalogue.overlays.items())
-        if overlay.canton == canton
-        for citation in overlay.citations.get(spec.id, [])
-    ]
+    cantonal: list[str] = []
+    for canton, overlay in sorted(catalogue.overlays.items()):
+        if overlay.canton != canton:
+            continue  # an intercantonal law is listed once, under its first canton
+        cantons = "/".join(overlay.all_cantons())
+        version = overlay.versions[-1]
+        texts = [
+            f"[{text}]({url})" if url else text
+            for text, url, where in catalogue.citations(spec, canton, "en", None)
+            if where == canton
+        ]
+        if texts:
+            cantonal.append(f"- {cantons} ({version.law.abbreviation}): " + ", ".join(texts))
     if cantonal:
-        lines += ["", "### Cantonal citations", ""]
-        for canton, citation in cantonal:
-            overlay = catalogue.overlays[canton]
-            cantons = "/".join(overlay.all_cantons())
-            sign = "§" if overlay.numbering == "section" else "art."
-            text = f"{citation.instrument or overlay.law.abbreviation} {sign} {citation.article}"
-            if citation.paragraph:
-                text += f" al. {citation.paragraph}"
-            if citation.letter:
-                text += f" let. {citation.letter}"
-            lines.append(f"- {cantons}: [{text}]({citation.url}) — {citation.certainty}")
+        duties = ", ".join(catalogue.duties.of(spec.id)) or "-"
+        lines += [
+            "",
+            "### Cantonal citations",
+            "",
+            f"Duties checked: {duties}. The law in force today in each canton (see "
+            "`controls/cantons/`); an audit cites the version in force on its date.",
+            "",
+            *cantonal,
+        ]
     if spec.mappings:
         lines += ["", "## Mappings", ""]
         lines += [f"- {m.framework}: {m.id} ({m.relationship})" for m in spec.mappings]
@@ -151,14 +158,22 @@ def index_page(catalogue: Catalogue) -> str:
             "",
             "## Cantonal overlays",
             "",
-            "| canton | law | supervisor | certainty |",
-            "|---|---|---|---|",
+            "Duties: cited / no equivalent in the canton's law / not yet checked, out of "
+            f"{len(DUTY_IDS)} (`controls/duties.yaml`).",
+            "",
+            "| canton | law | supervisor | duties | certainty |",
+            "|---|---|---|---|---|",
         ]
         for canton, overlay in sorted(catalogue.overlays.items()):
+            law = overlay.law
+            since = overlay.versions[-1].in_force_from
+            statuses = [overlay.versions[-1].duties[d].status for d in DUTY_IDS]
             lines.append(
-                f"| {canton} | [{overlay.law.abbreviation}]({overlay.law.url}) "
-                f"{overlay.law.name} | "
-                f"[{overlay.supervisor.name}]({overlay.supervisor.url}) | {overlay.certainty} |"
+                f"| {canton} | [{law.abbreviation}]({law.url}) {law.name}"
+                + (f" (in force since {since.isoformat()})" if since else "")
+                + f" | [{overlay.supervisor.name}]({overlay.supervisor.url}) | "
+                f"{statuses.count('cited')} / {statuses.count('no_equivalent')} / "
+                f"{statuses.count('not_checked')} | {overlay.certainty} |"
             )
     return "\n".join(lines) + "\n"
 

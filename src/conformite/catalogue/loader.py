@@ -20,7 +20,13 @@ from typing import Any
 from conformite._paths import builtin_catalogue_dir
 from conformite.catalogue import cel as _cel
 from conformite.catalogue import cost as _cost
-from conformite.catalogue.cantons import CantonOverlay, load_overlays
+from conformite.catalogue.cantons import (
+    NO_DUTIES,
+    CantonOverlay,
+    Duties,
+    load_duties,
+    load_overlays,
+)
 from conformite.catalogue.model import (
     LANGUAGES,
     Catalogue,
@@ -33,6 +39,9 @@ from conformite.inventory.safe_yaml import YamlDocument, load_yaml_file
 from conformite.inventory.validation import read_model
 
 __all__ = ["load_catalogue"]
+
+#: The commune duties and the controls that check them (see catalogue.cantons).
+DUTIES_FILE = "duties.yaml"
 
 _VARIABLE_USE = re.compile(r"\bvariables\.([a-z][a-z0-9_]*)")
 
@@ -259,7 +268,7 @@ def load_catalogue(
             p
             for p in directory.rglob("*.yaml")
             if p.is_file()
-            and p.name not in ("catalogue.yaml", "screening.yaml")
+            and p.name not in ("catalogue.yaml", "screening.yaml", DUTIES_FILE)
             and not {"reference", "cantons"} & set(p.relative_to(directory).parts)
         )
         for path in files:
@@ -340,11 +349,16 @@ def load_catalogue(
     problems.raise_if_any()
     controls.sort(key=lambda c: c.id)
     overlays: dict[str, CantonOverlay] = {}
+    duties: Duties = NO_DUTIES
     if dirs:
         cantons_dir = dirs[0] / "cantons"
         for path in sorted(cantons_dir.glob("*.yaml")) if cantons_dir.is_dir() else []:
             hasher.update(b"cantons/" + path.name.encode() + b"\0" + path.read_bytes() + b"\0")
         overlays = load_overlays(cantons_dir, set(seen))
+        duties_file = dirs[0] / DUTIES_FILE
+        if duties_file.is_file():
+            hasher.update(b"duties.yaml\0" + duties_file.read_bytes() + b"\0")
+            duties = load_duties(duties_file, set(seen))
     version = _catalogue_version(dirs[0]) if dirs else "0"
     return Catalogue(
         version=version,
@@ -352,4 +366,5 @@ def load_catalogue(
         digest=hasher.hexdigest(),
         sources=sources,
         overlays=overlays,
+        duties=duties,
     )

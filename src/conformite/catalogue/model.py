@@ -15,6 +15,7 @@ and requirements). Everything is validated when the catalogue loads:
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -27,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from conformite.catalogue.cantons import CantonOverlay
+from conformite.catalogue.cantons import NO_DUTIES, CantonalCitation, CantonOverlay, Duties
 
 __all__ = [
     "FAMILIES",
@@ -313,6 +314,8 @@ class Catalogue:
     sources: list[str]
     #: Cantonal overlays by canton code (see :mod:`conformite.catalogue.cantons`).
     overlays: dict[str, CantonOverlay] = field(default_factory=dict)
+    #: The commune duties each control checks (``controls/duties.yaml``).
+    duties: Duties = NO_DUTIES
 
     def get(self, control_id: str) -> CompiledControl | None:
         return next((c for c in self.controls if c.id == control_id), None)
@@ -327,20 +330,33 @@ class Catalogue:
         return [c for c in self.controls if in_force(c.control, canton)]
 
     def citations(
-        self, control: Control, canton: str | None, lang: str
+        self,
+        control: Control,
+        canton: str | None,
+        lang: str,
+        as_of: dt.date | None = None,
     ) -> list[tuple[str, str, str | None]]:
-        """(citation, url, canton) of the control's federal basis and, for
-        ``canton``, its own cantonal basis and the overlay's cantonal citation."""
-        out = [
-            (basis.cite(lang), basis.url, basis.canton)
-            for basis in control.legal_basis
-            if basis.canton is None or basis.canton == canton
-        ]
+        """(citation, url, canton) of the control's legal basis, for a commune of
+        ``canton`` on ``as_of`` (the newest law when None).
+
+        The law that binds the commune comes first: the cantonal articles of the
+        duties the control checks (or a note that the canton's law has no such
+        duty, or that its article is still to be checked), the overlay's
+        control-specific citations and the control's own cantonal basis; then
+        the federal basis, which stays the baseline (and binds the suppliers).
+        """
+        from conformite.i18n import translate
+
+        cantonal: list[tuple[str, str, str | None]] = []
+        federal: list[tuple[str, str, str | None]] = []
         overlay = self.overlays.get(canton or "")
-        if overlay is not None:
-            for citation in overlay.citations.get(control.id, []):
+        version = overlay.version_on(as_of) if overlay is not None else None
+        if overlay is not None and version is not None:
+            law = version.law
+
+            def add(citation: CantonalCitation) -> None:
                 basis = LegalBasis(
-                    instrument=citation.instrument or overlay.law.abbreviation,
+                    instrument=citation.instrument or law.abbreviation,
                     article=citation.article,
                     paragraph=citation.paragraph,
                     letter=citation.letter,
@@ -349,8 +365,29 @@ class Catalogue:
                     certainty=citation.certainty,
                     numbering=overlay.numbering,
                 )
-                out.append((basis.cite(lang), basis.url, canton))
-        return out
+                entry = (basis.cite(lang), basis.url, canton)
+                if entry not in cantonal:
+                    cantonal.append(entry)
+
+            for duty_id in self.duties.of(control.id):
+                duty = version.duties.get(duty_id)  # type: ignore[call-overload]
+                if duty is None:
+                    continue
+                for citation in duty.cite:
+                    add(citation)
+                if duty.status != "cited":
+                    note = translate(f"citation.{duty.status}", lang, law=law.abbreviation)
+                    entry = (note, law.url, canton)
+                    if entry not in cantonal:
+                        cantonal.append(entry)
+            for citation in version.citations.get(control.id, []):
+                add(citation)
+        for basis in control.legal_basis:
+            if basis.canton is None:
+                federal.append((basis.cite(lang), basis.url, None))
+            elif basis.canton == canton:
+                cantonal.append((basis.cite(lang), basis.url, basis.canton))
+        return cantonal + federal
 
 
 def in_force(control: Control, canton: str | None) -> bool:

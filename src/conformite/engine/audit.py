@@ -18,39 +18,61 @@ from conformite.engine.scoring import score_findings
 from conformite.engine.waivers import apply_waivers
 from conformite.engine.workspace import Workspace
 from conformite.i18n import translate
+from conformite.i18n.formats import format_date
 
 __all__ = ["jurisdiction_info", "jurisdiction_note", "run_audit"]
 
 
-def jurisdiction_note(catalogue: Catalogue, canton: str, lang: str) -> str:
-    """One sentence: the cantonal law and supervisor, or the federal fallback."""
+def jurisdiction_note(
+    catalogue: Catalogue, canton: str, lang: str, as_of: dt.date | None = None
+) -> str:
+    """One sentence: the cantonal law in force on ``as_of`` (the newest when None)
+    and its supervisor, or the federal fallback."""
     overlay = catalogue.overlays.get(canton)
+    version = overlay.version_on(as_of) if overlay is not None else None
     if overlay is None:
         return translate("jurisdiction.fallback", lang, canton=canton)
-    return translate(
+    if version is None:
+        return translate(
+            "jurisdiction.no_version", lang, canton=canton, date=format_date(as_of, lang)
+        )
+    note = translate(
         "jurisdiction.overlay",
         lang,
-        law=overlay.law.name,
-        abbreviation=overlay.law.abbreviation,
-        supervisor=overlay.supervisor.name,
+        law=version.law.name,
+        abbreviation=version.law.abbreviation,
+        supervisor=(version.supervisor or overlay.supervisor).name,
     )
+    if as_of is not None and version.in_force_from is not None:
+        note += " " + translate(
+            "jurisdiction.version",
+            lang,
+            abbreviation=version.law.abbreviation,
+            since=format_date(version.in_force_from, lang),
+        )
+    return note
 
 
-def jurisdiction_info(workspace: Workspace, lang: str) -> JurisdictionInfo:
-    """Which law applies, said in ``lang``; a canton without overlay falls back to federal law."""
+def jurisdiction_info(workspace: Workspace, lang: str, as_of: dt.date) -> JurisdictionInfo:
+    """Which law applies on ``as_of``, said in ``lang``; a canton without overlay
+    (or before its first version) falls back to federal law."""
     canton = workspace.config.commune.canton
     overlay = workspace.catalogue.overlays.get(canton)
-    note = jurisdiction_note(workspace.catalogue, canton, lang)
-    if overlay is None:
+    note = jurisdiction_note(workspace.catalogue, canton, lang, as_of)
+    version = overlay.version_on(as_of) if overlay is not None else None
+    if overlay is None or version is None:
         return JurisdictionInfo(canton=canton, overlay=False, note=note)
+    supervisor = version.supervisor or overlay.supervisor
     return JurisdictionInfo(
         canton=canton,
         overlay=True,
-        law=overlay.law.name,
-        law_abbreviation=overlay.law.abbreviation,
-        law_url=overlay.law.url,
-        supervisor=overlay.supervisor.name,
-        supervisor_url=overlay.supervisor.url,
+        law=version.law.name,
+        law_abbreviation=version.law.abbreviation,
+        law_url=version.law.url,
+        law_in_force_from=version.in_force_from,
+        law_in_force_until=version.in_force_until,
+        supervisor=supervisor.name,
+        supervisor_url=supervisor.url,
         certainty=overlay.certainty,
         note=note,
     )
@@ -89,7 +111,7 @@ def _run_audit(
             services=len(workspace.inventory.services),
             vendors=len(workspace.inventory.vendors),
         ),
-        jurisdiction=jurisdiction_info(workspace, lang),
+        jurisdiction=jurisdiction_info(workspace, lang, as_of),
         catalogue=CatalogueInfo(
             version=workspace.catalogue.version,
             sha256=workspace.catalogue.digest,

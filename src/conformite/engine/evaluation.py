@@ -374,7 +374,7 @@ def evaluate(
         for kind in ("organisation", "service", "vendor", "endpoint")
     }
     statics = {
-        control.id: _statics(catalogue, control, canton or "", data.lang)
+        control.id: _statics(catalogue, control, canton or "", data.lang, data.as_of)
         for controls in by_kind.values()
         for control in controls
     }

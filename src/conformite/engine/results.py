@@ -7,6 +7,7 @@ it carries ``schema_version`` and is byte-identical for the same inputs and
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -172,6 +173,10 @@ class JurisdictionInfo(_Model):
     law: str | None = None
     law_abbreviation: str | None = None
     law_url: str | None = None
+    #: The version of the cantonal law applied: in force from, and until (when
+    #: a later text replaced it) (schema 2.0).
+    law_in_force_from: dt.date | None = None
+    law_in_force_until: dt.date | None = None
     supervisor: str | None = None
     supervisor_url: str | None = None
     certainty: str | None = None

@@ -9,6 +9,7 @@ evaluated, or does not give a boolean, is an ``error``: never a pass.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -184,7 +185,11 @@ def _read_facts(reads: ExpressionReads, kind: str) -> tuple[tuple[str, ...], ...
 
 
 def _statics(
-    catalogue: Catalogue, control: CompiledControl, canton: str, lang: str
+    catalogue: Catalogue,
+    control: CompiledControl,
+    canton: str,
+    lang: str,
+    as_of: dt.date | None = None,
 ) -> _ControlStatics:
     spec = control.control
     condition_reads = tuple(expression_reads(p) for p in control.condition_paths)
@@ -202,7 +207,7 @@ def _statics(
         objectives=list(spec.objectives),
         citations=[
             LegalCitation(citation=citation, url=url, canton=where)
-            for citation, url, where in catalogue.citations(spec, canton, lang)
+            for citation, url, where in catalogue.citations(spec, canton, lang, as_of)
         ],
         parameters={name: _param_text(value) for name, value in control.parameters.items()},
         vendor_paths=_vendor_paths(control),

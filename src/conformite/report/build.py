@@ -50,6 +50,7 @@ from conformite.report.common import (
     is_gap,
     is_open,
     law_lines,
+    law_summary,
     overlay_of,
     score_rows,
     worst_first,
@@ -108,6 +109,7 @@ def build_report(
         waived=overall.waived,
         total=overall.passed + overall.failed + overall.errors + overall.unknown + overall.waived,
     )
+    audit_date = dt.date.fromisoformat(result.as_of)
     return Report(
         lang=lang,
         as_of=result.as_of,
@@ -118,8 +120,8 @@ def build_report(
         catalogue_sha256=result.catalogue.sha256,
         controls=result.catalogue.controls,
         tool_version=result.tool_version,
-        law=law_lines(result.workspace.canton, overlay, lang),
-        law_summary=overlay.summary.get(lang) if overlay is not None else None,
+        law=law_lines(result.workspace.canton, overlay, lang, audit_date),
+        law_summary=law_summary(overlay, audit_date, lang),
         score=overall,
         grade_sentence=grade_sentence,
         counts_sentence=counts_sentence,

@@ -7,6 +7,7 @@ document** (``unknown``: the verdict depends on facts nobody gave yet).
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from conformite.catalogue.model import FEDERAL_INSTRUMENTS, CompiledControl
 from conformite.engine.results import Finding, Score
 from conformite.engine.workspace import Workspace
 from conformite.i18n import LANGUAGES, translate
+from conformite.i18n.formats import format_date
 from conformite.report.model import ScoreRow
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "is_unknown",
     "kind_of",
     "law_lines",
+    "law_summary",
     "overlay_of",
     "problem_text",
     "score_rows",
@@ -231,15 +234,36 @@ def overlay_of(workspace: Workspace) -> CantonOverlay | None:
     return overlays.get(workspace.config.commune.canton)
 
 
-def law_lines(canton: str, overlay: CantonOverlay | None, lang: str) -> list[str]:
+def law_summary(overlay: CantonOverlay | None, as_of: dt.date | None, lang: str) -> str | None:
+    """What the canton's law in force on ``as_of`` changes, in ``lang``."""
+    version = overlay.version_on(as_of) if overlay is not None else None
+    return version.summary.get(lang) if version is not None else None
+
+
+def law_lines(
+    canton: str, overlay: CantonOverlay | None, lang: str, as_of: dt.date | None = None
+) -> list[str]:
+    """The law that binds the commune on ``as_of`` (its canton's version then in
+    force, with its date), then the federal act as the suppliers' law and baseline."""
     federal = FEDERAL_INSTRUMENTS["nLPD"].get(lang, "nLPD")
     ordinance = FEDERAL_INSTRUMENTS["OPDo"].get(lang, "OPDo")
     lines = []
-    if overlay is not None:
-        law = overlay.law
+    version = overlay.version_on(as_of) if overlay is not None else None
+    if overlay is not None and version is not None:
+        law = version.law
         name = f"{law.name} ({law.abbreviation}" + (f", {law.reference})" if law.reference else ")")
         lines.append(translate("report.law.cantonal", lang, canton=canton, law=name))
-        lines.append(translate("report.law.supervisor", lang, name=overlay.supervisor.name))
+        if version.in_force_from is not None:
+            lines.append(
+                translate(
+                    "jurisdiction.version",
+                    lang,
+                    abbreviation=law.abbreviation,
+                    since=format_date(version.in_force_from, lang),
+                )
+            )
+        supervisor = version.supervisor or overlay.supervisor
+        lines.append(translate("report.law.supervisor", lang, name=supervisor.name))
     else:
         lines.append(translate("report.law.no_overlay", lang, canton=canton))
     lines.append(translate("report.law.federal", lang, act=federal, ordinance=ordinance))

@@ -79,6 +79,9 @@ class Register:
     controller: str
     advisor: str
     entries: list[RegisterEntry]
+    #: The register's legal basis for this commune on the audit date: the
+    #: cantonal article first, the federal one as the baseline.
+    basis: str = ""
 
 
 def _t(key: str, lang: str, **values: object) -> str:
@@ -262,6 +265,20 @@ def build_register(workspace: Workspace, as_of: dt.date, lang: str) -> Register:
         if advisor
         else _t("register.no_advisor", lang),
         entries=entries,
+        basis=register_basis(workspace, as_of, lang),
+    )
+
+
+def register_basis(workspace: Workspace, as_of: dt.date, lang: str) -> str:
+    """``LPrD art. 19 · nLPD art. 12``: the citations of the register duty
+    (GOV-PROCESSING-REGISTER) for the commune's canton and date."""
+    catalogue = workspace.catalogue
+    control = catalogue.get("GOV-PROCESSING-REGISTER")
+    if control is None:
+        return _t("register.kicker", lang)
+    citations = catalogue.citations(control.control, workspace.config.commune.canton, lang, as_of)
+    return " · ".join(dict.fromkeys(text for text, _, _ in citations)) or _t(
+        "register.kicker", lang
     )
 
 

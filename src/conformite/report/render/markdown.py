@@ -471,6 +471,8 @@ def render_markdown(r: Report) -> str:
     out += [
         f"## {t('report.h.register')}",
         "",
+        f"*{esc(r.register.basis)}*",
+        "",
         esc(t("register.intro")),
         "",
         f"- **{lab('register.col.controller')}** {esc(r.register.controller)}",
@@ -511,7 +513,7 @@ def render_register_markdown(register: Register) -> str:
     out = [
         f"# {esc(t('register.title', commune=register.commune))}",
         "",
-        f"*{t('register.kicker')}*",
+        f"*{esc(register.basis or t('register.kicker'))}*",
         "",
         f"- **{lab('register.col.controller')}** {esc(register.controller)}",
         f"- **{lab('register.advisor')}** {esc(register.advisor)}",
