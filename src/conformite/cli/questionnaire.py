@@ -155,7 +155,7 @@ def export(
     if prefilled is None:
         click.echo(translate("questionnaire.exported", lang, path=output), err=True)
         return
-    known = sum(1 for v in prefilled.answers.values() if v is not None)
+    known = sum(1 for q in prefilled.ordered() if prefilled.status(q) == "confirm")
     click.echo(
         translate(
             "questionnaire.exported_vendor",
