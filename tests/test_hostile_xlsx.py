@@ -220,7 +220,7 @@ def test_cell_at_xfd1048576_is_refused_without_building_the_grid(workbook: Path)
 def test_far_column_in_an_answer_row_is_refused(workbook: Path) -> None:
     rewrite(workbook, VENDOR, add_rows(row(30, cell("A30", "note"), cell("XFD30", "x"))))
     assert_refused(
-        import_in_child(workbook), "vendor!XFD30:", "outside the expected cells (columns A-E)"
+        import_in_child(workbook), "vendor!XFD30:", "outside the expected cells (columns A-F)"
     )
 
 

@@ -286,8 +286,8 @@ def test_findings_keep_confirmed_gaps_and_facts_to_document_apart() -> None:
     item = sup_dpa.items[0]
     assert item.outcome == "unknown" and item.unknown_facts == ["vendor.dpa.signed_on"]
     assert item.answer == [
-        "the vendor Nimbus Cloud Ireland Ltd (nimbus), through the vendor questionnaire "
-        "('conformite questionnaire export')."
+        "the vendor Nimbus Cloud Ireland Ltd (nimbus), through its questionnaire "
+        "('conformite questionnaire export --vendor nimbus')."
     ]
     assert not any("Who can answer" in m for m in item.messages)
     assert sup_dpa.items[0].owner == "Secrétariat communal"  # owners of the vendor's services

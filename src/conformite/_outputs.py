@@ -18,11 +18,14 @@ Every stage may import this module (it imports nothing of conformite).
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import os
 import re
 import stat
 import tempfile
 import time
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,7 @@ __all__ = [
     "STALE_AFTER_SECONDS",
     "append_row",
     "csv_cell",
+    "deterministic_xlsx",
     "remove_stale_temporaries",
     "temporary_beside",
     "write_atomically",
@@ -79,6 +83,33 @@ def append_row(sheet: Any, values: Iterable[Any]) -> None:
             cell.data_type = "s"
         cells.append(cell)
     sheet.append(cells)
+
+
+def deterministic_xlsx(data: bytes, when: dt.date) -> bytes:
+    """The XLSX (zip) ``data`` rewritten with fixed timestamps: every member dated
+    ``when``, and ``when`` as the document's creation and modification date, so
+    that the same content gives the same bytes whatever the time of writing."""
+    stamp = f"{when.isoformat()}T00:00:00Z"
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                text = content.decode("utf-8")
+                text = re.sub(
+                    r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)",
+                    rf"\g<1>{stamp}\2",
+                    text,
+                )
+                content = text.encode("utf-8")
+            entry = zipfile.ZipInfo(
+                info.filename, date_time=(when.year, when.month, when.day, 0, 0, 0)
+            )
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            target.writestr(entry, content)
+    return out.getvalue()
 
 
 # --------------------------------------------------------------------------

@@ -117,9 +117,16 @@ def _ask_patterns() -> tuple[tuple[str, str, re.Pattern[str], int], ...]:
     out = []
     for kind, group, template, label in _ask_templates():
         parts = re.split(r"\{(\w+)\}", template)
-        regex = "".join(
-            re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts)
-        )
+        seen: set[str] = set()
+        regex = ""
+        for i, part in enumerate(parts):
+            if i % 2 == 0:
+                regex += re.escape(part)
+            elif part in seen:  # a placeholder used twice ({id}): the same text again
+                regex += f"(?P={part})"
+            else:
+                seen.add(part)
+                regex += f"(?P<{part}>.+?)"
         out.append((kind, group, re.compile(regex + r"\Z", re.S), label))
     return tuple(out)
 

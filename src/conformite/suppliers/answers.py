@@ -21,21 +21,24 @@ from pydantic import ValidationError
 
 from conformite.errors import InputError, Problem, ProblemCollector, closest
 from conformite.inventory.model import DataLocation, Vendor
+from conformite.inventory.model_types import NEVER
 from conformite.inventory.reference import ReferenceData
 from conformite.inventory.safe_xlsx import SafeWorkbook, XlsxLimits, open_workbook
 from conformite.inventory.safe_yaml import dump_yaml, load_yaml_file
 from conformite.suppliers.questionnaire import (
     _FIRST_ROW,
-    _HEADER_KEYS,
     _NO,
+    _STATUS_COLUMN,
     _YES,
     MAIN_SHEET,
+    NEVER_WORDS,
     QUESTIONS,
     TABLES,
     Question,
     _choices,
     _t,
     allowed_text,
+    event_fields,
 )
 from conformite.suppliers.screening import Candidate
 
@@ -63,14 +66,14 @@ class _Answers:
 
 
 #: Bounds for a filled questionnaire: the exported workbook is 13 kB, three sheets
-#: of a few dozen rows and at most five columns.
+#: of a few dozen rows and at most six columns (a vendor's has a status column).
 _XLSX_LIMITS = XlsxLimits(
     max_file_bytes=2 * 1024 * 1024,
     max_members=100,
     max_member_bytes=8 * 1024 * 1024,
     max_total_bytes=16 * 1024 * 1024,
     max_rows=1_000,
-    max_columns=5,
+    max_columns=_STATUS_COLUMN,
     max_cell_chars=5_000,
     max_seconds=10.0,
 )
@@ -110,12 +113,13 @@ def _read_xlsx(path: Path, problems: ProblemCollector) -> _Answers | None:
 def _read_main_sheet(workbook: SafeWorkbook, answers: _Answers, problems: ProblemCollector) -> None:
     """Columns A (field) and C (answer) of the main sheet; a field twice is an error.
 
-    Columns B, D and E hold the question, allowed answers and help: read, not used.
+    Columns B, D, E and F hold the question, allowed answers, help and (in a
+    vendor's questionnaire) the row's status: read, not used.
     """
     known = {q.field for q in QUESTIONS}
     first_row: dict[str, int] = {}
     for number, (field, _question, value, *_help) in workbook.rows(
-        MAIN_SHEET, min_row=2, max_col=len(_HEADER_KEYS), max_rows=_MAIN_MAX_ROWS
+        MAIN_SHEET, min_row=2, max_col=_STATUS_COLUMN, max_rows=_MAIN_MAX_ROWS
     ):
         if field is None or str(field).strip() == "":
             continue
@@ -219,7 +223,7 @@ def _read_yaml(path: Path, problems: ProblemCollector) -> _Answers | None:
                 )
                 continue
             for key in row:
-                if key not in fields:
+                if key not in fields and key != "open":  # open: what was unknown
                     line, column = doc.locate((table, "rows", i, key))
                     problems.report(
                         doc.file,
@@ -292,6 +296,8 @@ def _parse(
             return value.date()
         if isinstance(value, dt.date):
             return value
+        if str(value).lower() in NEVER_WORDS and question.field in event_fields():
+            return NEVER
         try:
             return dt.date.fromisoformat(str(value))
         except ValueError:
@@ -317,7 +323,8 @@ def _parse(
             return code
         return wrong("unknown country code")
     if kind == "countries":
-        codes = [c.upper() for c in _COUNTRY_SPLIT.split(str(value)) if c]
+        words = value if isinstance(value, list) else _COUNTRY_SPLIT.split(str(value))
+        codes = [str(c).upper() for c in words if c]
         bad = [c for c in codes if c not in reference.countries]
         if bad:
             return wrong("unknown country code " + ", ".join(bad))
@@ -500,11 +507,14 @@ def import_answers(
     )
 
 
-def vendor_entry_yaml(candidate: Candidate, lang: str, source: str) -> str:
+def vendor_entry_yaml(
+    candidate: Candidate, lang: str, source: str, *, workspace: str | None = None
+) -> str:
     """The vendor entry in the inventory's format, ready to paste into vendors.yaml.
 
     The file is also a valid ``conformite screen`` input (``vendors:`` with one
-    item, and ``data_location:`` beside it).
+    item, and ``data_location:`` beside it). With ``workspace``, the entry is
+    that workspace's vendor updated with the answers (its intro says so).
     """
     document: dict[str, Any] = {
         "vendors": [candidate.vendor.model_dump(mode="python", exclude_defaults=True)]
@@ -513,5 +523,16 @@ def vendor_entry_yaml(candidate: Candidate, lang: str, source: str) -> str:
         document["data_location"] = candidate.data_location.model_dump(
             mode="python", exclude_defaults=True
         )
-    head = "".join(f"# {line}\n" for line in _t("entry_intro", lang, source=source).splitlines())
+    intro = (
+        _t("entry_intro", lang, source=source)
+        if workspace is None
+        else _t(
+            "entry_intro_workspace",
+            lang,
+            id=candidate.vendor.id,
+            workspace=workspace,
+            source=source,
+        )
+    )
+    head = "".join(f"# {line}\n" for line in intro.splitlines())
     return head + dump_yaml(document)

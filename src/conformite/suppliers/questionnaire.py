@@ -7,24 +7,32 @@ for support); :data:`TABLES` holds the repeating answers (sub-processors,
 certifications). Texts come from ``i18n/messages_screening.yaml``.
 
 * :func:`export_xlsx` / :func:`export_yaml` write an empty questionnaire in a
-  language;
+  language, or one vendor's questionnaire pre-filled with what the inventory
+  knows, the unknown facts flagged open (:mod:`conformite.suppliers.prefill`);
 * :mod:`conformite.suppliers.answers` reads a filled one back.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from conformite._outputs import append_row
+from conformite._outputs import append_row, deterministic_xlsx
 from conformite.i18n import translate
+from conformite.inventory.facts import FactKind, fact_tree
+from conformite.inventory.model import Vendor
+from conformite.inventory.model_types import NEVER
 from conformite.inventory.reference import ReferenceData
 
 __all__ = [
     "QUESTIONS",
     "TABLES",
+    "Prefilled",
     "Question",
+    "event_fields",
     "export_xlsx",
     "export_yaml",
 ]
@@ -85,10 +93,50 @@ TABLES: dict[str, tuple[Question, ...]] = {
     ),
 }
 
+#: Questions the vendor does not answer: the commune's own reference.
+REFERENCE_FIELDS = frozenset({"id"})
+
+
+@dataclass(frozen=True)
+class Prefilled:
+    """What a vendor's questionnaire says before the vendor answers."""
+
+    vendor_id: str
+    vendor_name: str
+    #: field -> answer shown (``None``: left blank).
+    answers: dict[str, Any]
+    #: Fields whose fact is unknown: blank, flagged "to answer".
+    open: frozenset[str]
+    #: table -> rows (column -> value) and, per row, its open columns.
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    open_cells: dict[str, list[frozenset[str]]] = field(default_factory=dict)
+
+    def status(self, question: Question) -> str:
+        """``open``, ``confirm``, ``optional`` or ``reference``: the row's status key."""
+        if question.field in REFERENCE_FIELDS:
+            return "reference"
+        if question.field in self.open:
+            return "open"
+        return "confirm" if self.answers.get(question.field) is not None else "optional"
+
+    def ordered(self) -> list[Question]:
+        """Open questions first, then the others in their usual order, the id last."""
+        first = [q for q in QUESTIONS if q.field in self.open]
+        last = [q for q in QUESTIONS if q.field in REFERENCE_FIELDS]
+        rest = [q for q in QUESTIONS if q not in first and q not in last]
+        return first + rest + last
+
+
 MAIN_SHEET = "vendor"
 _YES = {"yes", "oui", "ja", "sì", "si", "true", "1", "y"}
 _NO = {"no", "non", "nein", "false", "0", "n"}
 _HEADER_KEYS = ("field", "question", "answer", "allowed", "help")
+#: A vendor's questionnaire has one more column on the main sheet: the row's status.
+_STATUS_COLUMN = len(_HEADER_KEYS) + 1
+#: "It never happened", for the date of an event, in every language (any is accepted).
+NEVER_WORDS = frozenset({NEVER, "jamais", "nie", "mai"})
+#: Creation date written in the workbook, so that the same questionnaire is the same bytes.
+_STAMP = dt.date(2000, 1, 1)
 #: Table sheets: the first rows are the header; answers start on this row.
 _FIRST_ROW = 2
 
@@ -99,6 +147,19 @@ def _t(key: str, lang: str, **values: Any) -> str:
 
 def _question_key(table: str | None, field: str) -> str:
     return f"{table}.{field}" if table else field
+
+
+@functools.cache
+def event_fields() -> frozenset[str]:
+    """Main-sheet date questions whose fact is the date of an event (may be ``never``)."""
+    out = set()
+    for question in QUESTIONS:
+        node: Any = fact_tree(Vendor)
+        for part in question.field.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if type(node) is FactKind and node.kind == "event":
+            out.add(question.field)
+    return frozenset(out)
 
 
 def yes_no(lang: str) -> tuple[str, str]:
@@ -117,6 +178,8 @@ def allowed_text(question: Question, lang: str, reference: ReferenceData) -> str
         return " / ".join(yes_no(lang))
     if question.kind == "choice":
         return " / ".join(_choices(question, reference))
+    if question.kind == "date" and question.field in event_fields():
+        return _t("kind.event_date", lang, never=_t("never", lang))
     return _t(f"kind.{question.kind}", lang)
 
 
@@ -125,8 +188,13 @@ def allowed_text(question: Question, lang: str, reference: ReferenceData) -> str
 # --------------------------------------------------------------------------
 
 
-def export_yaml(lang: str, reference: ReferenceData) -> str:
-    """The questionnaire as YAML: fill each ``answer`` and the table ``rows``."""
+def export_yaml(lang: str, reference: ReferenceData, prefilled: Prefilled | None = None) -> str:
+    """The questionnaire as YAML: fill each ``answer`` and the table ``rows``.
+
+    With ``prefilled``, one vendor's: known answers filled in, the questions
+    whose fact is unknown first and marked ``open: true``, the tables' rows
+    filled in (a row's unknown cells listed under its ``open``).
+    """
     import yaml
 
     def describe(question: Question, table: str | None) -> dict[str, Any]:
@@ -145,53 +213,102 @@ def export_yaml(lang: str, reference: ReferenceData) -> str:
             item["required"] = True
         return item
 
-    document: dict[str, Any] = {
-        "questionnaire": "conformite-vendor",
-        "lang": lang,
-        "questions": [{**describe(q, None), "answer": None} for q in QUESTIONS],
-    }
+    document: dict[str, Any] = {"questionnaire": "conformite-vendor", "lang": lang}
+    if prefilled is None:
+        document["questions"] = [{**describe(q, None), "answer": None} for q in QUESTIONS]
+    else:
+        document["vendor"] = prefilled.vendor_id
+        document["open_questions"] = len(prefilled.open)
+        document["questions"] = [
+            {
+                "field": q.field,
+                "open": q.field in prefilled.open,
+                "status": _t(f"status.{prefilled.status(q)}", lang),
+                **{k: v for k, v in describe(q, None).items() if k != "field"},
+                "answer": prefilled.answers.get(q.field),
+            }
+            for q in prefilled.ordered()
+        ]
     for table, columns in TABLES.items():
+        rows: list[dict[str, Any]] = []
+        if prefilled is not None:
+            for row, open_cells in zip(
+                prefilled.rows[table], prefilled.open_cells[table], strict=True
+            ):
+                item = dict(row)
+                if open_cells:
+                    item["open"] = [c.field for c in columns if c.field in open_cells]
+                rows.append(item)
         document[table] = {
             "help": _t(f"table.{table}", lang),
             "columns": [describe(c, table) for c in columns],
-            "rows": [],
+            "rows": rows,
         }
-    head = "".join(f"# {line}\n" for line in _t("yaml_intro", lang).splitlines())
+    intro = "yaml_intro" if prefilled is None else "yaml_intro_vendor"
+    head = "".join(f"# {line}\n" for line in _intro(intro, lang, prefilled).splitlines())
     return head + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
 
 
-def export_xlsx(lang: str, reference: ReferenceData) -> bytes:
-    """The questionnaire as an XLSX workbook (see the module doc)."""
+def _intro(key: str, lang: str, prefilled: Prefilled | None) -> str:
+    if prefilled is None:
+        return _t(key, lang)
+    return _t(
+        key,
+        lang,
+        vendor=prefilled.vendor_name,
+        id=prefilled.vendor_id,
+        count=len(prefilled.open),
+    )
+
+
+def export_xlsx(lang: str, reference: ReferenceData, prefilled: Prefilled | None = None) -> bytes:
+    """The questionnaire as an XLSX workbook (see the module doc).
+
+    With ``prefilled``, one vendor's: a sixth column gives each row's status
+    (to answer, to confirm, if any, our reference); the open questions come
+    first and only their answer cells are highlighted; the tables hold the
+    known rows, their unknown cells highlighted. Every text is a text cell.
+    """
     from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
 
     workbook = Workbook()
+    stamp = dt.datetime(_STAMP.year, _STAMP.month, _STAMP.day)
+    workbook.properties.creator = workbook.properties.lastModifiedBy = "conformite"
+    workbook.properties.created = workbook.properties.modified = stamp
     sheet = workbook.active
     assert sheet is not None
     sheet.title = MAIN_SHEET
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="FFF2CC")
-    append_row(sheet, [_t(f"header.{k}", lang) for k in _HEADER_KEYS])
+    header = [_t(f"header.{k}", lang) for k in _HEADER_KEYS]
+    if prefilled is not None:
+        header.append(_t("header.status", lang))
+    append_row(sheet, header)
     for cell in sheet[1]:
         cell.font = bold
     sheet.freeze_panes = "A2"
-    for width, letter in zip((34, 60, 28, 30, 80), "ABCDE", strict=True):
+    for width, letter in zip((34, 60, 28, 30, 80, 22), "ABCDEF", strict=True):
         sheet.column_dimensions[letter].width = width
-    for row, question in enumerate(QUESTIONS, start=2):
-        append_row(
-            sheet,
-            [
-                question.field,
-                _t(f"q.{question.field}", lang) + (" *" if question.required else ""),
-                None,
-                allowed_text(question, lang, reference),
-                _t(f"h.{question.field}", lang),
-            ],
-        )
+    questions = list(QUESTIONS) if prefilled is None else prefilled.ordered()
+    for row, question in enumerate(questions, start=2):
+        values = [
+            question.field,
+            _t(f"q.{question.field}", lang) + (" *" if question.required else ""),
+            None if prefilled is None else prefilled.answers.get(question.field),
+            allowed_text(question, lang, reference),
+            _t(f"h.{question.field}", lang),
+        ]
+        if prefilled is not None:
+            values.append(_t(f"status.{prefilled.status(question)}", lang))
+        append_row(sheet, values)
         answer = sheet.cell(row=row, column=3)
-        answer.fill = fill
+        if prefilled is None or question.field in prefilled.open:
+            answer.fill = fill
+        if prefilled is not None and question.field in prefilled.open:
+            sheet.cell(row=row, column=_STATUS_COLUMN).font = bold
         _validate_cell(sheet, answer.coordinate, question, lang, reference, DataValidation)
         for column in (2, 5):
             sheet.cell(row=row, column=column).alignment = Alignment(wrap_text=True)
@@ -200,11 +317,20 @@ def export_xlsx(lang: str, reference: ReferenceData) -> bytes:
         append_row(
             ws, [_t(f"q.{table}.{c.field}", lang) + (" *" if c.required else "") for c in columns]
         )
+        if prefilled is not None:
+            for number, (values, open_cells) in enumerate(
+                zip(prefilled.rows[table], prefilled.open_cells[table], strict=True),
+                start=_FIRST_ROW,
+            ):
+                append_row(ws, [values[c.field] for c in columns])
+                for index, column in enumerate(columns, start=1):
+                    if column.field in open_cells:
+                        ws.cell(row=number, column=index).fill = fill
         for index, column in enumerate(columns, start=1):
-            header = ws.cell(row=1, column=index)
-            header.font = bold
-            header.comment = Comment(_t(f"h.{table}.{column.field}", lang), "conformite")
-            letter = header.column_letter
+            header_cell = ws.cell(row=1, column=index)
+            header_cell.font = bold
+            header_cell.comment = Comment(_t(f"h.{table}.{column.field}", lang), "conformite")
+            letter = header_cell.column_letter
             ws.column_dimensions[letter].width = 30
             cells = f"{letter}{_FIRST_ROW}:{letter}200"
             _validate_cell(ws, cells, column, lang, reference, DataValidation)
@@ -212,10 +338,12 @@ def export_xlsx(lang: str, reference: ReferenceData) -> bytes:
                 for r in range(_FIRST_ROW, 201):
                     ws.cell(row=r, column=index).number_format = "yyyy-mm-dd"
         ws.freeze_panes = f"A{_FIRST_ROW}"
-        ws.cell(row=1, column=len(columns) + 2, value=_t(f"table.{table}", lang))
+        note = ws.cell(row=1, column=len(columns) + 2)
+        note.value = _t(f"table.{table}", lang)
+        note.data_type = "s"
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return buffer.getvalue()
+    return deterministic_xlsx(buffer.getvalue(), _STAMP)
 
 
 def _validate_cell(
@@ -232,6 +360,9 @@ def _validate_cell(
         rule = data_validation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True)
     elif question.kind == "date":
         rule = data_validation(type="date", operator="greaterThan", formula1="1", allow_blank=True)
+        if question.field in event_fields():
+            # "never" is a word, not a date: warn, but let it in.
+            rule.errorStyle = "warning"
         for row in sheet[cells] if ":" in cells else [[sheet[cells]]]:
             for cell in row:
                 cell.number_format = "yyyy-mm-dd"

@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
-import zipfile
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from conformite._outputs import append_row
+from conformite._outputs import append_row, deterministic_xlsx
 from conformite.i18n import translate
 from conformite.report.model import FindingGroup, Report
 from conformite.report.register import COLUMNS as register_columns
@@ -106,28 +104,8 @@ def _register_sheet(workbook: Any, register: Register) -> None:
 
 
 def _deterministic(data: bytes, when: dt.date) -> bytes:
-    """Rewrite the zip with fixed timestamps and the audit date as modification date."""
-    stamp = f"{when.isoformat()}T00:00:00Z"
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            content = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                text = content.decode("utf-8")
-                text = re.sub(
-                    r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)",
-                    rf"\g<1>{stamp}\2",
-                    text,
-                )
-                content = text.encode("utf-8")
-            entry = zipfile.ZipInfo(
-                info.filename, date_time=(when.year, when.month, when.day, 0, 0, 0)
-            )
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            target.writestr(entry, content)
-    return out.getvalue()
+    """Fixed timestamps, the audit date as modification date (see :func:`deterministic_xlsx`)."""
+    return deterministic_xlsx(data, when)
 
 
 def _workbook(creator: str, as_of: dt.date) -> Any:
