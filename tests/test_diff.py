@@ -51,7 +51,7 @@ def test_compare_sorts_findings_into_new_resolved_still_open() -> None:
         ("SUP-DPA", "nimbus", "waived")
     ]
     assert comparison.overall.delta == pytest.approx(-4.6)
-    assert comparison.overall.old_coverage == comparison.overall.new_coverage == 55.3
+    assert comparison.overall.old_coverage == comparison.overall.new_coverage == 56.2
     families = {c.key: c for c in comparison.by_family}
     assert families["governance"].old == 100.0 and families["governance"].new == 0.0
 

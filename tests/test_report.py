@@ -215,7 +215,7 @@ def test_summary_counts_gaps_and_facts_to_document_apart() -> None:
         "(facts are missing) and 1 are waived."
     )
     assert report.coverage_sentence == (
-        "Documentation coverage: 55.3 % of the facts the checks read are known (21 of 47 missing)."
+        "Documentation coverage: 56.2 % of the facts the checks read are known (21 of 48 missing)."
     )
     assert "capped" not in report.coverage_sentence  # E by its score: no cap to explain
     assert report.open_findings == 4 and report.unknown_findings == 10
@@ -325,7 +325,7 @@ def test_terminal_audit_counts_gaps_and_facts_to_document_apart() -> None:
     _, current = golden_results("en")
     text = " ".join(render("table", current, "en").split())
     assert "5 passed, 4 confirmed gaps, 10 to document, 1 waived, 0 errors" in text
-    assert "Documentation coverage: 55.3 %" in text
+    assert "Documentation coverage: 56.2 %" in text
     assert "Confirmed gaps" in text and "To document" in text and "Coverage" in text
     assert "The 4 findings that matter most (of 4)" in text  # confirmed gaps only
     assert "10 check(s) to document (missing facts): listed by 'conformite report'." in text
@@ -482,7 +482,7 @@ def test_decisions_name_the_expired_waiver_and_the_plan() -> None:
     )
     assert decisions[1] == (
         "Have the 10 check(s) waiting for facts documented by the service owners, the vendors "
-        "and the administration (2.5 person-days): today only 55.3 % of the facts read are known."
+        "and the administration (2.5 person-days): today only 56.2 % of the facts read are known."
     )
 
 

@@ -76,7 +76,7 @@ def test_scores_and_summary_carry_gaps_unknown_and_coverage() -> None:
     school = next(r for r in rows if r[1] == "Administration scolaire")
     assert school[2:] == (0.0, "E", 0, 2, 3, 0, 41.7, "no")
     summary = dict(workbook["Summary"].iter_rows(min_row=2, values_only=True))
-    assert (summary["Confirmed gaps"], summary["To document"], summary["Coverage"]) == (4, 10, 55.3)
+    assert (summary["Confirmed gaps"], summary["To document"], summary["Coverage"]) == (4, 10, 56.2)
 
 
 def test_csv_carries_kind_and_outcome() -> None:

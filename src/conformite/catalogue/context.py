@@ -9,7 +9,7 @@ control authors, and the catalogue loader checks every field path against
 ``commune``         ``name``, ``canton``, ``population``, ``language``
 ``org``             the organisation (``inventory/organisation.yaml``)
 ``ref``             reference data: ``adequate_countries``, ``dpf_countries``,
-                    ``sensitive_categories``, ``security_certifications``, ...
+                    ``pipeda_countries``, ``sensitive_categories``, ``security_certifications``, ...
 ``params``          the control's parameters (after workspace overrides)
 ``variables``       the control's own variables, computed in order
 ``NORMAL``,         protection-need levels as numbers: 1, 2, 3
@@ -101,7 +101,17 @@ _NEEDS: dict[str, Shape] = dict.fromkeys(
     ("confidentiality", "integrity", "availability", "traceability"), SCALAR
 )
 _CHAIN_ITEM: dict[str, Shape] = dict.fromkeys(
-    ("name", "country", "parent_country", "purpose", "approved", "dpf_certified", "depth", "path"),
+    (
+        "name",
+        "country",
+        "parent_country",
+        "purpose",
+        "approved",
+        "dpf_certified",
+        "canada_pipeda",
+        "depth",
+        "path",
+    ),
     SCALAR,
 )
 _SERVICE_DERIVED: dict[str, Shape] = {
@@ -148,6 +158,7 @@ def _common_shape() -> dict[str, Shape]:
             for k in (
                 "adequate_countries",
                 "dpf_countries",
+                "pipeda_countries",
                 "sensitive_categories",
                 "security_certifications",
                 "privacy_certifications",

@@ -129,6 +129,7 @@ def flatten_chain(
                 "purpose": sp.purpose,
                 "approved": sp.approved,
                 "dpf_certified": sp.dpf_certified,
+                "canada_pipeda": sp.canada_pipeda,
                 "depth": len(path),
                 "path": " > ".join(path),
             }

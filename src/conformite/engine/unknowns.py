@@ -50,6 +50,7 @@ DERIVED_FACTS = {
         {
             "approved": FactKind("bool", ("chain", "[]", "approved")),
             "dpf_certified": FactKind("bool", ("chain", "[]", "dpf_certified")),
+            "canada_pipeda": FactKind("bool", ("chain", "[]", "canada_pipeda")),
         }
     ),
 }

@@ -39,6 +39,13 @@ class ProcessorAgreement(Model):
     )
 
 
+#: Canada is adequate (OPDo annex 1) only for the private sector under PIPEDA.
+CANADA_PIPEDA = (
+    "a recipient in Canada falls under PIPEDA or an equivalent provincial private-sector "
+    "law (Canada's adequacy is limited to them)"
+)
+
+
 class SubProcessor(Model):
     name: Text
     country: Country
@@ -48,6 +55,7 @@ class SubProcessor(Model):
     purpose: Text
     approved: bool | None = None
     dpf_certified: bool | None = None
+    canada_pipeda: bool | None = Field(None, description=CANADA_PIPEDA)
     sub_processors: list[SubProcessor] = Field(default_factory=list)
 
 
@@ -103,6 +111,7 @@ class Vendor(Model):
     fdpic_clauses: bool | None = Field(
         None, description="standard contractual clauses recognised by the FDPIC are signed"
     )
+    canada_pipeda: bool | None = Field(None, description=CANADA_PIPEDA)
     breach_notification_hours: int | None = Field(None, ge=0)
     audit_rights: bool | None = None
     exit: ExitTerms = Field(default_factory=ExitTerms)

@@ -60,7 +60,10 @@ class AdequacyFile(_Strict):
     certainty: Literal["official_text", "secondary_source"]
     note: str = ""
     adequate: list[str]
-    adequate_if_certified: dict[str, Literal["dpf"]] = Field(default_factory=dict)
+    #: States adequate only for some recipients: "dpf" (US: organisations certified under
+    #: the Swiss-U.S. Data Privacy Framework), "pipeda" (Canada: recipients under PIPEDA
+    #: or an equivalent provincial private-sector law).
+    adequate_if_certified: dict[str, Literal["dpf", "pipeda"]] = Field(default_factory=dict)
 
 
 class Standard(_Strict):
@@ -87,13 +90,16 @@ class ReferenceData:
     certifications: dict[str, Standard]
     countries: frozenset[str]
 
+    def countries_under(self, rule: str) -> list[str]:
+        """The states adequate only for recipients meeting ``rule`` ("dpf", "pipeda")."""
+        return sorted(c for c, r in self.adequacy.adequate_if_certified.items() if r == rule)
+
     def as_context(self) -> dict[str, object]:
         """The ``ref`` variable of the evaluation context."""
         return {
             "adequate_countries": sorted(self.adequacy.adequate),
-            "dpf_countries": sorted(
-                c for c, rule in self.adequacy.adequate_if_certified.items() if rule == "dpf"
-            ),
+            "dpf_countries": self.countries_under("dpf"),
+            "pipeda_countries": self.countries_under("pipeda"),
             "adequacy_as_of": self.adequacy.as_of.isoformat(),
             "sensitive_categories": sorted(k for k, c in self.categories.items() if c.sensitive),
             "security_certifications": sorted(

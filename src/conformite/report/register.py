@@ -95,6 +95,16 @@ def yes_no(value: bool | None, lang: str) -> str:
     return _t("report.yes" if value else "report.no", lang)
 
 
+def _pipeda_recipient(country: str, vendor: Vendor | None, rules: dict[str, str]) -> bool:
+    """Canada: the vendor or a sub-processor there falls under PIPEDA (or equivalent)."""
+    if rules.get(country) != "pipeda" or vendor is None:
+        return False
+    if vendor.country == country and vendor.canada_pipeda:
+        return True
+    chain = flatten_chain(vendor.sub_processors)
+    return any(sp["country"] == country and sp["canada_pipeda"] for sp in chain)
+
+
 def safeguard(
     country: str,
     vendor: Vendor | None,
@@ -117,6 +127,8 @@ def safeguard(
             return Destination(country, _t("register.safeguard.dpf", lang), True)
         if certified_chain:
             return Destination(country, _t("register.safeguard.dpf_chain", lang), True)
+    if _pipeda_recipient(country, vendor, adequacy.adequate_if_certified):
+        return Destination(country, _t("register.safeguard.pipeda", lang), True)
     if vendor is not None and vendor.fdpic_clauses:
         return Destination(country, _t("register.safeguard.clauses", lang), True)
     if service is not None and service.disclosure_abroad_exception:

@@ -49,7 +49,9 @@ def supplier_rows(
         ]
         adequacy = workspace.reference.adequacy
         # Unknown but irrelevant (no data in a DPF country, or none abroad unprotected): "–".
-        dpf_relevant = any(c in adequacy.adequate_if_certified for c in facts.foreign_countries)
+        dpf_relevant = any(
+            adequacy.adequate_if_certified.get(c) == "dpf" for c in facts.foreign_countries
+        )
         clauses_relevant = any(c not in adequacy.adequate for c in facts.foreign_countries)
         if vendor.dpf.certified:
             dpf = translate(

@@ -64,6 +64,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question("dpa.sub_processor_approval", "choice", ("specific", "general")),
     Question("dpf.certified", "yes_no"),
     Question("dpf.valid_until", "date"),
+    Question("canada_pipeda", "yes_no"),
     Question("fdpic_clauses", "yes_no"),
     Question("breach_notification_hours", "number"),
     Question("audit_rights", "yes_no"),
@@ -85,6 +86,7 @@ TABLES: dict[str, tuple[Question, ...]] = {
         Question("purpose", "text", required=True),
         Question("dpf_certified", "yes_no"),
         Question("under", "text"),
+        Question("canada_pipeda", "yes_no"),
     ),
     "certifications": (
         Question("standard", "choice", required=True),
