@@ -235,10 +235,8 @@ def test_import_yaml_errors_are_located(tmp_path: Path) -> None:
 
 #: The facts vendors.yaml of the demo leaves unknown for arbonne-it, among the
 #: questions (written out by hand from the file, not computed).
-ARBONNE_OPEN = [
+ARBONNE_OPEN = [  # a Swiss vendor: the DPF (US) and PIPEDA (Canada) questions are not open
     "dpa.sub_processor_approval",
-    "dpf.certified",
-    "dpf.valid_until",
     "fdpic_clauses",
     "breach_notification_hours",
     "exit.data_return_format",
@@ -326,9 +324,10 @@ def test_vendor_questionnaire_prefills_what_the_inventory_knows(tmp_path: Path) 
         ["TicketHive Inc.", "US", "Outil de gestion des tickets (contient des extraits de "
          "journaux et des captures d'écran)", "non", "Nimbus NOC Services Pvt Ltd"],
     ]  # fmt: skip
-    # dpf_certified is unknown for the first three: highlighted; known for the fourth.
+    # dpf_certified is unknown for the first three, but they are not US companies:
+    # blank and not asked (not highlighted); the US one answered it.
     dpf = [workbook["sub_processors"].cell(row=r, column=4).fill.fgColor.rgb for r in (2, 5)]
-    assert dpf == [HIGHLIGHT, "00000000"]
+    assert dpf == ["00000000", "00000000"]
     certs = export_vendor(tmp_path, "altocumulus")
     cert_rows = list(load_workbook(certs)["certifications"].iter_rows(min_row=2, max_row=5))
     assert [r[0].value for r in cert_rows] == ["iso27001", "iso27018", "soc2_type2", "bsi_c5"]
@@ -349,7 +348,14 @@ def test_open_questions_are_exactly_the_unknown_facts_and_come_first(tmp_path: P
     blank = {row[0].value for row in rows if row[2].value is None}
     assert opened == highlighted == ARBONNE_OPEN
     assert set(ARBONNE_OPEN) <= blank
-    assert blank - set(ARBONNE_OPEN) == {"parent.name", "parent.country", "portal_url"}
+    assert blank - set(ARBONNE_OPEN) == {
+        "parent.name",
+        "parent.country",
+        "portal_url",
+        "dpf.certified",  # unknown, but only a US organisation can answer it
+        "dpf.valid_until",
+        "canada_pipeda",  # likewise, a Canadian one
+    }
     assert {row[5].value for row in rows[len(ARBONNE_OPEN) :]} == {
         "to confirm",
         "if any",
@@ -365,7 +371,7 @@ def test_open_questions_are_exactly_the_unknown_facts_and_come_first(tmp_path: P
     by_field = {q["field"]: q for q in data["questions"]}
     assert by_field["audit_rights"]["answer"] == "non" and not by_field["audit_rights"]["open"]
     assert by_field["dpa.signed_on"]["answer"] == dt.date(2019, 5, 20)
-    assert data["sub_processors"]["rows"][0]["open"] == ["dpf_certified"]
+    assert "open" not in data["sub_processors"]["rows"][0]  # a Swiss sub-processor
     assert "open" not in data["sub_processors"]["rows"][3]
 
 
@@ -527,3 +533,24 @@ def test_the_same_vendor_gives_the_same_bytes(tmp_path: Path) -> None:
     one = export_vendor(tmp_path / "a", "altocumulus", fmt="yaml").read_bytes()
     two = export_vendor(tmp_path / "b", "altocumulus", fmt="yaml").read_bytes()
     assert one == two
+
+
+@pytest.mark.parametrize(
+    ("country", "asked", "not_asked"),
+    [
+        ("US", {"dpf.certified", "dpf.valid_until"}, {"canada_pipeda"}),
+        ("CA", {"canada_pipeda"}, {"dpf.certified", "dpf.valid_until"}),
+        ("CH", set(), {"canada_pipeda", "dpf.certified", "dpf.valid_until"}),
+    ],
+)
+def test_country_specific_questions_are_open_only_for_that_country(
+    country: str, asked: set[str], not_asked: set[str]
+) -> None:
+    from conformite.inventory.model import Vendor
+    from conformite.suppliers.prefill import prefill
+
+    vendor = Vendor.model_validate({"id": "v", "name": "V Inc.", "country": country})
+    opened = prefill(vendor, "en").open
+    assert asked <= opened
+    assert not (not_asked & opened)
+    assert "audit_rights" in opened  # an ordinary unknown fact is open whatever the country

@@ -457,7 +457,7 @@ def import_answers(
         by_name[name] = item
         named_at[name] = row["name"]
     top: list[dict[str, Any]] = []
-    under_question = TABLES["sub_processors"][-1]
+    under_question = next(q for q in TABLES["sub_processors"] if q.field == "under")
     for item, under, answer in sub_rows:
         if under is None:
             top.append(item)

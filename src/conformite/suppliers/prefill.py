@@ -85,13 +85,33 @@ def _sub_processor_rows(items: list[dict[str, Any]], under: str | None) -> list[
     return rows
 
 
+#: Facts that only matter for an organisation of one country: the Swiss-U.S.
+#: Data Privacy Framework (US) and PIPEDA (Canada). Asked of a vendor or
+#: sub-processor of another country, they would be noise; still shown, not open.
+_COUNTRY_FACTS: dict[str, str] = {
+    "dpf.certified": "US",
+    "dpf.valid_until": "US",
+    "dpf_certified": "US",
+    "canada_pipeda": "CA",
+}
+
+
+def _relevant(field: str, country: str | None) -> bool:
+    only = _COUNTRY_FACTS.get(field)
+    return only is None or country is None or country == only
+
+
 def prefill(vendor: Vendor, lang: str) -> Prefilled:
     """The questionnaire of ``vendor`` (see the module's docstring)."""
     data = vendor.model_dump(mode="python")
     unknown = scan(vendor.model_dump(mode="json"), fact_tree(Vendor)).unknown
     unknown_fields = {".".join(str(p) for p in path) for path, _ in unknown}
     answers = {q.field: _shown(q, _get(data, q.field), lang) for q in QUESTIONS}
-    open_fields = frozenset(q.field for q in QUESTIONS if q.field in unknown_fields)
+    open_fields = frozenset(
+        q.field
+        for q in QUESTIONS
+        if q.field in unknown_fields and _relevant(q.field, vendor.country)
+    )
     rows: dict[str, list[dict[str, Any]]] = {}
     open_cells: dict[str, list[frozenset[str]]] = {}
     sources = {
@@ -106,7 +126,11 @@ def prefill(vendor: Vendor, lang: str) -> Prefilled:
             values = {**item, "under": source.get("under")}
             row = {c.field: _shown(c, values.get(c.field), lang) for c in columns}
             rows[table].append(row)
-            open_cells[table].append(frozenset(f for f in facts if item.get(f) is None))
+            open_cells[table].append(
+                frozenset(
+                    f for f in facts if item.get(f) is None and _relevant(f, item.get("country"))
+                )
+            )
     return Prefilled(vendor.id, vendor.name, answers, open_fields, rows, open_cells)
 
 
