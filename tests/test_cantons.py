@@ -297,3 +297,19 @@ def test_a_commune_finding_cites_the_cantonal_article_before_the_federal_one(
     assert cited[0].startswith("IDG § 6")
     assert any(c.startswith("nLPD art. 9") for c in cited[1:])
     assert all(b["canton"] == "ZH" for b in finding["legal_basis"][:2])
+
+
+def test_the_register_heading_cites_the_cantonal_register_duty_first(tmp_path: Path) -> None:
+    # Zurich cites its register duty (§ 14 IDG); the federal art. 12 follows.
+    ws = _workspace_in(tmp_path, "ZH")
+    out = tmp_path / "register.md"
+    result = CliRunner().invoke(
+        cli,
+        ["register", str(ws), "--as-of", "2026-11-28", "--format", "md", "-o", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    heading = next(
+        line for line in out.read_text(encoding="utf-8").splitlines() if "art. 12" in line
+    )
+    assert heading.startswith("*IDG § 14")
+    assert heading.index("IDG § 14") < heading.index("art. 12")

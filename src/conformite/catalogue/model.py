@@ -385,7 +385,7 @@ class Catalogue:
         for basis in control.legal_basis:
             if basis.canton is None:
                 federal.append((basis.cite(lang), basis.url, None))
-            elif basis.canton == canton:
+            elif basis.canton == canton and all(basis.cite(lang) != c[0] for c in cantonal):
                 cantonal.append((basis.cite(lang), basis.url, basis.canton))
         return cantonal + federal
 

@@ -28,6 +28,7 @@ __all__ = [
     "ProtectionNeeds",
     "Service",
     "ServicesFile",
+    "VideoSurveillance",
 ]
 
 # --------------------------------------------------------------------------
@@ -234,6 +235,25 @@ class Endpoint(Model):
     kind: Literal["website", "portal", "api", "other"] = "website"
 
 
+class VideoSurveillance(Model):
+    """Video surveillance by the service (cantonal rules: a regulation, often an
+    authorisation; see DP-VIDEO-SURVEILLANCE and the canton's controls)."""
+
+    public_space: bool | None = Field(None, description="films places open to the public")
+    purpose: Text | None = None
+    area: Text | None = Field(None, description="the places filmed")
+    retention_hours: int | None = Field(None, ge=0, description="how long recordings are kept")
+    signage: bool | None = Field(None, description="signs tell people they are filmed")
+    regulation: Text | None = Field(
+        None, description="the legal basis: the law or communal regulation that allows it"
+    )
+    authorised_on: EventDate | None = Field(
+        None,
+        description="date of the authorisation the canton requires (VD: the prefect's); "
+        "never when there is none",
+    )
+
+
 class Service(Model):
     id: Identifier
     name: Text
@@ -257,6 +277,7 @@ class Service(Model):
     automated_decisions: AutomatedDecisions = Field(default_factory=AutomatedDecisions)
     privacy_by_design: PrivacyByDesign = Field(default_factory=PrivacyByDesign)
     processing_regulation: ProcessingRegulation = Field(default_factory=ProcessingRegulation)
+    video_surveillance: VideoSurveillance = Field(default_factory=VideoSurveillance)
     disclosure_abroad_exception: DisclosureException | None = Field(
         None,
         description="nLPD art. 17 exception relied on for disclosure abroad, if any",
