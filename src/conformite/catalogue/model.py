@@ -124,7 +124,10 @@ class LegalBasis(_Strict):
     canton: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = Field(
         None, description="set on a cantonal citation; the report shows it to that canton only"
     )
-    certainty: Literal["official_text", "secondary_source"] = "official_text"
+    #: ``official_text`` only for a citation read in the official collection
+    #: (fedlex, a cantonal collection); the built-in federal citations were
+    #: checked against copies of the texts, hence the default.
+    certainty: Literal["official_text", "secondary_source"] = "secondary_source"
     numbering: Literal["article", "section"] = Field(
         "article", description="'section' for laws numbered with § (ZH, BL, ...)"
     )
