@@ -546,11 +546,14 @@ def test_the_same_vendor_gives_the_same_bytes(tmp_path: Path) -> None:
 def test_country_specific_questions_are_open_only_for_that_country(
     country: str, asked: set[str], not_asked: set[str]
 ) -> None:
+    from conformite._paths import builtin_catalogue_dir
     from conformite.inventory.model import Vendor
+    from conformite.inventory.reference import load_reference
     from conformite.suppliers.prefill import prefill
 
     vendor = Vendor.model_validate({"id": "v", "name": "V Inc.", "country": country})
-    opened = prefill(vendor, "en").open
+    reference = load_reference(builtin_catalogue_dir() / "reference")
+    opened = prefill(vendor, "en", reference).open
     assert asked <= opened
     assert not (not_asked & opened)
     assert "audit_rights" in opened  # an ordinary unknown fact is open whatever the country

@@ -141,7 +141,7 @@ def export(
         workspace = load(_folder(directory, demo))
         lang = language(workspace)
         reference = workspace.reference
-        prefilled = prefill(_find_vendor(workspace, vendor_id, lang), lang)
+        prefilled = prefill(_find_vendor(workspace, vendor_id, lang), lang, reference)
     if fmt == "xlsx" and output is None:
         raise CommandError(translate("questionnaire.xlsx_to_stdout", lang))
     if fmt == "yaml":

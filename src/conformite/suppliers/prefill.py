@@ -30,6 +30,7 @@ from conformite.errors import InputError, Problem
 from conformite.inventory.facts import FactKind, ListOf, fact_tree, scan
 from conformite.inventory.model import Vendor
 from conformite.inventory.model_types import NEVER
+from conformite.inventory.reference import ReferenceData
 from conformite.suppliers.questionnaire import (
     QUESTIONS,
     REFERENCE_FIELDS,
@@ -85,23 +86,24 @@ def _sub_processor_rows(items: list[dict[str, Any]], under: str | None) -> list[
     return rows
 
 
-#: Facts that only matter for an organisation of one country: the Swiss-U.S.
-#: Data Privacy Framework (US) and PIPEDA (Canada). Asked of a vendor or
-#: sub-processor of another country, they would be noise; still shown, not open.
-_COUNTRY_FACTS: dict[str, str] = {
-    "dpf.certified": "US",
-    "dpf.valid_until": "US",
-    "dpf_certified": "US",
-    "canada_pipeda": "CA",
+#: Facts that only matter for an organisation of a state adequate under one
+#: rule of the reference data (``adequate_if_certified``): the Swiss-U.S. Data
+#: Privacy Framework and PIPEDA. Asked of a vendor or sub-processor of another
+#: country, they would be noise: still shown, not open.
+_RULE_FACTS: dict[str, str] = {
+    "dpf.certified": "dpf",
+    "dpf.valid_until": "dpf",
+    "dpf_certified": "dpf",
+    "canada_pipeda": "pipeda",
 }
 
 
-def _relevant(field: str, country: str | None) -> bool:
-    only = _COUNTRY_FACTS.get(field)
-    return only is None or country is None or country == only
+def _relevant(field: str, country: str | None, reference: ReferenceData) -> bool:
+    rule = _RULE_FACTS.get(field)
+    return rule is None or country is None or country in reference.countries_under(rule)
 
 
-def prefill(vendor: Vendor, lang: str) -> Prefilled:
+def prefill(vendor: Vendor, lang: str, reference: ReferenceData) -> Prefilled:
     """The questionnaire of ``vendor`` (see the module's docstring)."""
     data = vendor.model_dump(mode="python")
     unknown = scan(vendor.model_dump(mode="json"), fact_tree(Vendor)).unknown
@@ -110,7 +112,7 @@ def prefill(vendor: Vendor, lang: str) -> Prefilled:
     open_fields = frozenset(
         q.field
         for q in QUESTIONS
-        if q.field in unknown_fields and _relevant(q.field, vendor.country)
+        if q.field in unknown_fields and _relevant(q.field, vendor.country, reference)
     )
     rows: dict[str, list[dict[str, Any]]] = {}
     open_cells: dict[str, list[frozenset[str]]] = {}
@@ -128,7 +130,9 @@ def prefill(vendor: Vendor, lang: str) -> Prefilled:
             rows[table].append(row)
             open_cells[table].append(
                 frozenset(
-                    f for f in facts if item.get(f) is None and _relevant(f, item.get("country"))
+                    f
+                    for f in facts
+                    if item.get(f) is None and _relevant(f, item.get("country"), reference)
                 )
             )
     return Prefilled(vendor.id, vendor.name, answers, open_fields, rows, open_cells)
