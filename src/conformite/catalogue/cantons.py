@@ -220,15 +220,9 @@ class CantonOverlay(_Strict):
             return self.versions[-1]
         return next((v for v in reversed(self.versions) if v.in_force_on(day)), None)
 
-    # The newest version's law, supervisor and summary, for listings that have
-    # no audit date (``controls list``) and for the code that predates versions.
-    @property
-    def law(self) -> Law:
-        return self.versions[-1].law
-
-    @property
-    def summary(self) -> Texts:
-        return self.versions[-1].summary
+    def supervisor_of(self, version: LawVersion) -> Authority:
+        """The supervisor under ``version``: its own, else the overlay's."""
+        return version.supervisor or self.supervisor
 
 
 class DutyDefinition(_Strict):

@@ -165,13 +165,13 @@ def index_page(catalogue: Catalogue) -> str:
             "|---|---|---|---|---|",
         ]
         for canton, overlay in sorted(catalogue.overlays.items()):
-            law = overlay.law
-            since = overlay.versions[-1].in_force_from
-            statuses = [overlay.versions[-1].duties[d].status for d in DUTY_IDS]
+            newest = overlay.versions[-1]
+            law, since, supervisor = newest.law, newest.in_force_from, overlay.supervisor_of(newest)
+            statuses = [newest.duties[d].status for d in DUTY_IDS]
             lines.append(
                 f"| {canton} | [{law.abbreviation}]({law.url}) {law.name}"
                 + (f" (in force since {since.isoformat()})" if since else "")
-                + f" | [{overlay.supervisor.name}]({overlay.supervisor.url}) | "
+                + f" | [{supervisor.name}]({supervisor.url}) | "
                 f"{statuses.count('cited')} / {statuses.count('no_equivalent')} / "
                 f"{statuses.count('not_checked')} | {overlay.certainty} |"
             )

@@ -41,7 +41,7 @@ def jurisdiction_note(
         lang,
         law=version.law.name,
         abbreviation=version.law.abbreviation,
-        supervisor=(version.supervisor or overlay.supervisor).name,
+        supervisor=overlay.supervisor_of(version).name,
     )
     if as_of is not None and version.in_force_from is not None:
         note += " " + translate(
@@ -62,7 +62,7 @@ def jurisdiction_info(workspace: Workspace, lang: str, as_of: dt.date) -> Jurisd
     version = overlay.version_on(as_of) if overlay is not None else None
     if overlay is None or version is None:
         return JurisdictionInfo(canton=canton, overlay=False, note=note)
-    supervisor = version.supervisor or overlay.supervisor
+    supervisor = overlay.supervisor_of(version)
     return JurisdictionInfo(
         canton=canton,
         overlay=True,

@@ -269,7 +269,7 @@ def law_lines(
                     since=format_date(version.in_force_from, lang),
                 )
             )
-        supervisor = version.supervisor or overlay.supervisor
+        supervisor = overlay.supervisor_of(version)
         lines.append(translate("report.law.supervisor", lang, name=supervisor.name))
     else:
         lines.append(translate("report.law.no_overlay", lang, canton=canton))
