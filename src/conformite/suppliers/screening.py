@@ -35,7 +35,7 @@ The candidate vendor is reviewed by the screening itself: its
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -497,16 +497,15 @@ def verdict_from_findings(
         if finding.outcome in ("not_applicable", "waived"):
             result.not_applicable.append(finding.control_id)
             continue
+        reason = ScreeningReason(
+            control_id=finding.control_id,
+            severity=finding.severity,
+            title=finding.title,
+            outcome=finding.outcome,
+            messages=list(finding.messages),
+        )
         if finding.outcome == "unknown":
-            result.to_clarify.append(
-                ScreeningReason(
-                    control_id=finding.control_id,
-                    severity=finding.severity,
-                    title=finding.title,
-                    outcome=finding.outcome,
-                    messages=list(finding.messages),
-                )
-            )
+            result.to_clarify.append(reason)
             continue
         control = controls[finding.control_id].control
         rule = rules.get(finding.control_id)
@@ -516,18 +515,10 @@ def verdict_from_findings(
         else:
             blocking = rule.blocking
             clause = rule.clause.get(lang) if rule.clause else None
-        reason = ScreeningReason(
-            control_id=finding.control_id,
-            severity=finding.severity,
-            title=finding.title,
-            outcome=finding.outcome,
-            messages=list(finding.messages),
-            clause=None if blocking else clause,
-        )
         if blocking or finding.outcome == "error" or clause is None:
             result.blocking.append(reason)
         else:
-            result.conditions.append(reason)
+            result.conditions.append(replace(reason, clause=clause))
     if result.blocking:
         result.verdict = "no-go"
     elif result.conditions or result.to_clarify:
