@@ -29,7 +29,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from conformite.errors import ProblemCollector
+from conformite.errors import ProblemCollector, format_path
 from conformite.inventory.validation import read_model
 
 __all__ = [
@@ -266,13 +266,14 @@ def load_duties(path: Path, control_ids: set[str] | None = None) -> Duties:
         for duty, definition in parsed.duties.items():
             for index, control_id in enumerate(definition.controls):
                 if control_ids is not None and control_id not in control_ids:
-                    line, column = doc.locate(("duties", duty, "controls", index))
+                    where = ("duties", duty, "controls", index)
+                    line, column = doc.locate(where)
                     problems.report(
                         doc.file,
                         f"unknown control {control_id}",
                         line=line,
                         column=column,
-                        path=f"duties.{duty}.controls[{index}]",
+                        path=format_path(where),
                     )
                 by_control.setdefault(control_id, []).append(duty)
     problems.raise_if_any()
@@ -322,7 +323,7 @@ def load_overlays(directory: Path, control_ids: set[str] | None = None) -> dict[
                         f"citation for unknown control {control_id}",
                         line=line,
                         column=column,
-                        path=f"versions[{index}].citations.{control_id}",
+                        path=format_path(where),
                     )
         for canton in overlay.all_cantons():
             if canton in overlays:

@@ -64,12 +64,12 @@ def control_page(compiled: CompiledControl, catalogue: Catalogue) -> str:
         if texts:
             cantonal.append(f"- {cantons} ({version.law.abbreviation}): " + ", ".join(texts))
     if cantonal:
-        duties = ", ".join(catalogue.duties.of(spec.id)) or "-"
+        duties = ", ".join(catalogue.duties.labels[d].en for d in catalogue.duties.of(spec.id))
         lines += [
             "",
             "### Cantonal citations",
             "",
-            f"Duties checked: {duties}. The law in force today in each canton (see "
+            f"Duties checked: {duties or '-'}. The law in force today in each canton (see "
             "`controls/cantons/`); an audit cites the version in force on its date.",
             "",
             *cantonal,
