@@ -115,8 +115,10 @@ def test_the_xlsx_keeps_numbers_as_numbers(hostile_outputs: Path) -> None:
 
 @pytest.mark.parametrize("name", ["report.csv", "register.csv"])
 def test_no_csv_cell_starts_like_a_formula(hostile_outputs: Path, name: str) -> None:
-    text = (hostile_outputs / name).read_text(encoding="utf-8")
-    cells = [cell for row in csv.reader(io.StringIO(text, newline="")) for cell in row]
+    text = (hostile_outputs / name).read_text(encoding="utf-8-sig")
+    cells = [
+        cell for row in csv.reader(io.StringIO(text, newline=""), delimiter=";") for cell in row
+    ]
     assert cells
     assert [c for c in cells if c.startswith(FORMULA_TRIGGERS)] == []
     assert {"'" + n for n in KEPT} <= set(cells)
@@ -133,8 +135,8 @@ def test_the_one_cell_helper_escapes_text_and_keeps_numbers() -> None:
     buffer = io.BytesIO()
     workbook.save(buffer)
     cells = next(load_workbook(buffer).active.iter_rows())
-    # text cells, as written (XML turns the carriage return into a line feed)
-    kept = [*HOSTILE[:5], "\n=1", "#N/A"]
+    # text cells, as written (openpyxl writes with lxml, which keeps the carriage return)
+    kept = [*HOSTILE[:5], "\r=1", "#N/A"]
     assert [(c.data_type, c.value) for c in cells[:7]] == [("s", v) for v in kept]
     assert [(c.data_type, c.value) for c in cells[7:9]] == [("n", -1), ("n", -2.5)]
     assert cells[9].is_date
@@ -222,7 +224,7 @@ def test_keygen_goes_through_the_same_exclusive_temporary(tmp_path: Path) -> Non
     ("args", "start"),
     [
         (["audit", "--demo", "--format", "json"], "{"),
-        (["report", "--demo", "--format", "csv", "--no-save"], "Gravité,"),
+        (["report", "--demo", "--format", "csv", "--no-save"], "\ufeffGravité;"),
         (["report", "--demo", "--format", "md", "--no-save"], "# "),
         (["register", "--demo", "--format", "md"], "# "),
         (["questionnaire", "export", "--format", "yaml"], "# "),

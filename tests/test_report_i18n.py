@@ -162,19 +162,20 @@ def test_every_format_renders_in_every_language(lang: str) -> None:
     for fmt, text in texts.items():
         assert text.strip(), fmt
     assert format_date(AS_OF, lang) in texts["html"]
-    assert "CHF 18'500.00" in texts["md"]
+    assert "CHF 18'500" in texts["md"]
 
 
 def test_dates_and_amounts_per_language() -> None:
     for lang in ("fr", "de", "it"):
         assert format_date("2026-11-28", lang) == "28.11.2026"
-        assert format_chf(1234.5, lang) == "CHF 1'234.50"
+        assert format_chf(1234.5, lang) == "CHF 1'235"
     assert format_date("2026-11-28", "en") == "28 Nov 2026"
     assert format_date("2026-03-05", "en") == "5 Mar 2026"
     assert format_date("2026-03-05", "de") == "05.03.2026"
     assert format_date(None, "fr") == "–"
-    assert format_chf(1234.5, "en") == "CHF 1'234.50"
-    assert format_chf(1_234_567, "fr", cents=False) == "CHF 1'234'567"
+    assert format_chf(1234.5, "en") == "CHF 1'235"
+    assert format_chf(1_234_567, "fr") == "CHF 1'234'567"
+    assert format_chf(0.5, "de") == "CHF 1" and format_chf(2.5, "de") == "CHF 3"  # half up
     assert format_number(1850, "it") == "1'850"
     assert format_score(60.25, "de") == "60.2" or format_score(60.25, "de") == "60.3"
     assert format_score(None, "en") == "–"

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import zipfile
 
+import pytest
 from openpyxl import load_workbook
 
 from conformite.report.register import build_register
@@ -82,7 +83,8 @@ def test_scores_and_summary_carry_gaps_unknown_and_coverage() -> None:
 def test_csv_carries_kind_and_outcome() -> None:
     import csv
 
-    text = render_report("csv", golden_report("fr")).decode("utf-8")
+    text = render_report("csv", golden_report("fr"), plain_csv=True).decode("utf-8")
+    assert not text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text)))
     header = rows[0]
     kind, outcome = header.index("Type"), header.index("Résultat")
@@ -93,16 +95,40 @@ def test_csv_carries_kind_and_outcome() -> None:
     )
 
 
-def test_action_plan_amounts_are_numbers() -> None:
+def test_action_plan_is_a_typed_working_list() -> None:
     sheet = _workbook()["Action plan"]
     header = [c.value for c in sheet[1]]
-    cost = header.index("Cost")
+    cash, days, year = header.index("External costs"), header.index("Person-days"), 1
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     kind = header.index("Kind")
-    assert rows[0][kind] == "find out" and {r[kind] for r in rows} == {"fix", "find out"}
-    assert all(isinstance(r[cost], float | int) for r in rows)
-    assert sum(r[cost] for r in rows) == golden_report("en").plan.total_cost
-    assert sheet.cell(row=2, column=cost + 1).number_format == "#,##0.00"
+    assert {r[kind] for r in rows} == {"fix", "find out"}
+    assert all(isinstance(r[cash], float | int) and isinstance(r[days], float | int) for r in rows)
+    plan = golden_report("en").plan
+    assert sum(r[cash] for r in rows) == pytest.approx(sum(a.cash_chf for a in plan.all_actions))
+    assert [r[year] for r in rows] == [a.year or None for a in plan.all_actions]
+    assert sheet.cell(row=2, column=cash + 1).number_format == "#,##0"
+    # The columns the IT manager fills in, the status from a drop-down.
+    assert header[-4:] == ["Status", "Due date", "Assigned to", "Comment"]
+    assert {r[-4] for r in rows} == {"to do"}
+    lists = [v for v in sheet.data_validations.dataValidation if v.type == "list"]
+    assert lists and lists[0].formula1 == '"to do,in progress,done"'
+    assert any(v.type == "date" for v in sheet.data_validations.dataValidation)
+
+
+def test_sheets_print_on_a4_landscape_with_the_header_repeated_and_rows_sized() -> None:
+    workbook = _workbook()
+    for sheet in workbook.worksheets:
+        assert sheet.page_setup.orientation == "landscape", sheet.title
+        # Fit to one page wide (1 is the default width, left out of the XML), any height.
+        assert sheet.page_setup.paperSize == 9 and sheet.page_setup.fitToHeight == 0
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet.print_title_rows == "$1:$1", sheet.title
+        assert sheet.freeze_panes == "A2"
+    findings = workbook["Findings"]
+    wrapped = [r for r in range(2, findings.max_row + 1) if findings.row_dimensions[r].height]
+    assert wrapped, "long texts get a row height (LibreOffice does not compute them)"
+    summary = dict(workbook["Summary"].iter_rows(min_row=2, values_only=True))
+    assert summary["Population"] == 1850 and isinstance(summary["As of"], dt.datetime)
 
 
 def test_waiver_dates_are_dates() -> None:

@@ -120,7 +120,7 @@ def read_result(path: Path, lang: str) -> AuditResult:
             translate("diff.unreadable", lang, path=path, detail=exc.strerror or exc)
         ) from None
     try:
-        return AuditResult.from_json(data)
+        return AuditResult.from_json(_unwrap_report(data))
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -128,6 +128,21 @@ def read_result(path: Path, lang: str) -> AuditResult:
         raise CommandError(translate("diff.not_a_result", lang, path=path, detail=detail)) from None
     except ValueError as exc:
         raise CommandError(translate("diff.not_a_result", lang, path=path, detail=exc)) from None
+
+
+def _unwrap_report(data: bytes) -> bytes:
+    """The audit result inside a ``report --format json`` file; other data unchanged."""
+    import json
+
+    if b'"report_schema_version"' not in data[:200]:
+        return data
+    try:
+        document = json.loads(data)
+    except ValueError:
+        return data
+    if isinstance(document, dict) and isinstance(document.get("result"), dict):
+        return json.dumps(document["result"]).encode("utf-8")
+    return data
 
 
 def _lang(option: str | None, workspace: Workspace) -> str:
@@ -144,7 +159,19 @@ def _lang(option: str | None, workspace: Workspace) -> str:
     default="html",
     show_default=True,
     help="html (one self-contained file), pdf (needs conformite[pdf]), md, xlsx, "
-    "csv (the findings) or json (the audit result).",
+    "csv (the findings), json (the plan, decisions and risks beside the audit result) "
+    "or docx (the decision paper, editable).",
+)
+@click.option(
+    "--with-annex",
+    is_flag=True,
+    help="docx: add the annex for the IT manager to the decision paper.",
+)
+@click.option(
+    "--plain-csv",
+    is_flag=True,
+    help="CSV as RFC 4180 (comma, no byte-order mark) instead of for Swiss Excel "
+    "(semicolon, UTF-8 with byte-order mark).",
 )
 @click.option(
     "--lang",
@@ -176,6 +203,8 @@ def report(
     directory: Path | None,
     demo: bool,
     output_format: str,
+    with_annex: bool,
+    plain_csv: bool,
     report_lang: str | None,
     as_of: dt.date | None,
     output: Path | None,
@@ -196,6 +225,7 @@ def report(
       conformite report my-commune --as-of 2026-11-28
       conformite report my-commune --format pdf --lang de
       conformite report --demo --format xlsx -o demo.xlsx
+      conformite report my-commune --format docx --with-annex
     """
     from conformite.engine.audit import run_audit
     from conformite.i18n import translate
@@ -223,14 +253,11 @@ def report(
             reports, date, result.workspace.commune, lang
         )
     built = build_report(workspace, result, previous_result, lang)
-    data = render_report(output_format, built)
+    data = render_report(output_format, built, plain_csv, with_annex)
     extension = REPORT_FORMATS[output_format]
     if output is None:
-        if output_format == "json":
-            output = result_path(reports, date)
-        else:
-            output = reports / str(date.year) / f"report-{date.isoformat()}.{lang}.{extension}"
-    write_file(output, data, binary=output_format in ("xlsx", "pdf"), lang=lang)
+        output = reports / str(date.year) / f"report-{date.isoformat()}.{lang}.{extension}"
+    write_file(output, data, binary=output_format in ("xlsx", "pdf", "docx"), lang=lang)
     if previous_path is not None:
         _note(translate("report.previous_used", lang, path=previous_path))
     if not is_stdout(output):
@@ -252,6 +279,12 @@ def report(
     show_default=True,
 )
 @click.option(
+    "--plain-csv",
+    is_flag=True,
+    help="CSV as RFC 4180 (comma, no byte-order mark) instead of for Swiss Excel "
+    "(semicolon, UTF-8 with byte-order mark).",
+)
+@click.option(
     "--lang",
     "register_lang",
     type=LANG_CHOICE,
@@ -271,11 +304,12 @@ def register(
     directory: Path | None,
     demo: bool,
     output_format: str,
+    plain_csv: bool,
     register_lang: str | None,
     as_of: dt.date | None,
     output: Path | None,
 ) -> None:
-    """Write the record of processing activities (nLPD article 12) from the inventory.
+    """Write the record of processing activities from the inventory.
 
     One entry per service: controller, purpose, data subjects and data
     categories, recipients, retention, security measures, states abroad and
@@ -293,7 +327,7 @@ def register(
     workspace = load(resolve_directory(directory, demo))
     lang = _lang(register_lang, workspace)
     date = as_of or dt.date.today()
-    data = render_register(output_format, build_register(workspace, date, lang), date)
+    data = render_register(output_format, build_register(workspace, date, lang), date, plain_csv)
     if output is None:
         extension = REGISTER_FORMATS[output_format]
         output = (

@@ -11,6 +11,7 @@ themselves, also in four languages.
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,41 @@ def messages() -> dict[str, dict[str, str]]:
     return out
 
 
+#: ``{count, plural, one {mesure} other {mesures}}``: the ICU MessageFormat plural
+#: form, reduced to the two categories the four languages need; ``#`` is the number.
+_PLURAL = re.compile(r"\{(\w+), plural, one \{([^{}]*)\} other \{([^{}]*)\}\}")
+
+
+def plural_category(count: float, lang: str) -> str:
+    """CLDR plural category of ``count`` in ``lang``: French counts 0 and 1 (and
+    1.5) as singular, German, Italian and English only exactly 1."""
+    if lang == "fr":
+        return "one" if 0 <= count < 2 else "other"
+    return "one" if count == 1 else "other"
+
+
+def _plurals(template: str, lang: str, values: dict[str, Any]) -> str:
+    def choose(match: re.Match[str]) -> str:
+        count = values[match.group(1)]
+        number = count if isinstance(count, (int, float)) else float(str(count))
+        text = match.group(2) if plural_category(number, lang) == "one" else match.group(3)
+        # "#" is the number as the caller formatted it (``<name>_text``), else as given.
+        name = match.group(1)
+        shown = name + "_text" if name + "_text" in values else name
+        return text.replace("#", "{" + shown + "}")
+
+    return _PLURAL.sub(choose, template)
+
+
 def translate(key: str, lang: str, **values: Any) -> str:
-    """The text for ``key`` in ``lang`` (English if the language is unknown)."""
+    """The text for ``key`` in ``lang`` (English if the language is unknown).
+
+    Plural forms are written ``{count, plural, one {…} other {…}}`` and chosen by
+    the number given for ``count`` (which must then be a number)."""
     entry = messages()[key]
     template = entry.get(lang) or entry["en"]
-    return template.format(**values) if values else template
+    if not values:
+        return template
+    if "plural," in template:
+        template = _plurals(template, lang, values)
+    return template.format(**values)

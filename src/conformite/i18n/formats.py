@@ -3,14 +3,15 @@
 ========  ==============  ==================  =============
 language  date            amount              score
 ========  ==============  ==================  =============
-fr        ``28.11.2026``  ``CHF 1'234.50``    ``60.3``
-de        ``28.11.2026``  ``CHF 1'234.50``    ``60.3``
-it        ``28.11.2026``  ``CHF 1'234.50``    ``60.3``
-en        ``28 Nov 2026`` ``CHF 1'234.50``    ``60.3``
+fr        ``28.11.2026``  ``CHF 1'235``       ``60.3``
+de        ``28.11.2026``  ``CHF 1'235``       ``60.3``
+it        ``28.11.2026``  ``CHF 1'235``       ``60.3``
+en        ``28 Nov 2026`` ``CHF 1'235``       ``60.3``
 ========  ==============  ==================  =============
 
 Swiss usage in all four languages groups thousands with an apostrophe and
-writes decimals with a point, the currency code first (``CHF 1'234.50``), and
+writes decimals with a point, the currency code first, amounts in whole francs
+(``CHF 1'235``: a plan's figures are estimates; one format everywhere), and
 dates as day.month.year. For English we keep the Swiss amounts (the same
 figures as in the other languages' reports, as the Swiss English locale of
 CLDR does) and write dates as ``28 Nov 2026``: day, abbreviated month, year,
@@ -63,9 +64,13 @@ def format_number(value: float | int, lang: str, decimals: int = 0) -> str:
     return text.replace(",", GROUP)
 
 
-def format_chf(value: float | int, lang: str, cents: bool = True) -> str:
-    """``CHF 1'234.50`` (or ``CHF 1'235`` with ``cents=False``)."""
-    return "CHF " + format_number(value, lang, 2 if cents else 0)
+def format_chf(value: float | int, lang: str) -> str:
+    """``CHF 1'235``: every amount in whole francs, one format everywhere (the plan's
+    figures are estimates; machine outputs keep the exact numbers)."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    francs = int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return "CHF " + format_number(francs, lang, 0)
 
 
 def format_score(value: float | None, lang: str) -> str:

@@ -69,8 +69,17 @@ class ReportOptions(_Strict):
     #: The Commission numérique's annual framework credit, per inhabitant
     #: (model digital strategy: about CHF 10).
     framework_credit_chf_per_inhabitant: float = Field(10.0, ge=0, le=10_000)
-    #: What one internal person-day costs, to price an action plan.
+    #: What one person-day costs: ranks actions (risk per franc) and prices the
+    #: days that would have to be bought when staff capacity runs out.
     person_day_chf: float = Field(800.0, ge=0, le=100_000)
+    #: Years of the strategy's planning horizon (the action plan's length).
+    planning_horizon_years: int = Field(4, ge=1, le=10)
+    #: Days per year the IT function can give to the plan (staff capacity; internal
+    #: time is never charged to the framework credit).
+    staff_days_per_year: float = Field(40.0, ge=0, le=10_000)
+    #: When staff capacity runs out, buy a fix's days from outside (the IT provider)
+    #: at ``person_day_chf``, charged to the credit, rather than leave the credit unused.
+    buy_missing_days: bool = True
 
 
 class ProfileSource(_Strict):

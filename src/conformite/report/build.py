@@ -47,7 +47,6 @@ from conformite.engine.workspace import Workspace
 from conformite.i18n import translate
 from conformite.report.common import (
     Owners,
-    is_gap,
     is_open,
     law_lines,
     law_summary,
@@ -55,6 +54,7 @@ from conformite.report.common import (
     score_rows,
     worst_first,
 )
+from conformite.report.decisions import decisions
 from conformite.report.findings import finding_groups, unknown_groups, waiver_rows
 from conformite.report.methodology import methodology
 from conformite.report.model import Report, ScoreRow
@@ -63,7 +63,6 @@ from conformite.report.register import build_register
 from conformite.report.risk import Exposures
 from conformite.report.summary import (
     coverage_sentence,
-    decisions,
     top_risks,
     top_unknowns,
     trend_of,
@@ -86,14 +85,15 @@ def build_report(
     owners = Owners(workspace, lang)
     exposures = Exposures(workspace)
     open_findings = [f for f in result.findings if is_open(f)]
-    gaps = [f for f in open_findings if is_gap(f)]
     gap_groups = finding_groups(workspace, open_findings, owners, exposures, lang)
     to_document = unknown_groups(workspace, open_findings, owners, exposures, lang)
     overall = result.scores.overall
     inventory = workspace.inventory
     service_names = {s.id: s.name for s in inventory.services}
     vendor_names = {v.id: v.name for v in inventory.vendors}
-    plan = action_plan(workspace, [g for _, gs in gap_groups for g in gs], to_document, lang)
+    plan = action_plan(
+        workspace, [g for _, gs in gap_groups for g in gs], to_document, lang, result.as_of
+    )
     waivers = waiver_rows(workspace, result.waivers, as_of, lang)
     trend = trend_of(result, previous, lang)
     if overall.grade is None:
@@ -129,7 +129,7 @@ def build_report(
         trend=trend,
         risks=top_risks(gap_groups, exposures, lang),
         unknowns=top_unknowns(to_document, open_findings, exposures, owners, lang),
-        decisions=decisions(result, trend, plan, waivers, gaps, lang),
+        decisions=decisions(result, trend, plan, waivers, lang),
         by_family=score_rows(result.scores.by_family, FAMILIES, "family", lang),
         by_objective=score_rows(result.scores.by_objective, OBJECTIVES, "objective", lang),
         by_service=worst_first(

@@ -35,6 +35,7 @@ __all__ = [
     "Trend",
     "WaiverRow",
     "YearBudget",
+    "days_text",
     "person_days",
 ]
 
@@ -48,6 +49,12 @@ TOP_RISKS = 5
 TOP_UNKNOWNS = 5
 #: How many rows the service and supplier charts show (the tables list all).
 CHART_ROWS = 15
+
+
+def days_text(value: float, lang: str) -> str:
+    """Person-days with their unit, singular or plural: ``1 jour-personne``, ``0.5 jour-personne``,
+    ``2 jours-personne``, ``1 person-day``, ``0.25 person-days``."""
+    return translate("unit.person_days", lang, days=value, days_text=person_days(value, lang))
 
 
 def person_days(value: float, lang: str) -> str:
@@ -165,7 +172,12 @@ class FindingGroup:
 
 @dataclass
 class Action:
-    """Fix a control's confirmed gaps (``fix``), or document its missing facts (``find_out``)."""
+    """Fix a control's confirmed gaps (``fix``), or document its missing facts (``find_out``).
+
+    ``cash_chf`` (external costs) is charged to the framework credit and
+    ``person_days`` to the staff capacity; ``value_chf`` (both, the days at the
+    person-day rate) only ranks actions and prices what needs an extra credit.
+    """
 
     rank: int
     control_id: str
@@ -174,8 +186,9 @@ class Action:
     targets: int
     target_names: list[str]
     person_days: float
-    external_chf: float
-    cost_chf: float
+    cash_chf: float
+    value_chf: float
+    #: 1 … horizon; 0 when not planned (beyond the horizon, or a separate credit request).
     year: int
     owners: list[str]
     remediation: str
@@ -183,30 +196,91 @@ class Action:
     kind: str = "fix"
     risk: float = 0.0
     expired_waiver: bool = False
+    #: The control checks a commune duty (other than the risk-based security measures).
+    legal_duty: bool = False
+    critical: bool = False
+    #: Part ``part`` of ``parts`` when the action was split over the years (0 when whole).
+    part: int = 0
+    parts: int = 0
+    #: Days bought from outside at the person-day rate (included in ``cash_chf``).
+    bought_days: float = 0.0
+
+    @property
+    def first(self) -> bool:
+        """Planned first, and within the first two years: a legal duty or a critical gap."""
+        return self.legal_duty or self.critical
 
 
 @dataclass
 class YearBudget:
     year: int
     actions: int
-    cost_chf: float
+    #: External costs, charged to the framework credit.
+    cash_chf: float
+    #: Internal person-days, against the staff capacity.
     person_days: float
+    credit_chf: float
+    staff_days: float
+    #: Days bought from outside (their price is in ``cash_chf``).
+    bought_days: float = 0.0
+
+    @property
+    def credit_share(self) -> float | None:
+        """Per cent of the year's credit used (None without a credit)."""
+        return 100 * self.cash_chf / self.credit_chf if self.credit_chf else None
+
+    @property
+    def staff_share(self) -> float | None:
+        return 100 * self.person_days / self.staff_days if self.staff_days else None
 
 
 @dataclass
 class ActionPlan:
+    #: Planned actions, by year then priority.
     actions: list[Action]
+    #: What does not fit in the horizon (legal duties: not within two years).
+    beyond: list[Action]
+    #: Actions of which even one target exceeds a year's budget.
+    credit_requests: list[Action]
+    horizon_years: int
+    #: Last day of the horizon (ISO date): until when a risk may be accepted.
+    horizon_end: str
     person_day_chf: float
     credit_per_inhabitant: float
     annual_credit: float
-    total_days: float
-    total_external: float
-    total_cost: float
+    staff_days_per_year: float
     years: list[YearBudget]
+    #: What documenting one finding's missing facts is reckoned to take.
+    find_out_person_days: float = 0.25
 
     @property
-    def years_needed(self) -> int:
-        return len(self.years)
+    def all_actions(self) -> list[Action]:
+        return [*self.actions, *self.beyond, *self.credit_requests]
+
+    @property
+    def planned_cash(self) -> float:
+        return round(sum(y.cash_chf for y in self.years), 2)
+
+    @property
+    def planned_days(self) -> float:
+        return round(sum(y.person_days for y in self.years), 2)
+
+    @property
+    def unplanned(self) -> list[Action]:
+        return [*self.beyond, *self.credit_requests]
+
+    @property
+    def unplanned_cash(self) -> float:
+        return round(sum(a.cash_chf for a in self.unplanned), 2)
+
+    @property
+    def unplanned_days(self) -> float:
+        return round(sum(a.person_days for a in self.unplanned), 2)
+
+    @property
+    def unplanned_value(self) -> float:
+        """The extra credit that would buy everything not planned (days at the person-day rate)."""
+        return round(sum(a.value_chf for a in self.unplanned), 2)
 
 
 @dataclass
@@ -322,8 +396,8 @@ class Report:
     def date(self, value: dt.date | str | None) -> str:
         return format_date(value, self.lang)
 
-    def chf(self, value: float, cents: bool = True) -> str:
-        return format_chf(value, self.lang, cents)
+    def chf(self, value: float) -> str:
+        return format_chf(value, self.lang)
 
     def number(self, value: float, decimals: int = 0) -> str:
         return format_number(value, self.lang, decimals)
@@ -336,6 +410,65 @@ class Report:
 
     def days(self, value: float) -> str:
         return person_days(value, self.lang)
+
+    def percent(self, value: float | None) -> str:
+        """``87 %``, or ``–`` when there is no budget to measure against."""
+        return "–" if value is None else f"{format_number(value, self.lang, 0)} %"
+
+    @property
+    def plan_intro(self) -> str:
+        p = self.plan
+        return self.t(
+            "report.plan.intro",
+            years=p.horizon_years,
+            per_inhabitant=self.chf(p.credit_per_inhabitant),
+            population=self.number(self.population),
+            credit=self.chf(p.annual_credit),
+            staff=days_text(p.staff_days_per_year, self.lang),
+            find_out=days_text(p.find_out_person_days, self.lang),
+        )
+
+    @property
+    def plan_total(self) -> str:
+        p = self.plan
+        return self.t(
+            "report.plan.total",
+            count=len(p.actions),
+            cash=self.chf(p.planned_cash),
+            days=days_text(p.planned_days, self.lang),
+            years=p.horizon_years,
+            unplanned=len(p.unplanned),
+            value=self.chf(p.unplanned_value),
+        )
+
+    def priority_text(self, action: Action) -> str:
+        """Why an action comes first (legal duty, critical gap), else its severity."""
+        parts = []
+        if action.legal_duty:
+            parts.append(self.t("report.plan.legal_duty"))
+        if action.critical:
+            parts.append(self.t("report.plan.critical"))
+        if any(a is action for a in self.plan.credit_requests):
+            parts.append(self.t("report.plan.separate"))
+        return ", ".join(parts) or self.t("severity." + action.severity)
+
+    def fix_cost_text(self, risk: Risk) -> str:
+        """What fixing a top risk costs and when the plan does it."""
+        actions = [
+            a for a in self.plan.all_actions if a.control_id == risk.control_id and a.kind == "fix"
+        ]
+        years = sorted({a.year for a in actions if a.year})
+        when = (
+            self.t("report.risk.when_years", years=", ".join(map(str, years)))
+            if years and all(a.year for a in actions)
+            else self.t("report.risk.when_unplanned")
+        )
+        return self.t(
+            "report.risk.fix_cost",
+            cash=self.chf(sum(a.cash_chf for a in actions)),
+            days=days_text(sum(a.person_days for a in actions), self.lang),
+            when=when,
+        )
 
     @property
     def open_findings(self) -> int:

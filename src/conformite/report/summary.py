@@ -8,30 +8,23 @@ import datetime as dt
 from conformite.engine.results import AuditResult, Finding, Score
 from conformite.i18n import translate
 from conformite.i18n.formats import (
-    format_chf,
     format_date,
-    format_delta,
     format_number,
     format_score,
 )
 from conformite.report.common import Answerer, Owners, answerers, first_sentence
 from conformite.report.compare import compare
 from conformite.report.model import (
-    EXPIRY_WARNING_DAYS,
     TOP_RISKS,
     TOP_UNKNOWNS,
-    ActionPlan,
     FindingGroup,
     Risk,
     Trend,
-    WaiverRow,
-    person_days,
 )
 from conformite.report.risk import EXPOSURE_FACTORS, Exposures
 
 __all__ = [
     "coverage_sentence",
-    "decisions",
     "fact_list",
     "next_year",
     "top_risks",
@@ -224,97 +217,6 @@ def trend_of(result: AuditResult, previous: AuditResult | None, lang: str) -> Tr
     return Trend(
         comparison=comparison, previous_as_of=previous.as_of, sentence=sentence, catalogue_note=note
     )
-
-
-def decisions(
-    result: AuditResult,
-    trend: Trend | None,
-    plan: ActionPlan,
-    waivers: list[WaiverRow],
-    gaps: list[Finding],
-    lang: str,
-) -> list[str]:
-    """What the commission is asked to decide; ``gaps`` are the confirmed gaps."""
-    out: list[str] = []
-    critical = sorted({f.control_id for f in gaps if f.severity == "critical"})
-    if critical:
-        count = sum(1 for f in gaps if f.severity == "critical")
-        out.append(
-            translate("report.decision.critical", lang, count=count, controls=", ".join(critical))
-        )
-    find_out = [a for a in plan.actions if a.kind == "find_out"]
-    if find_out:
-        out.append(
-            translate(
-                "report.decision.document",
-                lang,
-                count=sum(a.targets for a in find_out),
-                days=person_days(sum(a.person_days for a in find_out), lang),
-                coverage=format_number(result.scores.overall.coverage or 0.0, lang, 1),
-            )
-        )
-    if plan.actions:
-        first = plan.years[0]
-        out.append(
-            translate(
-                "report.decision.plan",
-                lang,
-                count=first.actions,
-                cost=format_chf(first.cost_chf, lang),
-                credit=format_chf(plan.annual_credit, lang),
-            )
-        )
-        if plan.years_needed > 1:
-            out.append(
-                translate(
-                    "report.decision.funding",
-                    lang,
-                    total=format_chf(plan.total_cost, lang),
-                    years=plan.years_needed,
-                )
-            )
-    expired = [w for w in waivers if w.expired]
-    if len(expired) > 3:
-        out.append(translate("report.decision.expired_many", lang, count=len(expired)))
-    else:
-        for w in expired:
-            out.append(
-                translate(
-                    "report.decision.expired",
-                    lang,
-                    control=w.control_id,
-                    target=w.target,
-                    date=format_date(w.expires_on, lang),
-                )
-            )
-    soon = [w for w in waivers if w.expiring_soon]
-    if soon:
-        out.append(
-            translate(
-                "report.decision.expiring",
-                lang,
-                count=len(soon),
-                days=EXPIRY_WARNING_DAYS,
-                first=format_date(min(w.expires_on for w in soon), lang),
-            )
-        )
-    if trend is None:
-        out.append(translate("report.decision.baseline", lang))
-    elif (trend.comparison.overall.delta or 0) < 0:
-        out.append(
-            translate(
-                "report.decision.explain_drop",
-                lang,
-                delta=format_delta(trend.comparison.overall.delta, lang),
-                new=len(trend.comparison.new),
-            )
-        )
-    out.append(
-        translate(
-            "report.decision.next_review", lang, date=format_date(next_year(result.as_of), lang)
-        )
-    )
-    return out
 
 
 def next_year(as_of: str) -> dt.date:

@@ -33,6 +33,7 @@ REPORT_FORMATS = {
     "xlsx": "xlsx",
     "csv": "csv",
     "json": "json",
+    "docx": "docx",
 }
 #: Formats of ``conformite register``, with the file extension of each.
 REGISTER_FORMATS = {"md": "md", "xlsx": "xlsx", "csv": "csv", "html": "html"}
@@ -55,8 +56,14 @@ def render(fmt: str, result: AuditResult, lang: str, target: Any = None, top: in
     raise ValueError(f"unknown format {fmt!r}")
 
 
-def render_report(fmt: str, report: Report) -> bytes:
-    """Render the Commission's report in ``fmt`` (see ``REPORT_FORMATS``), as bytes."""
+def render_report(
+    fmt: str, report: Report, plain_csv: bool = False, with_annex: bool = False
+) -> bytes:
+    """Render the Commission's report in ``fmt`` (see ``REPORT_FORMATS``), as bytes.
+
+    CSV is for Swiss Excel (``;``, UTF-8 with a byte-order mark) unless ``plain_csv``
+    (RFC 4180: ``,``, no byte-order mark). DOCX is the decision paper, with the annex
+    when ``with_annex``."""
     if fmt == "html":
         from conformite.report.render.html import render_html
 
@@ -68,7 +75,7 @@ def render_report(fmt: str, report: Report) -> bytes:
     if fmt == "csv":
         from conformite.report.render.csv import render_csv
 
-        return render_csv(report).encode("utf-8")
+        return render_csv(report, plain_csv).encode("utf-8")
     if fmt == "xlsx":
         from conformite.report.render.xlsx import render_xlsx
 
@@ -77,12 +84,18 @@ def render_report(fmt: str, report: Report) -> bytes:
         from conformite.report.render.pdf import render_pdf
 
         return render_pdf(report)
+    if fmt == "docx":
+        from conformite.report.render.docx import render_docx
+
+        return render_docx(report, with_annex)
     if fmt == "json":
-        return report.result.to_json().encode("utf-8")
+        from conformite.report.render.report_json import render_report_json
+
+        return render_report_json(report).encode("utf-8")
     raise ValueError(f"unknown report format {fmt!r}")
 
 
-def render_register(fmt: str, register: Register, as_of: dt.date) -> bytes:
+def render_register(fmt: str, register: Register, as_of: dt.date, plain_csv: bool = False) -> bytes:
     """Render the record of processing activities in ``fmt`` (see ``REGISTER_FORMATS``)."""
     if fmt == "md":
         from conformite.report.render.markdown import render_register_markdown
@@ -95,7 +108,7 @@ def render_register(fmt: str, register: Register, as_of: dt.date) -> bytes:
     if fmt == "csv":
         from conformite.report.render.csv import render_register_csv
 
-        return render_register_csv(register).encode("utf-8")
+        return render_register_csv(register, plain_csv).encode("utf-8")
     if fmt == "xlsx":
         from conformite.report.render.xlsx import render_register_xlsx
 

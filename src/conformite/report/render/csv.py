@@ -1,7 +1,11 @@
 """CSV: the findings (or the register) as one flat table.
 
-RFC 4180 (comma-separated, double quotes, CRLF line ends), UTF-8 without a
-byte-order mark, column titles in the report's language. Ids (control,
+By default for Excel as Swiss offices have it: semicolon-separated (the list
+separator of the de-CH, fr-CH and it-CH locales) and UTF-8 with a byte-order
+mark, without which Excel reads the accents as Windows-1252. ``--plain-csv``
+writes RFC 4180 instead (comma-separated, UTF-8 without a byte-order mark) for
+other tools. Both: double quotes, CRLF line ends, column titles in the report's
+language. Ids (control,
 target) are kept as they are so that rows can be matched across years and
 languages; several messages or links in one cell are separated by `` | ``.
 Text a spreadsheet would evaluate as a formula (starting with ``= + - @``, a
@@ -25,16 +29,20 @@ from conformite.report.register import rows as register_rows
 __all__ = ["render_csv", "render_register_csv"]
 
 
-def _write(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+#: Excel's byte-order mark for UTF-8.
+BOM = "\ufeff"
+
+
+def _write(header: Sequence[str], rows: Iterable[Sequence[object]], plain: bool) -> str:
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter="," if plain else ";", lineterminator="\r\n")
     writer.writerow([csv_cell(h) for h in header])
     for row in rows:
         writer.writerow(["" if v is None else csv_cell(v) for v in row])
-    return buffer.getvalue()
+    return ("" if plain else BOM) + buffer.getvalue()
 
 
-def render_csv(r: Report) -> str:
+def render_csv(r: Report, plain: bool = False) -> str:
     """The open findings: confirmed gaps (fail, error) by severity, then facts to document
     (unknown), the riskiest first in each group. The kind column tells them apart; the
     outcome column keeps the finding's outcome."""
@@ -64,10 +72,11 @@ def render_csv(r: Report) -> str:
             for g in open_groups(r)
             for i in g.items
         ),
+        plain,
     )  # fmt: skip
 
 
-def render_register_csv(register: Register) -> str:
+def render_register_csv(register: Register, plain: bool = False) -> str:
     """The record of processing activities, one row per activity."""
     header = [translate(key, register.lang) for key in register_columns]
-    return _write(header, register_rows(register, " | ", " | "))
+    return _write(header, register_rows(register, " | ", " | "), plain)

@@ -55,20 +55,29 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def _truncate(text: str, length: int = 34) -> str:
+def _truncate(text: str, length: int = 30) -> str:
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 
-def bar_chart(rows: Sequence[ScoreRow], chart_id: str, title: str, format_score: object) -> Markup:
+def bar_chart(
+    rows: Sequence[ScoreRow],
+    chart_id: str,
+    title: str,
+    format_score: object,
+    axis_title: str = "",
+) -> Markup:
     """A horizontal bar chart of scores (0-100) as inline SVG, one bar per row.
 
-    The chart has a title for assistive technology; the same figures are in
-    the table printed beside it.
+    Labels are cut to 30 characters (with "…") inside a 260-unit column, so
+    that no label runs off the left edge; the axis below carries the values
+    0 to 100 and its title. The chart has a title for assistive technology;
+    the same figures are in the table printed beside it.
     """
     shown = [r for r in rows if r.score.score is not None]
-    label_width, bar_width, row_height, top = 230, 330, 26, 8
-    width = label_width + bar_width + 90
-    height = top * 2 + row_height * max(len(shown), 1)
+    label_width, bar_width, row_height, top, axis = 260, 330, 26, 8, 34
+    width = label_width + bar_width + 100
+    bars_bottom = top + row_height * max(len(shown), 1)
+    height = bars_bottom + axis
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
         f'aria-labelledby="{chart_id}-title" viewBox="0 0 {width} {height}" '
@@ -78,8 +87,17 @@ def bar_chart(rows: Sequence[ScoreRow], chart_id: str, title: str, format_score:
     for tick in (0, 25, 50, 75, 100):
         x = label_width + bar_width * tick / 100
         parts.append(
-            f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{height - top + 4}" '
+            f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{bars_bottom + 4}" '
             f'stroke="#c4c7c5" stroke-width="1"/>'
+        )
+        parts.append(
+            f'<text x="{x:.1f}" y="{bars_bottom + 17}" text-anchor="middle" font-size="11" '
+            f'fill="#44474e">{tick}</text>'
+        )
+    if axis_title:
+        parts.append(
+            f'<text x="{label_width + bar_width / 2:.1f}" y="{bars_bottom + 31}" '
+            f'text-anchor="middle" font-size="11" fill="#44474e">{escape(axis_title)}</text>'
         )
     for index, row in enumerate(shown):
         value = float(row.score.score or 0.0)
@@ -89,7 +107,7 @@ def bar_chart(rows: Sequence[ScoreRow], chart_id: str, title: str, format_score:
         text = f"{format_score(value)} ({row.grade_label})"  # type: ignore[operator]
         parts.append(
             f'<text x="{label_width - 8}" y="{y + 17}" text-anchor="end" '
-            f'font-size="13" fill="#1f1f1f">{escape(_truncate(row.label))}</text>'
+            f'font-size="12" fill="#1f1f1f">{escape(_truncate(row.label))}</text>'
         )
         parts.append(
             f'<rect x="{label_width}" y="{y + 4}" width="{length:.1f}" height="{row_height - 8}" '

@@ -7,34 +7,15 @@ are in the table beside it. Text from the inventory is escaped so that a
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
-
 from conformite.i18n import translate
 from conformite.i18n.formats import colon
 from conformite.report.model import Report, ScoreRow
 from conformite.report.register import Register, RegisterEntry, yes_no
+from conformite.report.render.markdown_plan import plan_annex, plan_paper
+from conformite.report.render.markdown_text import esc
+from conformite.report.render.markdown_text import table as _table
 
 __all__ = ["render_markdown", "render_register_markdown"]
-
-_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
-
-
-def esc(text: object) -> str:
-    """Escape Markdown syntax and fold line breaks, for text inside a paragraph or a cell."""
-    return _SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
-
-
-def _table(header: Sequence[str], rows: Iterable[Sequence[str]], right: Sequence[int] = ()) -> str:
-    lines = ["| " + " | ".join(header) + " |"]
-    lines.append("|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|")
-    for row in rows:
-        lines.append("| " + " | ".join(cell if cell else "–" for cell in row) + " |")
-    return "\n".join(lines)
-
-
-def _share(cost: float, credit: float, r: Report) -> str:
-    return r.number(100 * cost / credit) + " %" if credit else "–"
 
 
 def _scores(r: Report, rows: list[ScoreRow], first: str) -> str:
@@ -69,6 +50,7 @@ def _risks(r: Report) -> list[str]:
         )
         if risk.why:
             out.append(f"   {esc(risk.why)}")
+        out.append(f"   {esc(r.fix_cost_text(risk))}")
         notes = []
         if risk.exposure:
             notes.append(
@@ -207,7 +189,7 @@ def render_markdown(r: Report) -> str:
     out: list[str] = [
         f"# {esc(t('report.title', commune=r.commune, date=r.date(r.as_of)))}",
         "",
-        f"*{esc(t('report.kicker'))}*",
+        f"*{esc(t('report.paper.kicker'))} · {esc(t('report.kicker'))}*",
         "",
         f"- **{lab('report.cover.commune')}** {esc(r.commune)}",
         f"- **{lab('report.cover.canton')}** {r.canton}",
@@ -223,7 +205,7 @@ def render_markdown(r: Report) -> str:
             if r.law_summary
             else []
         ),
-        f"## {t('report.h.summary')}",
+        f"## {t('report.h.situation')}",
         "",
         f"**{t('report.summary.score', score=r.score_text(r.score.score))}**"
         + (f" — **{r.score.grade}**" if r.score.grade else ""),
@@ -257,15 +239,17 @@ def render_markdown(r: Report) -> str:
         ]  # fmt: skip
     else:
         out += [t("report.trend.none"), ""]
-    out += [f"### {t('report.h.risks')}", ""]
-    out += [*_risks(r), ""] if r.risks else [t("report.risk.none"), ""]
-    out += [f"### {t('report.h.unknowns')}", ""]
-    if r.unknowns:
-        out += [esc(t("report.unknowns.intro")), "", *_unknowns(r), ""]
-    else:
-        out += [t("report.unknowns.none"), ""]
-    out += [f"### {t('report.h.decisions')}", ""]
+    out += [f"## {t('report.h.decisions')}", ""]
     out += [f"{i}. {esc(d)}" for i, d in enumerate(r.decisions, start=1)]
+    out += ["", f"## {t('report.h.risks')}", ""]
+    out += [*_risks(r), ""] if r.risks else [t("report.risk.none"), ""]
+    out += plan_paper(r)
+    out += [f"## {t('report.h.unknowns')}", ""]
+    if r.unknowns:
+        out += [esc(t("report.unknowns.intro")), "", *_unknowns(r)]
+    else:
+        out += [t("report.unknowns.none")]
+    out += ["", "---", "", f"# {t('report.h.annex')}", "", esc(t("report.annex.intro"))]
     out += ["", f"## {t('report.h.scores')}", "", esc(t("report.scores.intro")), ""]
     out += [f"### {t('audit.by_family')}", "", _scores(r, r.by_family, t("column.family")), ""]
     for heading, rows, first in (
@@ -326,70 +310,7 @@ def render_markdown(r: Report) -> str:
                 "",
             ]  # fmt: skip
     out += _to_document(r)
-    p = r.plan
-    out += [
-        f"## {t('report.h.plan')}",
-        "",
-        esc(
-            t(
-                "report.plan.intro",
-                person_day=r.chf(p.person_day_chf),
-                per_inhabitant=r.chf(p.credit_per_inhabitant),
-                population=r.number(r.population),
-                credit=r.chf(p.annual_credit),
-            )
-        ),
-        "",
-    ]
-    if p.actions:
-        out += [
-            esc(
-                t(
-                    "report.plan.total",
-                    count=len(p.actions),
-                    days=r.days(p.total_days),
-                    external=r.chf(p.total_external),
-                    total=r.chf(p.total_cost),
-                    years=p.years_needed,
-                )
-            ),
-            "",
-            f"### {t('report.plan.by_year')}",
-            "",
-            _table(
-                [t("report.col.year"), t("report.col.actions"), t("report.col.days"),
-                 t("report.col.cost"), t("report.col.credit_share")],
-                (
-                    [t("report.plan.year", year=y.year), str(y.actions), r.days(y.person_days),
-                     r.chf(y.cost_chf),
-                     _share(y.cost_chf, p.annual_credit, r)]
-                    for y in p.years
-                ),
-                right=(1, 2, 3, 4),
-            ),
-            "",
-            f"### {t('report.plan.actions')}",
-            "",
-            _table(
-                ["#", t("report.col.year"), t("report.col.action"), t("column.severity"),
-                 t("report.col.targets"), t("report.col.days"), t("report.col.external"),
-                 t("report.col.cost"), t("report.col.owner")],
-                (
-                    [str(a.rank), str(a.year),
-                     f"**{a.control_id}** {esc(a.title)}" + (" ⚠" if a.expired_waiver else ""),
-                     t(f"severity.{a.severity}"), str(a.targets), r.days(a.person_days),
-                     r.chf(a.external_chf), r.chf(a.cost_chf),
-                     esc(", ".join(a.owners[:3]) + (" …" if len(a.owners) > 3 else ""))]
-                    for a in p.actions
-                ),
-                right=(0, 4, 5, 6, 7),
-            ),
-            "",
-            f"*{esc(t('report.plan.order'))}*",
-            "",
-        ]  # fmt: skip
-    else:
-        out += [t("report.plan.none"), ""]
+    out += plan_annex(r)
     out += [f"## {t('report.h.waivers')}", ""]
     if r.waivers:
         rows = []
