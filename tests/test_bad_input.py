@@ -430,7 +430,7 @@ def test_waiver_with_unknown_control_and_target(ws: Path) -> None:
     )
     assert_input_error(
         validate(ws),
-        "2 problem(s)",
+        "2 problems",
         at(path, 2, 5),
         "waivers[0].control: unknown control 'NOPE-CONTROL'",
         at(path, 3, 5),
@@ -482,7 +482,7 @@ def test_unknown_country_codes_in_vendors_at_every_depth(ws: Path) -> None:
     )
     assert_input_error(
         validate(ws),
-        "3 problem(s)",
+        "3 problems",
         at(path, 2),
         "vendors[0].country: unknown country code 'XX'",
         at(path, 6),
@@ -865,7 +865,7 @@ def test_every_problem_of_every_file_in_one_run(ws: Path) -> None:
     waivers = write(ws, "waivers: [\n", "waivers.yaml")
     output = assert_input_error(
         validate(ws),
-        "4 problem(s)",
+        "4 problems",
         at(org, 2),
         "organisation.staff_count",
         at(services, 2),
@@ -889,7 +889,7 @@ def test_problems_within_a_file_are_all_reported_in_line_order(ws: Path) -> None
         "  - {id: c, name: C, owner: O, purpose: P, hosting: saas, purpse: x}\n"
         "  - {id: d, owner: O, purpose: P, hosting: saas}\n",
     )
-    output = assert_input_error(validate(ws), "4 problem(s)")
+    output = assert_input_error(validate(ws), "4 problems")
     positions = [output.index(at(path, line)) for line in (2, 3, 4, 5)]
     assert positions == sorted(positions), output
 
@@ -1085,7 +1085,7 @@ def test_many_dangling_references_are_reported_fast(ws: Path) -> None:
     start = time.perf_counter()
     result = validate(ws)
     elapsed = time.perf_counter() - start
-    assert_input_error(result, f"{count} problem(s)", "unknown vendor 'vendr-0'")
+    assert_input_error(result, f"{count} problems", "unknown vendor 'vendr-0'")
     assert elapsed < MAX_SECONDS, f"took {elapsed:.1f} s"
 
 

@@ -100,7 +100,7 @@ def _audit(ws: Path, *extra: str) -> tuple[int, list[dict], float]:  # type: ign
     )
     elapsed = time.monotonic() - started
     assert result.exit_code in (0, 1), result.output
-    return result.exit_code, json.loads(result.output)["findings"], elapsed
+    return result.exit_code, json.loads(result.stdout)["findings"], elapsed
 
 
 def _of(findings: list[dict], control_id: str) -> list[dict]:  # type: ignore[type-arg]

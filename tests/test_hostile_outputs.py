@@ -372,7 +372,10 @@ def test_reading_one_line_then_closing_the_pipe_is_not_an_error(args: list[str],
     os.close(read_end)
     _, stderr = child.communicate(timeout=60)
     assert line.strip()
-    assert stderr == b""
+    # No error about the closed pipe; a tripped --fail-on says so on standard error.
+    expected = b"--fail-on low : " if code == 1 else b""  # the demo speaks French
+    assert stderr.startswith(expected) and b"Erreur" not in stderr and b"Traceback" not in stderr
+    assert stderr.count(b"\n") == (1 if code == 1 else 0)
     assert child.returncode == code
 
 
@@ -413,3 +416,22 @@ def test_probe_saves_its_observations_when_standard_output_is_closed(tmp_path: P
     saved = list((ws / "observations").glob("probe-*.json"))
     assert len(saved) == 1
     assert '"dmarc_policy": "reject"' in saved[0].read_text(encoding="utf-8")
+
+
+def test_writing_to_a_device_or_a_pipe_never_replaces_it(tmp_path: Path) -> None:
+    """``-o /dev/null`` (or a named pipe) is written to, not replaced by a plain file."""
+    import stat as stat_module
+
+    from conformite._outputs import write_atomically
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        write_atomically(fifo, "hello\n")
+        assert os.read(reader, 100) == b"hello\n"
+    finally:
+        os.close(reader)
+    assert stat_module.S_ISFIFO(fifo.stat().st_mode)
+    write_atomically(Path(os.devnull), "nothing\n")
+    assert stat_module.S_ISCHR(Path(os.devnull).stat().st_mode)

@@ -53,3 +53,15 @@ def test_plural_forms_follow_each_language(lang: str, count: int, expected: str)
         value="CHF 0",
     )  # fmt: skip
     assert text.startswith(expected + (" " if lang == "fr" else ":")), text
+
+
+#: Pseudo-plurals a reader trips over: "mesure(s)", "Abweichung(en)", "lacuna/e critica/he".
+PSEUDO_PLURAL = re.compile(r"\w\((s|e|es|en|n|x|nt)\)|\w/(e|i|he|hi)\b")
+
+
+@pytest.mark.parametrize("key", sorted(messages()))
+def test_no_message_writes_plurals_with_brackets_or_slashes(key: str) -> None:
+    for lang, text in messages()[key].items():
+        assert not PSEUDO_PLURAL.search(text), (
+            f"{key}.{lang}: use {{n, plural, one {{…}} other {{…}}}}"
+        )

@@ -251,3 +251,19 @@ def test_decision_paper_and_annex_in_markdown() -> None:
         assert heading in paper, heading
     assert "To fix: CHF 1'000 of external costs and 1 person-day, planned in year 1." in paper
     assert "## Action plan" in annex and "## Confirmed gaps" in annex
+
+
+def test_a_duty_the_cantons_law_does_not_have_is_not_a_legal_duty() -> None:
+    from conformite._paths import demo_dir
+    from conformite.engine.audit import run_audit
+    from conformite.engine.workspace import load_workspace
+
+    workspace = load_workspace(demo_dir())  # Vaud: LPrD in force since 1 Oct 2018
+    overlay = workspace.catalogue.overlays["VD"]
+    duties = overlay.version_on(AS_OF).duties
+    assert duties["dpia"].status == "no_equivalent" and duties["processor"].status == "cited"
+    plan = build_report(workspace, run_audit(workspace, AS_OF, "en"), None, "en").plan
+    kinds = {(a.control_id, a.legal_duty) for a in plan.all_actions}
+    assert ("DP-DPIA", False) in kinds and ("DP-DPIA", True) not in kinds
+    assert ("SUP-DPA", True) in kinds
+    assert all(not a.legal_duty for a in plan.all_actions if a.control_id.startswith("SVC-MFA"))

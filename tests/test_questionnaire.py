@@ -191,9 +191,10 @@ def test_import_reports_every_wrong_cell(tmp_path: Path) -> None:
     rows = {q.field: i for i, q in enumerate(QUESTIONS, start=2)}
     for field in ("dpa.signed_on", "audit_rights", "parent.country", "name"):
         assert f"vendor!C{rows[field]} ({field})" in result.output, field
-    assert "expected: date AAAA-MM-JJ" in result.output
-    assert "found: 'le 3 mars'" in result.output
-    assert "expected: oui / non" in result.output
+    assert "réponse non valable" in result.output  # the workspace's language, message included
+    assert "attendu : date AAAA-MM-JJ" in result.output
+    assert "trouvé : 'le 3 mars'" in result.output
+    assert "attendu : oui / non" in result.output
     assert "sub_processors!B2 (country)" in result.output
     assert "sub_processors!E2 (under)" in result.output
     assert "certifications!A2 (standard)" in result.output
@@ -462,7 +463,7 @@ def test_never_is_refused_for_a_date_that_is_not_an_event(tmp_path: Path) -> Non
     fill(path, {"contract_end_on": "jamais"}, subs=[], certs=[])
     result = run("questionnaire", "import", str(path), "--demo")
     assert result.exit_code == 2, result.output
-    assert "(contract_end_on)" in result.output and "found: 'jamais'" in result.output
+    assert "(contract_end_on)" in result.output and "trouvé : 'jamais'" in result.output
 
 
 def test_unknown_vendor_exits_2_with_a_suggestion_in_the_language() -> None:

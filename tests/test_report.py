@@ -327,7 +327,7 @@ def test_terminal_audit_counts_gaps_and_facts_to_document_apart() -> None:
     assert "Documentation coverage: 56.2 %" in text
     assert "Confirmed gaps" in text and "To document" in text and "Coverage" in text
     assert "The 4 findings that matter most (of 4)" in text  # confirmed gaps only
-    assert "10 check(s) to document (missing facts): listed by 'conformite report'." in text
+    assert "10 checks to document (missing facts): listed by 'conformite report'." in text
     assert "capped" not in text
     overall = current.scores.overall.model_copy(
         update={"score": 92.0, "grade": "B", "coverage": 86.7, "grade_capped": True}

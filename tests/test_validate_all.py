@@ -141,7 +141,7 @@ def test_schema_and_reference_problems_in_one_run(broken: Path) -> None:
     }
     for head, words in expected.items():
         assert words in problem_block(output, head), output
-    assert output.startswith(f"{len(expected)} problem(s) in the input:\n"), output
+    assert output.startswith(f"{len(expected)} problems in the input:\n"), output
     # The lower-case country is a schema problem only, not also an unknown country.
     assert "unknown country code 'ch'" not in output
 
@@ -235,7 +235,7 @@ def test_a_french_workspace_gets_french_problems(tmp_path: Path) -> None:
     services = write(ws, "services.yaml", SERVICES)
     write(ws, "vendors.yaml", VENDORS)
     output = problems_of(run("validate", str(ws)))
-    assert output.startswith("9 problème(s) dans les données d'entrée :\n"), output
+    assert output.startswith("9 problèmes dans les données d'entrée :\n"), output
     vendor = problem_block(output, f"{services}:6:5: services[0].vendor: fournisseur inconnu")
     assert "conseil : vouliez-vous dire 'acme' ?" in vendor
     hosting = problem_block(output, f"{services}:7:5: services[0].hosting: valeur non admise")
@@ -253,7 +253,7 @@ def test_lang_option_wins_over_the_workspace(tmp_path: Path) -> None:
     write(ws, "services.yaml", SERVICES)
     write(ws, "vendors.yaml", VENDORS)
     output = problems_of(run("validate", str(ws), "--lang", "de"))
-    assert output.startswith("9 Problem(e) in den Eingabedaten:\n"), output
+    assert output.startswith("9 Probleme in den Eingabedaten:\n"), output
     assert "unbekannter Lieferant 'acme-sa'" in output and "meinten Sie 'acme'?" in output
     output = problems_of(run("--lang", "it", "validate", str(ws)))
     assert "fornitore sconosciuto 'acme-sa'" in output and "intendeva 'acme'?" in output

@@ -174,8 +174,20 @@ _UMASK = _current_umask()
 
 def write_atomically(path: Path, content: str | bytes) -> None:
     """Write ``content`` (text as UTF-8) to ``path`` so that no reader ever sees a
-    half-written file: a temporary file beside it, flushed to disk, then renamed."""
+    half-written file: a temporary file beside it, flushed to disk, then renamed.
+
+    A target that exists and is not a regular file (``/dev/null``, a named pipe, a
+    terminal) is written to in place: renaming over it would replace the device or
+    the pipe with a plain file."""
     data = content.encode("utf-8") if isinstance(content, str) else content
+    try:
+        mode = Path(path).stat().st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        with Path(path).open("wb") as handle:
+            handle.write(data)
+        return
     fd, tmp = temporary_beside(path)
     try:
         with os.fdopen(fd, "wb") as handle:

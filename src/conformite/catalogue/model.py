@@ -16,6 +16,7 @@ and requirements). Everything is validated when the catalogue loads:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -79,6 +80,14 @@ ControlId = Annotated[
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 
 
+#: The language segment of a Fedlex address: ``https://www.fedlex.admin.ch/eli/cc/2022/491/fr#art_12``.
+_FEDLEX_LANG = re.compile(
+    r"^(https://www\.fedlex\.admin\.ch/eli/[^#?]*/)(?:fr|de|it|en)(?=$|[#?])(.*)$"
+)
+#: Languages Fedlex publishes federal acts in (besides Romansh for some).
+LINK_LANGS = ("fr", "de", "it", "en")
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -137,6 +146,13 @@ class LegalBasis(_Strict):
         if (self.article is None) == (self.annex is None):
             raise ValueError("give either an article or an annex")
         return self
+
+    def url_in(self, lang: str) -> str:
+        """The link in the reader's language: Fedlex serves every federal act in
+        French, German, Italian and English under the same address but for the
+        language (``…/eli/cc/2022/491/fr#art_12`` → ``…/de#art_12``); other links as
+        they are."""
+        return _FEDLEX_LANG.sub(rf"\g<1>{lang}\g<2>", self.url) if lang in LINK_LANGS else self.url
 
     def cite(self, lang: str = "fr") -> str:
         """The usual Swiss citation in ``lang``: ``nLPD art. 9 al. 2 let. a``,
@@ -387,7 +403,7 @@ class Catalogue:
                 add(citation)
         for basis in control.legal_basis:
             if basis.canton is None:
-                federal.append((basis.cite(lang), basis.url, None))
+                federal.append((basis.cite(lang), basis.url_in(lang), None))
             elif basis.canton == canton and all(basis.cite(lang) != c[0] for c in cantonal):
                 cantonal.append((basis.cite(lang), basis.url, basis.canton))
         return cantonal + federal

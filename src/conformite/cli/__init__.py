@@ -11,14 +11,13 @@ Shell completion (bash, zsh, fish), e.g. for bash add to ``~/.bashrc``::
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 
 import click
 
 from conformite import __version__
 from conformite.cli._common import LANG_CHOICE, ClosedPipeGuard
-from conformite.i18n import LANGUAGES, translate
+from conformite.i18n import translate
 
 __all__ = ["cli", "main"]
 
@@ -96,6 +95,8 @@ def main() -> None:
         _interrupted()
     except KeyboardInterrupt:
         _interrupted()
+    except click.UsageError as exc:
+        _usage_error(exc)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
@@ -106,15 +107,40 @@ EXIT_INTERRUPTED = 130
 
 
 def _language() -> str:
-    """The language asked for on the command line or in CONFORMITE_LANG, once click's
-    context is gone."""
-    lang = os.environ.get("CONFORMITE_LANG") or "en"
-    for i, arg in enumerate(sys.argv):
-        if arg == "--lang" and i + 1 < len(sys.argv):
-            lang = sys.argv[i + 1]
-        elif arg.startswith("--lang="):
-            lang = arg.split("=", 1)[1]
-    return lang if lang in LANGUAGES else "en"
+    """The language asked for (``--lang``, CONFORMITE_LANG, the workspace named on the
+    command line), once click's context is gone."""
+    from conformite.cli._common import command_language
+
+    return command_language()
+
+
+def _usage_error(exc: click.UsageError) -> None:
+    """A usage error in the user's language, exit 2: click's own wording is English."""
+    lang = _language()
+    if isinstance(exc, click.NoSuchOption):
+        message = translate("cli.no_such_option", lang, option=exc.option_name)
+        if exc.possibilities:
+            message += " " + translate(
+                "cli.did_you_mean", lang, options=", ".join(sorted(exc.possibilities))
+            )
+    elif isinstance(exc, click.MissingParameter):
+        param, ctx = exc.param, exc.ctx
+        name = param.get_error_hint(ctx) if param and ctx else "?"
+        message = translate("cli.missing_parameter", lang, param=name)
+    elif isinstance(exc, click.BadParameter):
+        param, ctx = exc.param, exc.ctx
+        name = param.get_error_hint(ctx) if param and ctx else str(exc.param_hint or "?")
+        detail = exc.message
+        if param is not None and isinstance(param.type, click.Choice):
+            choices = ", ".join(str(c) for c in param.type.choices)
+            detail = translate("cli.one_of", lang, choices=choices)
+        message = translate("cli.bad_parameter", lang, param=name, detail=detail)
+    else:
+        message = translate("cli.usage_error", lang, detail=exc.message)
+    command = exc.ctx.command_path if exc.ctx else "conformite"
+    click.echo(message, err=True)
+    click.echo(translate("cli.try_help", lang, command=command), err=True)
+    sys.exit(exc.exit_code)
 
 
 def _interrupted() -> None:

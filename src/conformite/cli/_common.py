@@ -15,6 +15,7 @@ import click
 
 from conformite._outputs import write_atomically
 from conformite._paths import demo_dir
+from conformite.i18n import translate
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -65,7 +66,7 @@ def print_problems(error: InputError, lang: str) -> None:
 
     click.echo(translate("errors.heading", lang, count=len(error.problems)), err=True)
     for problem in error.problems:
-        click.echo(problem.render(), err=True)
+        click.echo(problem.render(lang), err=True)
 
 
 def handle_input_errors(func: F) -> F:
@@ -79,7 +80,9 @@ def handle_input_errors(func: F) -> F:
             return func(*args, **kwargs)
         except InputError as exc:
             ctx = click.get_current_context()
-            print_problems(exc, (ctx.obj or {}).get("lang") or "en")
+            obj = ctx.find_root().obj or {}
+            lang = obj.get("lang") or obj.get("workspace_lang") or command_language()
+            print_problems(exc, lang)
             ctx.exit(EXIT_INPUT)
 
     return wrapper  # type: ignore[return-value]
@@ -91,7 +94,9 @@ def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) 
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"expected a date such as 2026-11-28, got {value!r}") from None
+        raise click.BadParameter(
+            translate("cli.bad_date", command_language(), value=value)
+        ) from None
 
 
 def _remember_lang(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -135,7 +140,7 @@ def workspace_argument(func: F) -> F:
 def resolve_directory(directory: Path | None, demo: bool) -> Path:
     if demo:
         if directory is not None:
-            raise click.UsageError("give either a workspace DIRECTORY or --demo, not both")
+            raise click.UsageError(translate("cli.directory_or_demo", command_language()))
         return demo_dir()
     return directory if directory is not None else Path.cwd()
 
@@ -151,15 +156,15 @@ def load(directory: Path) -> Workspace:
     return workspace
 
 
-def language(workspace: Workspace | None = None) -> str:
-    """``--lang`` if given, else the workspace's language, else English."""
+def language(workspace: Workspace | None = None, default: str = "en") -> str:
+    """``--lang`` if given, else the workspace's language, else ``default`` (English)."""
     ctx = click.get_current_context()
     chosen = (ctx.find_root().obj or {}).get("lang")
     if chosen:
         return str(chosen)
     if workspace is not None:
         return workspace.config.commune.language
-    return "en"
+    return default
 
 
 def is_stdout(path: Path | None) -> bool:
@@ -288,3 +293,35 @@ class ClosedPipeGuard:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def command_language(argv: list[str] | None = None) -> str:
+    """The language of a message given before any workspace is loaded (a usage error,
+    an interruption): ``--lang``, else ``CONFORMITE_LANG``, else the language of a
+    workspace named on the command line (a folder holding ``conformite.toml``), else
+    English."""
+    import tomllib
+
+    from conformite.i18n import LANGUAGES
+
+    args = sys.argv[1:] if argv is None else argv
+    for i, arg in enumerate(args):
+        if arg == "--lang" and i + 1 < len(args) and args[i + 1] in LANGUAGES:
+            return args[i + 1]
+        if arg.startswith("--lang=") and arg[7:] in LANGUAGES:
+            return arg[7:]
+    env = os.environ.get("CONFORMITE_LANG", "")
+    if env in LANGUAGES:
+        return env
+    for arg in args:
+        if arg.startswith("-") or len(arg) > 4096:
+            continue
+        config = Path(arg) / "conformite.toml"
+        try:
+            if config.is_file() and config.stat().st_size <= 1_000_000:
+                lang = tomllib.loads(config.read_text(encoding="utf-8"))["commune"]["language"]
+                if lang in LANGUAGES:
+                    return str(lang)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return "en"

@@ -121,18 +121,48 @@ def audit(
         if output is not None and not is_stdout(output):
             out.print(translate("audit.written", lang, path=output))
 
-    if _should_fail(result, fail_on, fail_under):
+    tripped = _thresholds_tripped(result, fail_on, fail_under, lang)
+    if tripped:
+        for reason in tripped:  # on standard error: standard output may be JSON
+            click.echo(reason, err=True)
         click.get_current_context().exit(EXIT_FINDINGS)
 
 
-def _should_fail(result, fail_on: str | None, fail_under: float | None) -> bool:  # type: ignore[no-untyped-def]
+def _thresholds_tripped(  # type: ignore[no-untyped-def]
+    result, fail_on: str | None, fail_under: float | None, lang: str
+) -> list[str]:
+    """Why the audit fails the build, one sentence per threshold tripped (none: it passes)."""
+    from conformite.i18n import translate
+    from conformite.i18n.formats import format_score
+
+    reasons: list[str] = []
     if fail_on is not None:
         floor = SEVERITIES.index(fail_on)
-        for finding in result.findings:
-            if finding.outcome in ("fail", "error") and SEVERITIES.index(finding.severity) >= floor:
-                return True
+        hits = [
+            f
+            for f in result.findings
+            if f.outcome in ("fail", "error") and SEVERITIES.index(f.severity) >= floor
+        ]
+        if hits:
+            reasons.append(
+                translate(
+                    "audit.fail_on_tripped",
+                    lang,
+                    count=len(hits),
+                    option=fail_on,
+                    severity=translate(f"severity.{fail_on}", lang),
+                    first=f"{hits[0].control_id} ({hits[0].target_name})",
+                )
+            )
     if fail_under is not None:
         score = result.scores.overall.score
         if score is not None and score < fail_under:
-            return True
-    return False
+            reasons.append(
+                translate(
+                    "audit.fail_under_tripped",
+                    lang,
+                    score=format_score(score, lang),
+                    threshold=format_score(fail_under, lang),
+                )
+            )
+    return reasons

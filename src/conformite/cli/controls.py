@@ -8,21 +8,24 @@ from pathlib import Path
 import click
 
 from conformite.cli._common import CommandError, console, handle_input_errors, lang_option, language
+from conformite.i18n.formats import colon
 from conformite.inventory.config import CANTONS
 
 
 def _catalogue(directory: Path | None):  # type: ignore[no-untyped-def]
-    """The built-in catalogue, plus a workspace's own controls when one is given."""
+    """(catalogue, language): the built-in catalogue in ``--lang`` or English; with a
+    workspace, plus its own controls and parameters, in its language unless ``--lang``."""
     from conformite._paths import builtin_catalogue_dir
     from conformite.catalogue.loader import load_catalogue
 
     if directory is None:
-        return load_catalogue()
+        return load_catalogue(), language()
     from conformite.inventory.config import load_config
 
     config = load_config(directory)
     dirs = [builtin_catalogue_dir(), *(directory / extra for extra in config.catalogue.extra)]
-    return load_catalogue(dirs, parameter_overrides=config.parameters)
+    catalogue = load_catalogue(dirs, parameter_overrides=config.parameters)
+    return catalogue, language(default=config.commune.language)
 
 
 @click.group()
@@ -68,8 +71,7 @@ def list_controls(
 
     from conformite.i18n import translate
 
-    lang = language()
-    catalogue = _catalogue(directory)
+    catalogue, lang = _catalogue(directory)
     canton = canton.upper() if canton else None
     selected = [
         c for c in catalogue.in_canton(canton) if family is None or c.control.family == family
@@ -135,8 +137,7 @@ def show_control(control_id: str, directory: Path | None) -> None:
 
     from conformite.i18n import translate
 
-    lang = language()
-    catalogue = _catalogue(directory)
+    catalogue, lang = _catalogue(directory)
     compiled = catalogue.get(control_id.upper())
     if compiled is None:
         from conformite.errors import closest
@@ -151,7 +152,7 @@ def show_control(control_id: str, directory: Path | None) -> None:
         f"# {spec.id} — {spec.title.get(lang)}",
         "",
         " · ".join(
-            f"**{translate(label, lang)}:** {translate(value, lang)}"
+            f"**{colon(translate(label, lang), lang)}** {translate(value, lang)}"
             for label, value in (
                 ("column.family", f"family.{spec.family}"),
                 ("column.severity", f"severity.{spec.severity}"),
@@ -159,7 +160,7 @@ def show_control(control_id: str, directory: Path | None) -> None:
             )
         ),
         *(
-            ["", f"**{translate('control.problem', lang)}:** {spec.problem.get(lang)}"]
+            ["", f"**{colon(translate('control.problem', lang), lang)}** {spec.problem.get(lang)}"]
             if spec.problem
             else []
         ),
@@ -240,7 +241,7 @@ def docs_command(directory: Path, check: bool, workspace: Path | None) -> None:
     from conformite.catalogue.docs import write_pages
     from conformite.cli._common import EXIT_FINDINGS, write_file
 
-    pages = write_pages(_catalogue(workspace), directory)
+    pages = write_pages(_catalogue(workspace)[0], directory)
     stale = [
         path
         for path, text in pages.items()

@@ -163,6 +163,14 @@ def _lang(option: str | None, workspace: Workspace) -> str:
     "or docx (the decision paper, editable).",
 )
 @click.option(
+    "--audience",
+    type=click.Choice(["commission", "public"]),
+    default="commission",
+    show_default=True,
+    help="public: a summary for residents (html, md or pdf), aggregates only: no system, "
+    "supplier or weakness named.",
+)
+@click.option(
     "--with-annex",
     is_flag=True,
     help="docx: add the annex for the IT manager to the decision paper.",
@@ -203,6 +211,7 @@ def report(
     directory: Path | None,
     demo: bool,
     output_format: str,
+    audience: str,
     with_annex: bool,
     plain_csv: bool,
     report_lang: str | None,
@@ -226,6 +235,7 @@ def report(
       conformite report my-commune --format pdf --lang de
       conformite report --demo --format xlsx -o demo.xlsx
       conformite report my-commune --format docx --with-annex
+      conformite report my-commune --audience public --format pdf
     """
     from conformite.engine.audit import run_audit
     from conformite.i18n import translate
@@ -253,10 +263,20 @@ def report(
             reports, date, result.workspace.commune, lang
         )
     built = build_report(workspace, result, previous_result, lang)
-    data = render_report(output_format, built, plain_csv, with_annex)
     extension = REPORT_FORMATS[output_format]
+    stem = "report"
+    if audience == "public":
+        from conformite.report.render import PUBLIC_FORMATS, render_public
+
+        if output_format not in PUBLIC_FORMATS:
+            raise click.UsageError(
+                translate("report.public_formats", lang, formats=", ".join(PUBLIC_FORMATS))
+            )
+        data, stem = render_public(output_format, built), "public"
+    else:
+        data = render_report(output_format, built, plain_csv, with_annex)
     if output is None:
-        output = reports / str(date.year) / f"report-{date.isoformat()}.{lang}.{extension}"
+        output = reports / str(date.year) / f"{stem}-{date.isoformat()}.{lang}.{extension}"
     write_file(output, data, binary=output_format in ("xlsx", "pdf", "docx"), lang=lang)
     if previous_path is not None:
         _note(translate("report.previous_used", lang, path=previous_path))

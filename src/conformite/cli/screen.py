@@ -189,6 +189,7 @@ def screen(
 def render_text(result: ScreeningResult, use: str, lang: str, *, markdown: bool) -> str:
     """The verdict, the blocking reasons and the clauses, as plain text or Markdown."""
     from conformite.i18n import translate
+    from conformite.i18n.formats import format_date
 
     def t(key: str, **values: object) -> str:
         return translate(key, lang, **values)
@@ -213,7 +214,8 @@ def render_text(result: ScreeningResult, use: str, lang: str, *, markdown: bool)
             lines.append("")
         for reason in reasons:
             bullet = "-" if markdown else "  -"
-            lines.append(f"{bullet} {reason.control_id} ({reason.severity}): {reason.title}")
+            severity = t(f"severity.{reason.severity}")
+            lines.append(f"{bullet} {reason.control_id} ({severity}): {reason.title}")
             for message in reason.messages:
                 lines.append(f"    {message}" if not markdown else f"  - {message}")
             if with_clause and reason.clause:
@@ -229,7 +231,7 @@ def render_text(result: ScreeningResult, use: str, lang: str, *, markdown: bool)
             "screen.summary",
             passed=len(result.passed),
             not_applicable=len(result.not_applicable),
-            date=result.as_of.isoformat(),
+            date=format_date(result.as_of, lang),
             canton=result.canton or "-",
         )
     )

@@ -336,8 +336,8 @@ def _load_workspace(directory: Path) -> Workspace:
             [
                 Problem(
                     file=str(directory),
-                    message="no such folder",
-                    hint=f"create a workspace with: conformite init {directory}",
+                    message=Text("input.no_such_folder"),
+                    hint=Text("input.create_workspace", directory=str(directory)),
                 )
             ]
         )

@@ -24,6 +24,7 @@ spreadsheets, wikis and e-mails unchanged.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 __all__ = [
     "colon",
@@ -33,6 +34,7 @@ __all__ = [
     "format_delta",
     "format_number",
     "format_score",
+    "localize_dates",
 ]
 
 GROUP = "'"
@@ -102,3 +104,21 @@ def format_days(value: float, lang: str) -> str:
 def colon(label: str, lang: str) -> str:
     """``label:``, with the space French typography puts before a colon (``label :``)."""
     return f"{label}\u00a0:" if lang == "fr" else f"{label}:"
+
+
+#: An ISO date in running text (a fact in a finding's message: ``signed_on: 2019-05-20``).
+_ISO_DATE_IN_TEXT = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?![\d-])")
+
+
+def localize_dates(text: str, lang: str) -> str:
+    """``text`` with every ISO date written as the reader writes dates (``20.05.2019``,
+    ``20 May 2019``); a string that only looks like a date (``2019-13-45``) is kept."""
+
+    def local(match: re.Match[str]) -> str:
+        try:
+            day = dt.date(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError:
+            return match[0]
+        return format_date(day, lang)
+
+    return _ISO_DATE_IN_TEXT.sub(local, text)

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from conformite._files import read_regular_file
-from conformite.errors import InputError, Problem
+from conformite.errors import InputError, Problem, Text
 
 __all__ = ["CANTONS", "CONFIG_FILE", "Config", "load_config"]
 
@@ -119,18 +119,20 @@ def load_config(directory: Path) -> Config:
             [
                 Problem(
                     file=display,
-                    message="no conformite.toml here: this is not a conformite workspace",
-                    hint=f"create one with: conformite init {directory}",
+                    message=Text("input.no_config"),
+                    hint=Text("input.create_config", directory=str(directory)),
                 )
             ]
         )
     try:
         data = tomllib.loads(read_regular_file(path, MAX_CONFIG_BYTES).decode("utf-8"))
     except UnicodeDecodeError:
-        raise InputError([Problem(file=display, message="the file is not valid UTF-8")]) from None
+        raise InputError([Problem(file=display, message=Text("input.not_utf8"))]) from None
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise InputError([Problem(file=display, message=f"cannot read: {reason}")]) from None
+        raise InputError(
+            [Problem(file=display, message=Text("input.cannot_read", reason=reason))]
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         # Python 3.14 gives lineno/colno; before, only the text says "(at line L, column C)".
         message = getattr(exc, "msg", str(exc))
@@ -143,7 +145,10 @@ def load_config(directory: Path) -> Config:
         raise InputError(
             [
                 Problem(
-                    file=display, line=line, column=column, message=f"TOML syntax error: {message}"
+                    file=display,
+                    line=line,
+                    column=column,
+                    message=Text("input.toml_syntax", detail=message),
                 )
             ]
         ) from None

@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from conformite.errors import InputError, Problem
+from conformite.errors import InputError, Problem, Text
 from conformite.inventory.safe_yaml import read_bounded
 
 __all__ = [
@@ -175,8 +175,8 @@ def latest_observations(workspace: Path) -> dict[str, Observation]:
             problems.append(
                 Problem(
                     file=str(path),
-                    message=f"not a valid observation file: {first}",
-                    hint="delete it and run 'conformite probe' again",
+                    message=Text("input.not_observation", detail=str(first)),
+                    hint=Text("input.probe_again"),
                 )
             )
             continue

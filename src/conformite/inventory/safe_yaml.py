@@ -308,7 +308,7 @@ class _NodeCheck:
                     f"{_short_tag(tag)!r}; conformite reads plain data and runs no tag "
                     "constructor)",
                 ),
-                hint="remove the tag; put the value in quotes if it must stay text",
+                hint=Text("input.remove_tag"),
             )
         if isinstance(node, yaml.ScalarNode):
             return 1
@@ -321,13 +321,11 @@ class _NodeCheck:
         if key in self.open:
             raise self.problem(
                 node,
-                "an alias refers to the value that contains it (recursive data)",
-                hint="write the values out instead of the alias",
+                Text("input.recursive_alias"),
+                hint=Text("input.write_values_out"),
             )
         if depth >= MAX_DEPTH:
-            raise self.problem(
-                node, f"the document is nested too deeply (more than {MAX_DEPTH} levels)"
-            )
+            raise self.problem(node, Text("input.too_deep", levels=MAX_DEPTH))
         self.open.add(key)
         total = 1
         if isinstance(node, yaml.MappingNode):
@@ -459,13 +457,13 @@ def load_yaml_text(text: str, file: str) -> YamlDocument:
             ]
         ) from None
     except yaml.YAMLError as exc:
-        raise InputError([Problem(file=file, message=f"YAML error: {exc}")]) from None
+        raise InputError(
+            [Problem(file=file, message=Text("input.yaml_error", detail=str(exc)))]
+        ) from None
     except RecursionError:
         # Only the pure-Python parser (PyYAML without libyaml) gets here; libyaml
         # stops at 1,000 levels with a located error, and the node check at 200.
-        raise InputError(
-            [Problem(file=file, message="the document is nested too deeply to be an inventory")]
-        ) from None
+        raise InputError([Problem(file=file, message=Text("input.too_deep_document"))]) from None
     return YamlDocument(file, text, data)
 
 
@@ -480,20 +478,25 @@ def read_bounded(path: Path, file: str, limit: int = MAX_FILE_BYTES, kind: str =
     try:
         return read_regular_file(path, limit)
     except FileTooLarge as exc:
-        what = f"file is {exc.size / 1_048_576:.1f} MiB" if exc.size else "the file is larger"
         raise InputError(
             [
                 Problem(
                     file=file,
-                    message=f"{what}, more than the {limit // 1_048_576} MiB limit for one "
-                    f"{kind} file",
-                    hint="split the inventory or check that this is the right file",
+                    message=Text(
+                        "input.too_large",
+                        size=f"{exc.size / 1_048_576:.1f}"
+                        if exc.size
+                        else f"> {limit // 1_048_576}",
+                        limit=limit // 1_048_576,
+                        kind=kind,
+                    ),
+                    hint=Text("input.split_inventory"),
                 )
             ]
         ) from None
     except OSError as exc:
         raise InputError(
-            [Problem(file=file, message=f"cannot read: {exc.strerror or exc}")]
+            [Problem(file=file, message=Text("input.cannot_read", reason=str(exc.strerror or exc)))]
         ) from None
 
 
@@ -517,9 +520,9 @@ def load_yaml_bytes(raw: bytes, file: str) -> YamlDocument:
                     file=file,
                     line=line,
                     column=column,
-                    message="the file is not valid UTF-8",
+                    message=Text("input.not_utf8"),
                     found=f"byte 0x{raw[exc.start]:02x}",
-                    hint="save the file as UTF-8 (most editors: 'Save with encoding')",
+                    hint=Text("input.save_utf8"),
                 )
             ]
         ) from None

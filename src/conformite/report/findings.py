@@ -14,6 +14,7 @@ from conformite.engine.workspace import Workspace
 from conformite.i18n import translate
 from conformite.i18n.formats import (
     format_date,
+    localize_dates,
 )
 from conformite.report.common import (
     Owners,
@@ -37,7 +38,7 @@ __all__ = ["finding_groups", "target_label", "unknown_groups", "waiver_rows"]
 
 
 def _item(f: Finding, owners: Owners, exposures: Exposures, lang: str) -> FindingItem:
-    messages, answer = list(f.messages), []
+    messages, answer = [localize_dates(m, lang) for m in f.messages], []
     if f.outcome == "unknown":
         messages, answer, _ = answerers(messages)
     return FindingItem(

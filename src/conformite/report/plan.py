@@ -15,7 +15,8 @@ year of the IT function) takes the internal person-days. Internal time is
 never charged to the credit.
 
 Order: legal duties (controls under a commune duty of ``controls/duties.yaml``
-other than the risk-based "security" duty) and critical gaps first, then the
+other than the risk-based "security" duty, unless the canton's law in force has
+no such duty) and critical gaps first, then the
 risk removed per franc (risk ÷ external costs and internal days valued at
 ``person_day_chf``), then the risk. Each action goes to the first year where
 both budgets still have room, so a year that cannot take one action still
@@ -32,7 +33,7 @@ import datetime as dt
 
 from conformite.engine.workspace import Workspace
 from conformite.i18n import translate
-from conformite.report.common import compiled_control
+from conformite.report.common import compiled_control, overlay_of
 from conformite.report.model import Action, ActionPlan, FindingGroup, YearBudget
 
 __all__ = ["FIND_OUT_PERSON_DAYS", "LEGAL_DEADLINE_YEARS", "action_plan"]
@@ -48,14 +49,31 @@ _KIND_ORDER = {"fix": 0, "find_out": 1}
 _EPSILON = 1e-6
 
 
-def _draft(workspace: Workspace, group: FindingGroup, person_day_chf: float, lang: str) -> Action:
+def _legal_duties(workspace: Workspace, control_id: str, as_of: str) -> list[str]:
+    """The commune duties ``control_id`` checks that bind the commune on ``as_of``: every
+    duty except the risk-based security measures, and except those the canton's law in
+    force says it does not have (``no_equivalent``); a duty not checked in the cantonal
+    text counts as binding (unknown is not no)."""
+    duties = [d for d in workspace.catalogue.duties.of(control_id) if d != _RISK_BASED_DUTY]
+    overlay = overlay_of(workspace)
+    version = overlay.version_on(dt.date.fromisoformat(as_of)) if overlay else None
+    if version is None:
+        return duties
+    return [
+        d for d in duties if d not in version.duties or version.duties[d].status != "no_equivalent"
+    ]
+
+
+def _draft(
+    workspace: Workspace, group: FindingGroup, person_day_chf: float, lang: str, as_of: str
+) -> Action:
     compiled = compiled_control(workspace, group.control_id)
     targets = len(group.items)
     owners: list[str] = []
     for item in group.items:  # riskiest first
         if item.owner not in owners:
             owners.append(item.owner)
-    duties = [d for d in workspace.catalogue.duties.of(group.control_id) if d != _RISK_BASED_DUTY]
+    duties = _legal_duties(workspace, group.control_id, as_of)
     if group.kind == "gap":
         kind = "fix"
         days = (compiled.control.effort.person_days if compiled else 0.0) * targets
@@ -242,7 +260,8 @@ def action_plan(
     annual_credit = round(options.framework_credit_chf_per_inhabitant * population, 2)
     horizon = options.planning_horizon_years
     drafts = [
-        _draft(workspace, g, options.person_day_chf, lang) for g in (*gap_groups, *unknown_groups)
+        _draft(workspace, g, options.person_day_chf, lang, as_of)
+        for g in (*gap_groups, *unknown_groups)
     ]
     drafts.sort(key=_priority)
     budgets = _Budgets(

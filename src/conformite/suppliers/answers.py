@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from conformite.errors import InputError, Problem, ProblemCollector, closest
+from conformite.errors import InputError, Problem, ProblemCollector, Text, closest
 from conformite.inventory.model import DataLocation, Vendor
 from conformite.inventory.model_types import NEVER
 from conformite.inventory.reference import ReferenceData
@@ -138,7 +138,7 @@ def _read_main_sheet(workbook: SafeWorkbook, answers: _Answers, problems: Proble
                 f"the field '{name}' is answered twice: {MAIN_SHEET}!A{first_row[name]} "
                 f"and {MAIN_SHEET}!A{number}",
                 path=f"{MAIN_SHEET}!A{number}",
-                hint="keep one row per field",
+                hint=Text("input.one_row_per_field"),
             )
             continue
         first_row[name] = number
@@ -198,7 +198,7 @@ def _read_yaml(path: Path, problems: ProblemCollector) -> _Answers | None:
                 line=line,
                 column=column,
                 path=f"questions[{i}].field",
-                hint="keep one entry per field",
+                hint=Text("input.one_entry_per_field"),
             )
             continue
         line, column = doc.locate(("questions", i, "answer"))
@@ -274,11 +274,18 @@ def _parse(
     if value is None or value == "":
         if question.required:
             _problem(
-                problems, file, answer, question, "an answer is required", None, lang, reference
+                problems,
+                file,
+                answer,
+                question,
+                Text("answers.required"),
+                None,
+                lang,
+                reference,
             )
         return None
 
-    def wrong(message: str = "invalid answer") -> None:
+    def wrong(message: str = Text("answers.invalid")) -> None:
         _problem(problems, file, answer, question, message, value, lang, reference)
 
     kind = question.kind
@@ -321,13 +328,13 @@ def _parse(
         code = str(value).upper()
         if code in reference.countries:
             return code
-        return wrong("unknown country code")
+        return wrong(Text("answers.unknown_country", codes=str(value)))
     if kind == "countries":
         words = value if isinstance(value, list) else _COUNTRY_SPLIT.split(str(value))
         codes = [str(c).upper() for c in words if c]
         bad = [c for c in codes if c not in reference.countries]
         if bad:
-            return wrong("unknown country code " + ", ".join(bad))
+            return wrong(Text("answers.unknown_country", codes=", ".join(bad)))
         return list(dict.fromkeys(codes))
     if kind == "identifier":
         text = str(value)
@@ -377,7 +384,7 @@ def import_answers(
     """Read a filled questionnaire; raise :class:`InputError` with every wrong answer."""
     problems = ProblemCollector()
     if not path.is_file():
-        raise InputError([Problem(file=str(path), message="no such file")])
+        raise InputError([Problem(file=str(path), message=Text("input.no_such_file"))])
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
         answers = _read_xlsx(path, problems)
@@ -388,7 +395,7 @@ def import_answers(
             [
                 Problem(
                     file=str(path),
-                    message="unknown questionnaire format",
+                    message=Text("input.unknown_questionnaire"),
                     expected=".xlsx or .yaml",
                     found=suffix or "(none)",
                 )
@@ -446,12 +453,16 @@ def import_answers(
                 answers.file,
                 row["name"],
                 TABLES["sub_processors"][0],
-                f"the sub-processor '{name}' is listed twice: {_place(named_at[name])} and "
-                f"{_place(row['name'])}",
+                Text(
+                    "answers.sub_processor_twice",
+                    name=name,
+                    first=_place(named_at[name]),
+                    second=_place(row["name"]),
+                ),
                 None,
                 lang,
                 reference,
-                expected="one row per sub-processor (names are what 'under' refers to)",
+                expected=Text("answers.one_row_per_sub_processor"),
             )
             continue
         by_name[name] = item
@@ -469,7 +480,7 @@ def import_answers(
                 answers.file,
                 answer,
                 under_question,
-                "no sub-processor of that name",
+                Text("answers.no_such_sub_processor"),
                 under,
                 lang,
                 reference,

@@ -95,6 +95,31 @@ def render_report(
     raise ValueError(f"unknown report format {fmt!r}")
 
 
+#: Formats of the public summary (``report --audience public``).
+PUBLIC_FORMATS = ("html", "md", "pdf")
+
+
+def render_public(fmt: str, report: Report) -> bytes:
+    """The public summary of ``report`` (aggregates only) in ``fmt`` (``PUBLIC_FORMATS``)."""
+    from conformite.report.public import public_summary
+
+    summary = public_summary(report)
+    if fmt == "md":
+        from conformite.report.render.markdown_plan import render_public_markdown
+
+        return render_public_markdown(summary).encode("utf-8")
+    from conformite.report.render.html import render_public_html
+
+    html = render_public_html(summary)
+    if fmt == "html":
+        return html.encode("utf-8")
+    if fmt == "pdf":
+        from conformite.report.render.pdf import html_to_pdf
+
+        return html_to_pdf(html, report.as_of)
+    raise ValueError(f"no public summary in format {fmt!r}")
+
+
 def render_register(fmt: str, register: Register, as_of: dt.date, plain_csv: bool = False) -> bytes:
     """Render the record of processing activities in ``fmt`` (see ``REGISTER_FORMATS``)."""
     if fmt == "md":

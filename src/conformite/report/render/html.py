@@ -22,9 +22,16 @@ if TYPE_CHECKING:
     import jinja2
 
     from conformite.report.model import Report, ScoreRow
+    from conformite.report.public import PublicSummary
     from conformite.report.register import Register
 
-__all__ = ["GRADE_COLOURS", "bar_chart", "render_html", "render_register_html"]
+__all__ = [
+    "GRADE_COLOURS",
+    "bar_chart",
+    "render_html",
+    "render_public_html",
+    "render_register_html",
+]
 
 #: Fill colours of grades; each has at least 4.5:1 contrast with white text
 #: and with the white page behind the bars.
@@ -148,4 +155,28 @@ def render_register_html(register: Register) -> str:
         _environment()
         .get_template("register.html.j2")
         .render(reg=register, t=t, colon=lambda text: colon(text, register.lang))
+    )
+
+
+def render_public_html(summary: PublicSummary) -> str:
+    """The public summary for residents, as one HTML document."""
+    from conformite.i18n import translate
+    from conformite.i18n.formats import format_chf, format_date, format_delta, format_number
+
+    lang = summary.lang
+
+    def t(key: str, **values: object) -> str:
+        return translate(key, lang, **values)
+
+    return (
+        _environment()
+        .get_template("public.html.j2")
+        .render(
+            p=summary,
+            t=t,
+            date=lambda value: format_date(value, lang),
+            number=lambda value, decimals=0: format_number(value, lang, decimals),
+            chf=lambda value: format_chf(value, lang),
+            delta=lambda value: format_delta(value, lang),
+        )
     )

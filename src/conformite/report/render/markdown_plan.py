@@ -1,5 +1,6 @@
 """The budget plan in Markdown: the years table and year 1 for the decision paper,
-every action and what does not fit for the annex."""
+every action and what does not fit for the annex; and the public summary, which is
+mostly the plan in aggregate."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from conformite.report.render.markdown_text import esc, table
 
 if TYPE_CHECKING:
     from conformite.report.model import Action, Report
+    from conformite.report.public import PublicSummary
 
-__all__ = ["plan_annex", "plan_paper"]
+__all__ = ["plan_annex", "plan_paper", "render_public_markdown"]
 
 #: How many year-1 actions the decision paper lists (the annex lists all).
 PAPER_ACTIONS = 12
@@ -114,3 +116,70 @@ def plan_annex(r: Report) -> list[str]:
             "",
         ]  # fmt: skip
     return [*out, f"*{esc(t('report.plan.order', rate=r.chf(p.person_day_chf)))}*", ""]
+
+
+def render_public_markdown(summary: PublicSummary) -> str:
+    """The public summary for residents in Markdown (aggregates only, see report.public)."""
+    from conformite.i18n import translate
+    from conformite.i18n.formats import format_chf, format_date, format_delta, format_number
+
+    lang = summary.lang
+
+    def t(key: str, **values: object) -> str:
+        return translate(key, lang, **values)
+
+    p = summary
+    out = [
+        f"# {esc(t('public.title', commune=p.commune, date=format_date(p.as_of, lang)))}",
+        "",
+        f"*{t('public.kicker')}*",
+        "",
+        esc(t("public.intro", commune=p.commune)),
+        "",
+        f"## {t('public.h.law')}",
+        "",
+        *(f"- {esc(line)}" for line in p.law),
+        "",
+        esc(t("public.rights")),
+        "",
+        f"## {t('public.h.state')}",
+        "",
+    ]
+    if p.score is not None:
+        score = t("report.summary.score", score=format_number(p.score, lang, 1))
+        out += [f"**{score}**" + (f" — **{p.grade}**" if p.grade else ""), ""]
+    out += [esc(p.grade_sentence), ""]
+    out += [esc(t("public.inventory", services=p.services, suppliers=p.suppliers,
+                  in_register=p.in_register)), ""]  # fmt: skip
+    if p.coverage is not None:
+        out += [esc(t("public.coverage", coverage=format_number(p.coverage, lang, 1))), ""]
+    out += [
+        table([t("column.family"), t("column.score")],
+              ([esc(label), format_number(score, lang, 1)] for label, score in p.families),
+              right=(1,)),
+        "",
+        f"## {t('public.h.progress')}",
+        "",
+    ]  # fmt: skip
+    if p.previous_as_of:
+        out += [esc(t("public.progress", date=format_date(p.previous_as_of, lang),
+                      change=format_delta(p.score_change, lang), resolved=p.resolved,
+                      new=p.new)), ""]  # fmt: skip
+    else:
+        out += [esc(t("public.first_year")), ""]
+    out += [
+        f"## {t('public.h.plan')}",
+        "",
+        esc(t("public.plan", years=p.horizon_years, credit=format_chf(p.annual_credit, lang))),
+        "",
+        table([t("report.col.year"), t("report.col.actions"), t("report.plan.col.cash"),
+               t("public.col.areas")],
+              ([t("report.plan.year", year=y.year), str(y.actions), format_chf(y.cash_chf, lang),
+                esc(", ".join(f"{label} ({count})" for label, count in y.families))]
+               for y in p.years),
+              right=(1, 2)),
+        "",
+        f"*{esc(t('public.what_is_left_out'))}*",
+        "",
+    ]  # fmt: skip
+    return "\n".join(out)

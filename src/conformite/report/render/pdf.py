@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from conformite.report.model import Report
 
-__all__ = ["PdfUnavailable", "render_pdf", "require_weasyprint"]
+__all__ = ["PdfUnavailable", "html_to_pdf", "render_pdf", "require_weasyprint"]
 
 
 class PdfUnavailable(RuntimeError):
@@ -47,16 +47,20 @@ def render_pdf(report: Report) -> bytes:
     """The HTML report, printed to PDF."""
     from conformite.report.render.html import render_html
 
+    return html_to_pdf(render_html(report), report.as_of)
+
+
+def html_to_pdf(html: str, as_of: str) -> bytes:
+    """An HTML document of conformite printed to PDF, dated ``as_of`` (deterministic)."""
     weasyprint = require_weasyprint()
-    html = render_html(report)
-    stamp = f"{report.as_of}T00:00:00Z"
+    stamp = f"{as_of}T00:00:00Z"
     document = weasyprint.HTML(string=html).render()
     document.metadata.created = stamp
     document.metadata.modified = stamp
     document.metadata.generator = "conformite"
-    epoch = calendar.timegm(dt.date.fromisoformat(str(report.as_of)).timetuple())
+    epoch = calendar.timegm(dt.date.fromisoformat(str(as_of)).timetuple())
     with _source_date_epoch(epoch):
-        return bytes(document.write_pdf(pdf_identifier=f"conformite-{report.as_of}".encode()))
+        return bytes(document.write_pdf(pdf_identifier=f"conformite-{as_of}".encode()))
 
 
 @contextlib.contextmanager

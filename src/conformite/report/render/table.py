@@ -15,10 +15,14 @@ from rich.text import Text
 
 from conformite.engine.results import AuditResult, Finding, Score
 from conformite.i18n import translate
+from conformite.i18n.formats import colon, format_date
 
 __all__ = ["render_table", "top_findings"]
 
 _SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
+#: Below this width the terminal gets the narrow layout: fewer score columns, findings
+#: as indented blocks instead of a five-column table (one word per line at 80 columns).
+NARROW_WIDTH = 110
 _GRADE_STYLE = {"A": "green", "B": "green", "C": "yellow", "D": "red", "E": "bold red"}
 
 
@@ -38,21 +42,25 @@ def _score_cell(score: Score) -> Text:
 
 
 def _score_table(
-    title: str, first: str, rows: dict[str, Score], label: Any, lang: str
+    title: str, first: str, rows: dict[str, Score], label: Any, lang: str, narrow: bool = False
 ) -> Table | None:
+    """Scores by family or objective; ``narrow`` leaves out the passed and waived counts
+    so that the labels keep their words on an 80-column terminal."""
     table = Table(title=title, title_justify="left", show_edge=False)
-    table.add_column(first)
-    table.add_column(translate("column.score", lang), justify="right")
-    table.add_column(translate("column.grade", lang), justify="center")
-    table.add_column(translate("column.passed", lang), justify="right")
+    table.add_column(first, ratio=1, min_width=16 if narrow else None)
+    table.add_column(translate("column.score", lang), justify="right", no_wrap=True)
+    table.add_column(translate("column.grade", lang), justify="center", no_wrap=True)
+    if not narrow:
+        table.add_column(translate("column.passed", lang), justify="right")
     table.add_column(translate("column.gaps", lang), justify="right")
     table.add_column(translate("column.unknown", lang), justify="right")
-    table.add_column(translate("column.waived", lang), justify="right")
-    table.add_column(translate("column.coverage", lang), justify="right")
+    if not narrow:
+        table.add_column(translate("column.waived", lang), justify="right")
+    table.add_column(translate("column.coverage", lang), justify="right", no_wrap=True)
     for key, score in rows.items():
         if score.passed + score.failed + score.errors + score.unknown + score.waived == 0:
             continue
-        table.add_row(
+        cells: list[Any] = [
             label(key),
             _score_cell(score),
             (score.grade or "–") + ("*" if score.grade_capped else ""),
@@ -61,8 +69,32 @@ def _score_table(
             str(score.unknown),
             str(score.waived),
             "–" if score.coverage is None else f"{score.coverage:.1f} %",
-        )
+        ]
+        if narrow:
+            del cells[6], cells[3]
+        table.add_row(*cells)
     return table if table.row_count else None
+
+
+def _finding_blocks(out: Console, shown: list[Finding], lang: str) -> None:
+    """The findings as indented blocks, for a narrow terminal."""
+    from rich.padding import Padding
+
+    for number, f in enumerate(shown, start=1):
+        head = Text(f"{number}. ", style="bold")
+        head.append(f"[{translate(f'severity.{f.severity}', lang)}] ", style="bold")
+        head.append(f"{f.control_id} — ", style="bold")
+        head.append(f"{colon(translate(f'target.{f.target_kind}', lang), lang)} {f.target_name}")
+        out.print(head)
+        lines = [Text(f.title, style="italic")]
+        lines += [Text(f"• {m}") for m in f.messages]
+        lines.append(
+            Text(colon(translate("column.basis", lang), lang) + " ", style="dim").append(
+                "; ".join(c.citation for c in f.legal_basis), style="dim"
+            )
+        )
+        for line in lines:
+            out.print(Padding(line, (0, 0, 0, 3)))
 
 
 def render_table(
@@ -75,7 +107,11 @@ def render_table(
     out.print(
         Text(
             translate(
-                "audit.title", lang, commune=ws.commune, canton=ws.canton, as_of=result.as_of
+                "audit.title",
+                lang,
+                commune=ws.commune,
+                canton=ws.canton,
+                as_of=format_date(result.as_of, lang),
             ),
             style="bold",
         )
@@ -124,6 +160,7 @@ def render_table(
         ),
         style="dim",
     )
+    narrow = out.width < NARROW_WIDTH
     for key, column, rows in (
         ("audit.by_family", "column.family", result.scores.by_family),
         ("audit.by_objective", "column.objective", result.scores.by_objective),
@@ -135,6 +172,7 @@ def render_table(
             rows,
             lambda k, prefix=prefix: translate(f"{prefix}.{k}", lang),
             lang,
+            narrow,
         )
         if table is not None:
             out.print()
@@ -143,6 +181,17 @@ def render_table(
     ranked = top_findings(result)
     if not ranked:
         out.print(translate("audit.no_findings", lang), style="green")
+    elif narrow:
+        shown = ranked[:top]
+        out.print(
+            Text(
+                translate("audit.top_findings", lang, count=len(shown), total=len(ranked)),
+                style="italic",
+            )
+        )
+        _finding_blocks(out, shown, lang)
+        if len(ranked) > len(shown):
+            out.print(translate("audit.more_findings", lang), style="dim")
     else:
         shown = ranked[:top]
         table = Table(
