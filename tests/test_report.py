@@ -220,7 +220,7 @@ def test_summary_counts_gaps_and_facts_to_document_apart() -> None:
     assert report.open_findings == 4 and report.unknown_findings == 10
     md = render_text("md", report)
     assert "## What we do not know yet" in md
-    assert "Missing facts: vendor.dpa.signed\\_on." in md
+    assert "Missing facts: date the processing agreement was signed." in md
 
 
 def test_capped_grade_is_said_and_marked() -> None:

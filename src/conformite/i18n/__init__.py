@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LANGUAGES", "messages", "translate"]
+__all__ = ["LANGUAGES", "fact_label", "messages", "translate"]
 
 LANGUAGES = ("fr", "de", "it", "en")
 
@@ -74,3 +74,17 @@ def translate(key: str, lang: str, **values: Any) -> str:
     if "plural," in template:
         template = _plurals(template, lang, values)
     return template.format(**values)
+
+
+_INDEX = re.compile(r"\[[^\]]*\]")
+
+
+def fact_label(path: str, lang: str) -> str:
+    """What an inventory fact is, in words (``number of known critical vulnerabilities
+    still open``), from its path (``service.security.patching.open_critical_vulnerabilities``,
+    list indexes allowed); the path itself when no label is written
+    (``messages_facts.yaml``)."""
+    entry = messages().get("fact." + _INDEX.sub("[]", path))
+    if entry is None:
+        return path
+    return entry.get(lang) or entry["en"]

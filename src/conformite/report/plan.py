@@ -35,6 +35,7 @@ from conformite.engine.workspace import Workspace
 from conformite.i18n import translate
 from conformite.report.common import compiled_control, overlay_of
 from conformite.report.model import Action, ActionPlan, FindingGroup, YearBudget
+from conformite.report.summary import fact_list
 
 __all__ = ["FIND_OUT_PERSON_DAYS", "LEGAL_DEADLINE_YEARS", "action_plan"]
 
@@ -93,7 +94,7 @@ def _draft(
         remediation = translate(
             "report.plan.find_out_what",
             lang,
-            facts=", ".join(facts) or "–",
+            facts=fact_list(facts, lang) or "–",
             who=(" ".join(answers[:3]) + (" …" if len(answers) > 3 else "")) or ", ".join(owners),
         )
     return Action(

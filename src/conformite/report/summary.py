@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from conformite.engine.results import AuditResult, Finding, Score
-from conformite.i18n import translate
+from conformite.i18n import fact_label, translate
 from conformite.i18n.formats import (
     format_date,
     format_number,
@@ -26,6 +26,7 @@ from conformite.report.risk import EXPOSURE_FACTORS, Exposures
 __all__ = [
     "coverage_sentence",
     "fact_list",
+    "facts_named",
     "next_year",
     "top_risks",
     "top_unknowns",
@@ -41,8 +42,25 @@ def _names(names: list[str], shown: int = 3) -> str:
     return ", ".join(names[:shown]) + (" …" if len(names) > shown else "")
 
 
+def facts_named(facts: list[str], lang: str) -> str:
+    """Every fact as its label with its path for whoever edits the YAML:
+    ``date of the last restore test (security.backup.last_restore_test_on)``."""
+    out = []
+    for fact in facts:
+        label = fact_label(fact, lang)
+        short = fact.split(".", 1)[1] if "." in fact else fact
+        out.append(fact if label == fact else f"{label} ({short})")
+    return "; ".join(out)
+
+
 def fact_list(facts: list[str], lang: str, shown: int = SHOWN) -> str:
-    """The first ``shown`` facts, and how many more."""
+    """The first ``shown`` facts in words (their labels), and how many more."""
+    labels: list[str] = []
+    for fact in facts:
+        label = fact_label(fact, lang)
+        if label not in labels:  # the same fact of several list items
+            labels.append(label)
+    facts = labels
     text = ", ".join(facts[:shown])
     if len(facts) > shown:
         text += " " + translate(

@@ -269,6 +269,8 @@ def _years_table(w: _Writer) -> None:
 def _annex(w: _Writer) -> None:
     from docx.enum.section import WD_ORIENT, WD_SECTION
 
+    from conformite.report.summary import facts_named
+
     r, t = w.r, w.r.t
     section = w.doc.add_section(WD_SECTION.NEW_PAGE)
     section.orientation = WD_ORIENT.LANDSCAPE
@@ -307,7 +309,7 @@ def _annex(w: _Writer) -> None:
     w.heading(t("report.h.to_document"), 2)
     w.table(
         [t("column.control"), t("column.target"), t("report.col.missing"), t("report.col.who")],
-        [(g.control_id, i.target_name, ", ".join(i.unknown_facts) or " ".join(i.messages),
+        [(g.control_id, i.target_name, facts_named(i.unknown_facts, r.lang) or " ".join(i.messages),
           " ".join(i.answer) or i.owner) for g in r.to_document for i in g.items],
     )  # fmt: skip
     w.heading(t("report.h.plan"), 2)

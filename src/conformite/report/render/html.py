@@ -130,7 +130,7 @@ def bar_chart(
 
 def render_html(report: Report) -> str:
     """The whole report as one HTML document."""
-    from conformite.report.summary import fact_list
+    from conformite.report.summary import fact_list, facts_named
 
     return (
         _environment()
@@ -140,6 +140,7 @@ def render_html(report: Report) -> str:
             t=report.t,
             colon=lambda text: colon(text, report.lang),
             fact_list=lambda facts: fact_list(facts, report.lang),
+            facts_named=lambda facts: facts_named(facts, report.lang),
         )
     )
 

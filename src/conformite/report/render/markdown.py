@@ -93,6 +93,8 @@ def _unknowns(r: Report) -> list[str]:
 
 
 def _to_document(r: Report) -> list[str]:
+    from conformite.report.summary import facts_named
+
     t = r.t
 
     def lab(key: str) -> str:
@@ -120,7 +122,7 @@ def _to_document(r: Report) -> list[str]:
                 (
                     [esc(f"{t(f'target.{i.target_kind}')}: {i.target_name}"),
                      t(f"need.{i.need}"),
-                     esc(", ".join(i.unknown_facts) or " ".join(i.messages)),
+                     esc(facts_named(i.unknown_facts, r.lang) or " ".join(i.messages)),
                      esc(" ".join(i.answer) or i.owner)]
                     for i in g.items
                 ),

@@ -1,0 +1,66 @@
+"""Every inventory fact has a label in four languages, and the decision paper says which
+facts are missing in words, not as YAML paths (the annex adds the path for the IT manager)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conformite.engine.unknowns import ORGANISATION_FACTS, SERVICE_FACTS, VENDOR_FACTS
+from conformite.i18n import LANGUAGES, fact_label, messages
+from conformite.inventory.facts import FactKind, ListOf
+from conformite.report.render import render_report
+from test_report import golden_report
+
+
+def _fact_paths() -> list[str]:
+    out: list[str] = []
+
+    def walk(prefix: str, tree: dict, seen: frozenset[int]) -> None:  # type: ignore[type-arg]
+        if id(tree) in seen:
+            return
+        for key, value in tree.items():
+            if isinstance(value, FactKind):
+                out.append(f"{prefix}.{key}")
+            elif isinstance(value, ListOf):
+                walk(f"{prefix}.{key}[]", value.element, seen | {id(tree)})
+            elif isinstance(value, dict):
+                walk(f"{prefix}.{key}", value, seen | {id(tree)})
+
+    for name, tree in (("service", SERVICE_FACTS), ("vendor", VENDOR_FACTS),
+                       ("organisation", ORGANISATION_FACTS)):  # fmt: skip
+        walk(name, tree, frozenset())
+    return out
+
+
+def test_every_fact_has_a_label_in_every_language() -> None:
+    paths = _fact_paths()
+    assert len(paths) > 100
+    missing = [p for p in paths if f"fact.{p}" not in messages()]
+    assert not missing, missing
+    for path in paths:
+        for lang in LANGUAGES:
+            label = messages()[f"fact.{path}"][lang]
+            assert label and "." not in label.rstrip("."), (path, lang)
+    labels = {"fact." + p for p in paths}
+    stray = [k for k in messages() if k.startswith("fact.") and k not in labels]
+    assert not stray, f"labels for facts that do not exist: {stray}"
+
+
+def test_a_label_is_found_for_a_list_item_by_its_index() -> None:
+    label = fact_label("vendor.certifications[3].valid_until", "en")
+    assert label == messages()["fact.vendor.certifications[].valid_until"]["en"]
+    assert fact_label("vendor.no_such_field", "fr") == "vendor.no_such_field"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_decision_paper_names_missing_facts_in_words(lang: str) -> None:
+    report = golden_report(lang)
+    md = render_report("md", report).decode("utf-8")
+    paper, annex = md.split("\n---\n", 1)
+    assert not re.search(r"\b(?:service|vendor|organisation)\.[a-z_]+\\?_[a-z]", paper), paper
+    assert report.unknowns and report.unknowns[0].missing
+    first = fact_label(report.unknowns[0].missing[0], lang)
+    assert first in paper.replace("\\", "")
+    assert f"({report.unknowns[0].missing[0].split('.', 1)[1]}" in annex.replace("\\", "")
