@@ -135,3 +135,14 @@ def test_a_screening_names_severity_in_the_reader_language(french_workspace: Pat
     assert result.exit_code in (0, 3, 4), result.output
     assert "(high)" not in result.output and "(medium)" not in result.output
     assert "(hoch)" in result.output or "(mittel)" in result.output
+
+
+def test_a_refused_workbook_is_reported_in_french(tmp_path: Path) -> None:
+    answers = tmp_path / "réponses.xlsx"
+    answers.write_bytes(b"not a zip, just text")
+    result = conformite("questionnaire", "import", str(answers), "--lang", "fr")
+    assert result.returncode == 2, result.stderr
+    assert "ce n'est pas un classeur XLSX (un fichier .xlsx est une archive zip)" in result.stderr
+    assert "trouvé : b'not '" in result.stderr  # the file's own bytes stay as they are
+    assert "Traceback" not in result.stderr
+    _no_english(result.stderr, "fr")

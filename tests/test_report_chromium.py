@@ -176,3 +176,19 @@ def test_html_report_in_chromium(lang: str, tmp_path: Path) -> None:
     assert data.startswith(b"%PDF-")
     pages = len(re.findall(rb"/Type\s*/Page[^s]", data))
     assert pages >= 5, f"{pages} pages"
+
+
+def test_printing_in_chromium_keeps_a4_and_puts_the_full_plan_on_landscape_pages(
+    tmp_path: Path,
+) -> None:
+    """Chromium honours the print CSS too: A4 portrait for the paper, the named landscape
+    page for the annex's action plan (``@page wide``)."""
+    page = tmp_path / "report.html"
+    page.write_bytes(render_report("html", golden_report("fr")))
+    pdf = tmp_path / "report.pdf"
+    printed = chromium(tmp_path, page, "--no-pdf-header-footer", f"--print-to-pdf={pdf}")
+    assert printed.returncode == 0, printed.stderr[-2000:]
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf.read_bytes())
+    sizes = {(round(float(w)), round(float(h))) for w, h in boxes}
+    assert (595, 842) in sizes, sizes  # A4 portrait, in points
+    assert (842, 595) in sizes, sizes  # A4 landscape: the action plan

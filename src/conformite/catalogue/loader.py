@@ -93,7 +93,7 @@ def _compile_control(
             line, column = doc.locate(path)
             problems.report(
                 doc.file,
-                f"control {control.id}: {exc.message}",
+                Text("refuse.control_problem", control=control.id, problem=exc.message),
                 line=line,
                 column=column,
                 path=f"{path[0]}[{path[1]}].{path[2]}",
@@ -117,7 +117,7 @@ def _compile_control(
                 line, column = doc.locate((*message_path, lang))
                 problems.report(
                     doc.file,
-                    f"control {control.id}: {message}",
+                    Text("refuse.control_problem", control=control.id, problem=message),
                     line=line,
                     column=column,
                     path=f"requirements[{message_path[1]}].message.{lang}",
@@ -166,26 +166,32 @@ def _check_dependencies(controls: list[CompiledControl], problems: ProblemCollec
             if other is None or other.control.target != control.control.target:
                 problems.report(
                     control.source,
-                    f"control {control.id}: depends_on names "
-                    + ("an unknown control" if other is None else "a control on another target"),
+                    Text(
+                        "refuse.depends_on_unknown"
+                        if other is None
+                        else "refuse.depends_on_other_target",
+                        control=control.id,
+                    ),
                     path="depends_on",
-                    expected=f"the id of a control on {control.control.target} targets",
+                    expected=Text("refuse.depends_on_expected", target=control.control.target),
                     found=other_id,
                     hint=_did_you_mean(other_id, by_id) if other is None else None,
                 )
             elif other.control.depends_on:
                 problems.report(
                     control.source,
-                    f"control {control.id}: depends on {other_id}, which depends on others",
+                    Text("refuse.depends_on_chain", control=control.id, other=other_id),
                     path="depends_on",
-                    expected="a control without depends_on (one level only)",
+                    expected=Text("refuse.depends_on_one_level"),
                     found=other_id,
                 )
 
 
 def _shortened(text: str, limit: int = 300) -> str:
     """An expression as an error message quotes it: at most ``limit`` characters."""
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+    if len(text) <= limit:
+        return text
+    return Text("refuse.shortened", text=text[:limit], length=f"{len(text):,}")
 
 
 def _message_problem(text: str, parameters: dict[str, Any]) -> tuple[str, str] | None:
@@ -194,17 +200,20 @@ def _message_problem(text: str, parameters: dict[str, Any]) -> tuple[str, str] |
     Messages are filled with ``str.format_map``: checked here with the same
     parser, so that a stray brace fails loading, not an audit.
     """
-    expected = "{facts} or a parameter name: " + ", ".join(sorted(parameters) or ["(none)"])
+    expected = Text(
+        "refuse.message_placeholders",
+        names=", ".join(sorted(parameters)) or Text("refuse.message_no_parameter"),
+    )
     try:
         names = [name for _, name, _, _ in Formatter().parse(text) if name is not None]
     except ValueError as exc:
         return (
-            f"message is not a valid template ({exc})",
-            f"{expected}; write {{{{ and }}}} for a literal brace",
+            Text("refuse.message_template", detail=str(exc)),
+            Text("refuse.message_literal_brace", expected=expected),
         )
     for name in names:
         if name != "facts" and name not in parameters:
-            return f"unknown placeholder {{{name}}} in message", expected
+            return Text("refuse.message_unknown_placeholder", name=name), expected
     return None
 
 
@@ -261,7 +270,7 @@ def load_catalogue(
     shipped = builtin_catalogue_dir().resolve()
     for directory in dirs:
         if not directory.is_dir():
-            problems.report(_display(directory), "control folder not found")
+            problems.report(_display(directory), Text("refuse.control_folder_not_found"))
             continue
         builtin = directory.resolve() == shipped
         files = sorted(
@@ -284,7 +293,7 @@ def load_catalogue(
                 line, column = doc.locate(("id",))
                 problems.report(
                     display,
-                    "the file name must be the control id",
+                    Text("refuse.file_name_control_id"),
                     line=line,
                     column=column,
                     path="id",
@@ -295,11 +304,11 @@ def load_catalogue(
                 line, column = doc.locate(("id",))
                 problems.report(
                     display,
-                    f"duplicate control id {control.id}",
+                    Text("refuse.duplicate_control", control=control.id),
                     line=line,
                     column=column,
                     path="id",
-                    hint=f"already defined in {seen[control.id]}",
+                    hint=Text("refuse.already_defined", file=seen[control.id]),
                 )
                 continue
             seen[control.id] = display
@@ -324,7 +333,7 @@ def load_catalogue(
                 ):
                     problems.report(
                         config_name,
-                        f"parameter {name!r} of {control.id} has the wrong type",
+                        Text("refuse.parameter_wrong_type", name=repr(name), control=control.id),
                         line=config_line("parameters", control.id, name),
                         path=f"parameters.{control.id}.{name}",
                         expected=type(parameters[name]).__name__,

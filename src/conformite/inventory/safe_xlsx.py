@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from conformite._files import FileTooLarge, read_regular_file
-from conformite.errors import InputError, Problem
+from conformite.errors import InputError, Problem, Text
 
 __all__ = ["SafeWorkbook", "XlsxLimits", "open_workbook"]
 
@@ -89,11 +89,15 @@ def _read(path: Path, file: str, limits: XlsxLimits) -> bytes:
     except FileTooLarge as exc:
         size = exc.size if exc.size is not None else limits.max_file_bytes + 1
     except OSError as exc:
-        raise _refuse(file, f"cannot read: {exc.strerror or exc}") from None
-    raise _refuse(
-        file,
-        f"file is {size / _MIB:.1f} MiB, more than the "
-        f"{limits.max_file_bytes / _MIB:g} MiB limit for this workbook",
+        raise _refuse(file, Text("input.cannot_read", reason=str(exc.strerror or exc))) from None
+    raise _refuse(file, _too_large(size, limits))
+
+
+def _too_large(size: int, limits: XlsxLimits) -> Text:
+    return Text(
+        "refuse.xlsx_too_large",
+        size=f"{size / _MIB:.1f}",
+        limit=f"{limits.max_file_bytes / _MIB:g}",
     )
 
 
@@ -102,34 +106,33 @@ def _check_archive(data: bytes, file: str, limits: XlsxLimits, deadline: float) 
     size = len(data)
     magic = data[:8]
     if size > limits.max_file_bytes:
-        raise _refuse(
-            file,
-            f"file is {size / _MIB:.1f} MiB, more than the "
-            f"{limits.max_file_bytes / _MIB:g} MiB limit for this workbook",
-        )
+        raise _refuse(file, _too_large(size, limits))
     if magic.startswith(_OLE_MAGIC):
         raise _refuse(
             file,
-            "not an XLSX workbook: a password-protected (encrypted) workbook or an old .xls file",
-            hint="remove the password, or save the file as .xlsx (Excel Workbook)",
+            Text("refuse.xlsx_encrypted_or_xls"),
+            hint=Text("refuse.xlsx_remove_password"),
         )
     if not magic.startswith(_ZIP_MAGIC):
         raise _refuse(
             file,
-            "not an XLSX workbook (an .xlsx file is a zip archive)",
+            Text("refuse.xlsx_not_zip"),
             found=repr(magic[:4]),
         )
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise _refuse(file, f"not a readable XLSX workbook: damaged zip archive ({exc})") from None
+        raise _refuse(file, Text("refuse.xlsx_damaged_archive", detail=str(exc))) from None
     with archive:
         members = archive.infolist()
         if len(members) > limits.max_members:
             raise _refuse(
                 file,
-                f"the zip archive holds {len(members):,} files, more than the "
-                f"{limits.max_members:,} a workbook needs",
+                Text(
+                    "refuse.xlsx_too_many_members",
+                    count=f"{len(members):,}",
+                    limit=f"{limits.max_members:,}",
+                ),
             )
         declared_total = 0
         for info in members:
@@ -138,10 +141,9 @@ def _check_archive(data: bytes, file: str, limits: XlsxLimits, deadline: float) 
             if declared_total > limits.max_total_bytes:
                 raise _refuse(
                     file,
-                    "the workbook inflates to more than "
-                    f"{limits.max_total_bytes / _MIB:g} MiB (declared sizes)",
+                    Text("refuse.xlsx_inflates_total", limit=f"{limits.max_total_bytes / _MIB:g}"),
                     path=info.filename,
-                    hint="this looks like a zip bomb; export the workbook again",
+                    hint=Text("refuse.xlsx_zip_bomb"),
                 )
         for info in members:
             _check_content(archive, info, file, limits, deadline)
@@ -150,31 +152,37 @@ def _check_archive(data: bytes, file: str, limits: XlsxLimits, deadline: float) 
 def _check_declared(info: zipfile.ZipInfo, file: str, limits: XlsxLimits) -> None:
     where = info.filename
     if info.flag_bits & 0x1:
-        raise _refuse(file, "encrypted zip member: the workbook cannot be read", path=where)
+        raise _refuse(file, Text("refuse.xlsx_encrypted_member"), path=where)
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         raise _refuse(
             file,
-            f"unsupported zip compression method {info.compress_type}",
+            Text("refuse.xlsx_compression", method=str(info.compress_type)),
             path=where,
-            expected="stored or deflated, as spreadsheet programs write",
+            expected=Text("refuse.xlsx_compression_expected"),
         )
     if info.file_size > limits.max_member_bytes:
         raise _refuse(
             file,
-            f"member inflates to {info.file_size / _MIB:,.1f} MiB, more than the "
-            f"{limits.max_member_bytes / _MIB:g} MiB limit",
+            Text(
+                "refuse.xlsx_member_too_large",
+                size=f"{info.file_size / _MIB:,.1f}",
+                limit=f"{limits.max_member_bytes / _MIB:g}",
+            ),
             path=where,
-            hint="this looks like a zip bomb; export the workbook again",
+            hint=Text("refuse.xlsx_zip_bomb"),
         )
     if info.file_size > limits.ratio_floor and info.file_size > limits.max_ratio * max(
         info.compress_size, 1
     ):
         raise _refuse(
             file,
-            f"member compressed {info.file_size // max(info.compress_size, 1):,} times "
-            f"(more than {limits.max_ratio} times)",
+            Text(
+                "refuse.xlsx_member_ratio",
+                ratio=f"{info.file_size // max(info.compress_size, 1):,}",
+                limit=str(limits.max_ratio),
+            ),
             path=where,
-            hint="this looks like a zip bomb; export the workbook again",
+            hint=Text("refuse.xlsx_zip_bomb"),
         )
 
 
@@ -191,16 +199,14 @@ def _check_content(
             while chunk := member.read(_CHUNK):
                 count += len(chunk)
                 if count > info.file_size or count > limits.max_member_bytes:
-                    raise _refuse(file, "member is larger than its declared size", path=where)
+                    raise _refuse(file, Text("refuse.xlsx_member_larger"), path=where)
                 if xml and count == len(chunk) and not _utf8_xml(chunk):
-                    raise _refuse(
-                        file, "XML member is not in UTF-8, as XLSX files always are", path=where
-                    )
+                    raise _refuse(file, Text("refuse.xlsx_not_utf8"), path=where)
                 window = tail + chunk
                 if xml and any(marker in window for marker in _DTD_MARKERS):
                     raise _refuse(
                         file,
-                        "member declares a DTD or entities (XML bomb); XLSX files never do",
+                        Text("refuse.xlsx_dtd"),
                         path=where,
                     )
                 tail = chunk[-16:]
@@ -210,10 +216,10 @@ def _check_content(
         raise
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError) as exc:
         raise _refuse(
-            file, f"not a readable XLSX workbook: damaged zip member ({exc})", path=where
+            file, Text("refuse.xlsx_damaged_member", detail=str(exc)), path=where
         ) from None
     if count != info.file_size:
-        raise _refuse(file, "member is smaller than its declared size", path=where)
+        raise _refuse(file, Text("refuse.xlsx_member_smaller"), path=where)
 
 
 _DECLARED_ENCODING = re.compile(rb"""^<\?xml[^>]*encoding=["']([A-Za-z0-9._-]+)["']""")
@@ -229,7 +235,7 @@ def _utf8_xml(start: bytes) -> bool:
 
 
 def _timeout(file: str, limits: XlsxLimits) -> InputError:
-    return _refuse(file, f"reading the workbook took more than {limits.max_seconds:g} s")
+    return _refuse(file, Text("refuse.xlsx_timeout", seconds=f"{limits.max_seconds:g}"))
 
 
 class SafeWorkbook:
@@ -288,24 +294,32 @@ class SafeWorkbook:
                     if column > width:
                         raise _refuse(
                             self.file,
-                            f"a value outside the expected cells (columns A-{_letter(width)})",
+                            Text("refuse.xlsx_outside_columns", last=_letter(width)),
                             path=f"{sheet}!{_letter(column)}{number}",
                             found=_preview(value),
-                            hint="write answers only in the questionnaire's cells",
+                            hint=Text("refuse.xlsx_answers_in_cells"),
                         )
                     if number > last:
                         raise _refuse(
                             self.file,
-                            f"more than {limit:,} rows: only rows {min_row}-{last} are read",
+                            Text(
+                                "refuse.xlsx_too_many_rows",
+                                limit=f"{limit:,}",
+                                first=str(min_row),
+                                last=str(last),
+                            ),
                             path=f"{sheet}!{_letter(column)}{number}",
                             found=_preview(value),
-                            hint="split the answers, or check that this is the right file",
+                            hint=Text("refuse.xlsx_split_answers"),
                         )
                     if isinstance(value, str) and len(value) > self.limits.max_cell_chars:
                         raise _refuse(
                             self.file,
-                            f"cell text of {len(value):,} characters, more than "
-                            f"{self.limits.max_cell_chars:,}",
+                            Text(
+                                "refuse.xlsx_cell_too_long",
+                                length=f"{len(value):,}",
+                                limit=f"{self.limits.max_cell_chars:,}",
+                            ),
                             path=f"{sheet}!{_letter(column)}{number}",
                         )
                 if any(not _blank(value) for value in values):
@@ -316,9 +330,14 @@ class SafeWorkbook:
         except Exception as exc:  # malformed sheet XML, refused DTD: openpyxl parses lazily
             raise _refuse(
                 self.file,
-                f"not a readable XLSX workbook: {type(exc).__name__}: {exc}",
+                _unreadable(exc),
                 path=sheet,
             ) from None
+
+
+def _unreadable(exc: Exception) -> Text:
+    """What a parser or openpyxl said, as it said it, after conformite's own words."""
+    return Text("refuse.xlsx_unreadable", detail=f"{type(exc).__name__}: {exc}")
 
 
 def _blank(value: Any) -> bool:
@@ -357,7 +376,7 @@ def open_workbook(
                 io.BytesIO(data), read_only=True, data_only=True, keep_links=False
             )
     except Exception as exc:  # XML and openpyxl errors alike
-        raise _refuse(file, f"not a readable XLSX workbook: {type(exc).__name__}: {exc}") from None
+        raise _refuse(file, _unreadable(exc)) from None
     if time.monotonic() > deadline:
         workbook.close()
         raise _timeout(file, limits)

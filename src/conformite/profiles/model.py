@@ -39,6 +39,7 @@ from pydantic import (
 )
 
 from conformite.errors import InputError, Problem, ProblemCollector, format_path
+from conformite.errors import Text as Message  # inventory.model.Text is a field type
 from conformite.inventory.model import Identifier, Model, Text, Vendor
 from conformite.inventory.safe_yaml import load_yaml_bytes, read_bounded
 from conformite.inventory.validation import problems_from_validation_error
@@ -151,8 +152,8 @@ class ProfileRegistry:
         elif known.sha256 != profile.sha256:
             problems.report(
                 profile.file,
-                f"profile {ref} is also defined, differently, in {known.file}",
-                hint="a published version never changes: publish a new version number",
+                Message("refuse.profile_defined_twice", ref=ref, other=known.file),
+                hint=Message("refuse.profile_new_version"),
             )
 
 
@@ -170,7 +171,7 @@ def _check_sources(profile: SupplierProfile, data: dict[str, Any], doc: Any) -> 
                     line=line,
                     column=column,
                     path=format_path(("profile", "sources", path)),
-                    message=f"source for '{path}', which the profile does not state",
+                    message=Message("refuse.profile_source_without_fact", path=path),
                 )
             )
     for fact in sorted(facts):
@@ -185,9 +186,8 @@ def _check_sources(profile: SupplierProfile, data: dict[str, Any], doc: Any) -> 
                     line=line,
                     column=column,
                     path=format_path(("vendor", *parts)),
-                    message=f"fact '{fact}' has no source",
-                    hint=f"add profile.sources.{fact} (or a parent path) with a url or "
-                    "document and checked_on",
+                    message=Message("refuse.profile_fact_without_source", fact=fact),
+                    hint=Message("refuse.profile_add_source", fact=fact),
                 )
             )
     return problems
@@ -211,7 +211,7 @@ def load_profile_file(
                 Problem(
                     file=display,
                     line=1,
-                    message="a profile is a mapping with 'profile:' and 'vendor:'",
+                    message=Message("refuse.profile_not_mapping"),
                 )
             ]
         )

@@ -46,7 +46,15 @@ from conformite.catalogue.model import Catalogue, CompiledControl, Localized
 from conformite.engine.evaluation import evaluate
 from conformite.engine.results import Finding
 from conformite.engine.targets import EvaluationInput
-from conformite.errors import InputError, Problem, ProblemCollector, closest, format_path
+from conformite.errors import (
+    InputError,
+    Problem,
+    ProblemCollector,
+    Text,
+    closest,
+    did_you_mean,
+    format_path,
+)
 from conformite.inventory.model import (
     DataLocation,
     Encryption,
@@ -120,7 +128,7 @@ def load_screening_rules(directory: Path | None = None) -> dict[str, ScreeningRu
             line, column = doc.locate(("controls", control_id))
             problems.report(
                 doc.file,
-                "a non-blocking control needs a clause",
+                Text("refuse.screening_needs_clause"),
                 line=line,
                 column=column,
                 path=f"controls.{control_id}",
@@ -166,9 +174,11 @@ def load_candidate(path: Path, reference: ReferenceData) -> Candidate:
                 Problem(
                     file=doc.file,
                     line=1,
-                    message="expected a vendor entry",
-                    expected="a mapping with 'vendor:' (one entry of vendors.yaml)",
-                    found=type(data).__name__ if data is not None else "an empty file",
+                    message=Text("refuse.candidate_expected_vendor"),
+                    expected=Text("refuse.candidate_vendor_mapping"),
+                    found=type(data).__name__
+                    if data is not None
+                    else Text("refuse.found_empty_file"),
                 )
             ]
         )
@@ -185,9 +195,12 @@ def load_candidate(path: Path, reference: ReferenceData) -> Candidate:
                         line=line,
                         column=column,
                         path="vendors",
-                        message="screening takes exactly one vendor",
-                        expected="a list with one vendor entry",
-                        found=f"{len(vendors) if isinstance(vendors, list) else 0} entries",
+                        message=Text("refuse.screening_one_vendor"),
+                        expected=Text("refuse.screening_one_vendor_list"),
+                        found=Text(
+                            "refuse.entries",
+                            count=len(vendors) if isinstance(vendors, list) else 0,
+                        ),
                     )
                 ]
             )
@@ -267,11 +280,11 @@ def _check_countries(
             line, column = doc.locate(where)
             problems.report(
                 doc.file,
-                f"unknown country code '{country}'",
+                Text("refuse.unknown_country", country=country),
                 line=line,
                 column=column,
                 path=format_path(where),
-                hint=f"did you mean '{suggestion}'?" if suggestion else None,
+                hint=did_you_mean(suggestion),
             )
     for i, cert in enumerate(vendor.certifications):
         if cert.standard not in reference.certifications:
@@ -279,7 +292,7 @@ def _check_countries(
             line, column = doc.locate(where)
             problems.report(
                 doc.file,
-                f"unknown certification standard '{cert.standard}'",
+                Text("refuse.unknown_certification", standard=cert.standard),
                 line=line,
                 column=column,
                 path=format_path(where),
