@@ -64,3 +64,24 @@ def test_the_decision_paper_names_missing_facts_in_words(lang: str) -> None:
     first = fact_label(report.unknowns[0].missing[0], lang)
     assert first in paper.replace("\\", "")
     assert f"({report.unknowns[0].missing[0].split('.', 1)[1]}" in annex.replace("\\", "")
+
+
+def test_inventory_values_in_a_message_are_written_as_words() -> None:
+    import datetime as dt
+
+    from conformite._paths import demo_dir
+    from conformite.engine.audit import run_audit
+    from conformite.engine.workspace import load_workspace
+
+    workspace = load_workspace(demo_dir())
+    for lang, word in (("fr", "élèves"), ("de", messages()["subject.pupils"]["de"])):
+        result = run_audit(workspace, dt.date(2026, 11, 28), lang)
+        finding = next(
+            f
+            for f in result.findings
+            if f.control_id == "DP-DISCLOSURE-EXCEPTION" and f.outcome == "fail"
+        )
+        text = " ".join(finding.messages)
+        assert word in text and ": pupils" not in text
+        # The facts stay machine-readable values.
+        assert any("pupils" in fact for r in finding.facts for fact in r.details)

@@ -28,7 +28,7 @@ from conformite.engine.unknowns import (
     expression_reads,
     tri_state,
 )
-from conformite.i18n import translate
+from conformite.i18n import messages, translate
 from conformite.i18n.formats import format_number
 from conformite.inventory.facts import FactKind, ListOf
 
@@ -47,9 +47,29 @@ def _as_facts(value: Any) -> list[str]:
     return [str(value)]
 
 
-def _format_message(template: str, facts: list[str], parameters: dict[str, str]) -> str:
+#: Prefixes of message keys that name inventory values in words (``subject.pupils`` →
+#: "élèves"): a fact that is exactly such a value is written as the word in a message.
+_VALUE_WORDS = ("subject",)
+
+
+def _in_words(fact: str, lang: str) -> str:
+    """``pupils`` → ``élèves``; any other fact (``dpa.signed_on: never``) as it is.
+    The finding's facts keep the value itself (machine-readable); only the message,
+    which people read, gets the word."""
+    table = messages()
+    for prefix in _VALUE_WORDS:
+        entry = table.get(f"{prefix}.{fact}")
+        if entry is not None:
+            return entry.get(lang) or entry["en"]
+    return fact
+
+
+def _format_message(
+    template: str, facts: list[str], parameters: dict[str, str], lang: str = "en"
+) -> str:
     """Fill a requirement's message; ``parameters`` are already rendered as text."""
-    return template.format_map({**parameters, "facts": "; ".join(facts) if facts else "-"})
+    words = "; ".join(_in_words(f, lang) for f in facts) if facts else "-"
+    return template.format_map({**parameters, "facts": words})
 
 
 def _param_text(value: Any) -> str:
@@ -298,7 +318,7 @@ def _decide(
             facts.append(FactResult(requirement.name, "requirement", False, details))
             where = f"{label}.message"
             messages.append(
-                _format_message(requirement.message.get(lang), details, statics.parameters)
+                _format_message(requirement.message.get(lang), details, statics.parameters, lang)
             )
     except _EvaluationError as exc:
         return "error", [translate("finding.error", lang, detail=str(exc))], facts
@@ -493,7 +513,9 @@ def decide_with_unknowns(
                         details = []
                 results.append(FactResult(requirement.name, "requirement", False, details))
                 messages.append(
-                    _format_message(requirement.message.get(lang), details, statics.parameters)
+                    _format_message(
+                        requirement.message.get(lang), details, statics.parameters, lang
+                    )
                 )
     except _EvaluationError as exc:
         return "error", [translate("finding.error", lang, detail=str(exc))], results, []
