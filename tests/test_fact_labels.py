@@ -85,3 +85,29 @@ def test_inventory_values_in_a_message_are_written_as_words() -> None:
         assert word in text and ": pupils" not in text
         # The facts stay machine-readable values.
         assert any("pupils" in fact for r in finding.facts for fact in r.details)
+
+
+@pytest.mark.parametrize(
+    ("message", "lang", "expected"),
+    [
+        ("MFA off (security.mfa.enabled: false).", "fr",
+         "MFA off (si l'authentification multifacteur est activée\u00a0: non)."),
+        ("Scope too narrow (security.mfa.scope: administrators).", "de",
+         "Scope too narrow (" + messages()["fact.service.security.mfa.scope"]["de"]
+         + ": nur Administratoren)."),
+        ("No DPIA (dpia.done_on: never).", "it",
+         "No DPIA (" + messages()["fact.service.dpia.done_on"]["it"] + ": mai)."),
+        ("See vendor.dpa.signed_on.", "en",
+         "See " + messages()["fact.vendor.dpa.signed_on"]["en"] + "."),
+        # Not facts: host names, file names and unknown paths stay as written.
+        ("Probe www.example.ch and security.txt; organisation.yaml.", "fr",
+         "Probe www.example.ch and security.txt; organisation.yaml."),
+        ("security.no_such.field: true", "en", "security.no_such.field: true"),
+    ],
+)  # fmt: skip
+def test_facts_quoted_in_a_message_are_written_in_words(
+    message: str, lang: str, expected: str
+) -> None:
+    from conformite.report.findings import facts_in_words
+
+    assert facts_in_words(message, "service", lang) == expected

@@ -8,11 +8,13 @@ targets are ranked by risk (:mod:`conformite.report.risk`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from conformite.engine.results import Finding, WaiverStatus
 from conformite.engine.workspace import Workspace
-from conformite.i18n import translate
+from conformite.i18n import fact_label, messages, translate
 from conformite.i18n.formats import (
+    colon,
     format_date,
     localize_dates,
 )
@@ -37,8 +39,42 @@ from conformite.report.risk import Exposures, finding_risk
 __all__ = ["finding_groups", "target_label", "unknown_groups", "waiver_rows"]
 
 
+#: A fact as a finding's message quotes it: ``security.mfa.enabled: false``,
+#: ``vendor.dpa.signed_on``, ``security.logging.records: [changes]``.
+_QUOTED_FACT = re.compile(
+    r"\b(?:(service|vendor|organisation)\.)?"
+    r"([a-z_]+(?:\[[^\]]*\])?(?:\.[a-z_]+(?:\[[^\]]*\])?)+)"
+    r"(?::[ \u00a0]*(\[[^\]]*\]|[^);,\n]+))?"
+)
+_VALUE_KEYS = {"true": "report.yes", "false": "report.no", "never": "report.never"}
+
+
+def facts_in_words(message: str, target_kind: str, lang: str) -> str:
+    """``(security.mfa.enabled: false)`` → ``(si l'authentification multifacteur est
+    activée : non)``: every fact a message quotes by its path, when the inventory has
+    such a fact, written with its label, and yes, no and never in words. Anything else
+    that looks like a path (a host name, ``security.txt``) is left as it is."""
+
+    def words(match: re.Match[str]) -> str:
+        kind, path, value = match.group(1) or target_kind, match.group(2), match.group(3)
+        label = fact_label(f"{kind}.{path}", lang)
+        if label == f"{kind}.{path}":  # not a fact: leave the text alone
+            return match.group(0)
+        if value is None:
+            return label
+        value = value.strip()
+        key = _VALUE_KEYS.get(value) or (
+            f"value.{value}" if f"value.{value}" in messages() else None
+        )
+        shown = translate(key, lang) if key else value
+        return f"{colon(label, lang)} {shown}"
+
+    return _QUOTED_FACT.sub(words, message)
+
+
 def _item(f: Finding, owners: Owners, exposures: Exposures, lang: str) -> FindingItem:
-    messages, answer = [localize_dates(m, lang) for m in f.messages], []
+    messages = [facts_in_words(localize_dates(m, lang), f.target_kind, lang) for m in f.messages]
+    answer: list[str] = []
     if f.outcome == "unknown":
         messages, answer, _ = answerers(messages)
     return FindingItem(
