@@ -86,6 +86,10 @@ def main() -> None:
     # Click's standalone mode turns Ctrl-C into "Aborted!" and exit code 1; a
     # command that was interrupted exits 130 (128 + SIGINT), as shells expect,
     # and says so in the user's language.
+    if any(arg in ("--help", "-h") for arg in sys.argv[1:]) or len(sys.argv) == 1:
+        from conformite.cli.help_i18n import localize_help
+
+        localize_help(cli, _language())
     try:
         code = cli.main(prog_name="conformite", standalone_mode=False)
     except click.exceptions.Abort as exc:
