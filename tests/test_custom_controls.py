@@ -141,3 +141,13 @@ def test_readme_custom_control_example_works(tmp_path: Path) -> None:
     assert findings["a"]["outcome"] == "unknown"
     assert findings["a"]["unknown_facts"] == ["service.retention.basis"]
     assert findings["b"]["outcome"] == "pass"
+
+
+def test_an_expression_problem_is_reported_in_the_reader_language(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, "service.securty.mfa.enabled == true")
+    result = CliRunner().invoke(cli, ["--lang", "fr", "audit", str(ws), "--as-of", AS_OF])
+    assert result.exit_code == 2, result.output
+    assert "champ inconnu 'securty' dans 'service'" in result.output
+    assert "vouliez-vous dire 'service.security'" in result.output
+    english = CliRunner().invoke(cli, ["--lang", "en", "audit", str(ws), "--as-of", AS_OF])
+    assert "unknown field 'securty' on 'service'" in english.output

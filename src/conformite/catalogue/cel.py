@@ -25,7 +25,7 @@ from typing import Any
 
 from conformite.catalogue.celbinding import cel
 from conformite.catalogue.context import ANY, FUNCTIONS, Shape, context_shape
-from conformite.errors import closest
+from conformite.errors import Text, closest, did_you_mean
 
 __all__ = ["ExpressionError", "cel", "compile_checked"]
 
@@ -133,13 +133,13 @@ def _walk(
         nxt = _field_shape(shape, name)
         if nxt is None:
             if not isinstance(shape, dict):
-                return ANY, f"'{walked}' is a plain value and has no field '{name}'"
+                return ANY, Text("cel.plain_value", walked=walked, name=name)
             suggestion = closest(name, shape)
-            hint = f"did you mean '{walked}.{suggestion}'?" if suggestion else None
+            hint = did_you_mean(f"{walked}.{suggestion}") if suggestion else None
             known = ", ".join(sorted(shape)) if len(shape) <= 12 else None
             raise ExpressionError(
-                f"unknown field '{name}' on '{walked}'",
-                hint or (f"known fields: {known}" if known else None),
+                Text("cel.unknown_field", name=name, walked=walked),
+                hint or (Text("cel.known_fields", fields=known) if known else None),
             )
         shape = nxt
         walked = f"{walked}.{name}"
@@ -200,7 +200,7 @@ def check_expression(
         if not segments and is_call:
             if root not in functions and root not in _MACROS:
                 raise ExpressionError(
-                    f"unknown function '{root}'",
+                    Text("cel.unknown_function", name=root),
                     _suggest(root, functions),
                 )
             continue
@@ -214,7 +214,7 @@ def check_expression(
             if any(b[2] == root for b in bindings) or _is_bound_later(text, root):
                 continue
             raise ExpressionError(
-                f"unknown variable '{root}'",
+                Text("cel.unknown_variable", name=root),
                 _suggest(root, list(variables)),
             )
         shape, problem = _walk(root, root_shape, segments, is_call)
@@ -247,9 +247,8 @@ def check_expression(
             and isinstance(shape[0], dict)
         ):
             raise ExpressionError(
-                f"'{'.'.join(path)}.filter(...)' copies whole records and takes seconds "
-                "on a commune with hundreds of them",
-                f"use {'.'.join(path)}.map(x, <condition>, <value>) or .exists(...) instead",
+                Text("cel.filter_copies", path=".".join(path)),
+                Text("cel.use_map", path=".".join(path)),
             )
         if is_call and segments and segments[-1] in _MACROS:
             # Bind the comprehension variable to the element shape.
@@ -269,8 +268,7 @@ def _is_bound_later(text: str, name: str) -> bool:
 
 
 def _suggest(name: str, candidates: Any) -> str | None:
-    suggestion = closest(name, candidates)
-    return f"did you mean '{suggestion}'?" if suggestion else None
+    return did_you_mean(closest(name, candidates))
 
 
 def _literal(value: Any) -> str:
@@ -446,18 +444,19 @@ def check_cost(bound: str, text: str | None = None) -> None:
     """
     if len(bound) > MAX_BOUND:
         raise ExpressionError(
-            f"the expression is {len(bound):,} characters long once its variables and "
-            f"parameters are written in (at most {MAX_BOUND:,})",
-            "a variable using another several times, or a long list parameter "
-            "(conformite.toml [parameters]), makes it so",
+            Text("cel.too_long_bound", length=f"{len(bound):,}", limit=f"{MAX_BOUND:,}"),
+            Text("cel.too_long_bound_hint"),
         )
     if text is None:
         text = _blank_strings(bound)
     for ranged in _RANGE_CALL.finditer(text):
         if int(ranged.group(1)) > MAX_LITERAL_ITERATIONS:
             raise ExpressionError(
-                f"lists.range({ranged.group(1)}) builds a list of more than "
-                f"{MAX_LITERAL_ITERATIONS:,} elements"
+                Text(
+                    "cel.range_too_long",
+                    count=ranged.group(1),
+                    limit=f"{MAX_LITERAL_ITERATIONS:,}",
+                )
             )
     # Each comprehension: its span (the parentheses) and the size of its list.
     spans = [
@@ -473,9 +472,12 @@ def check_cost(bound: str, text: str | None = None) -> None:
         worst = max(worst, iterations)
     if worst > MAX_LITERAL_ITERATIONS:
         raise ExpressionError(
-            f"nested comprehensions over lists written in the expression make "
-            f"{worst:,} iterations on each target (at most {MAX_LITERAL_ITERATIONS:,})",
-            "iterate over the inventory's lists, or write shorter lists",
+            Text(
+                "cel.nested_too_costly",
+                iterations=f"{worst:,}",
+                limit=f"{MAX_LITERAL_ITERATIONS:,}",
+            ),
+            Text("cel.nested_too_costly_hint"),
         )
 
 
@@ -485,11 +487,11 @@ def _compile(expression: str) -> Any:
         return cel.compile(expression)
     except (ValueError, RuntimeError) as exc:
         detail = str(exc).split("ERROR: <input>:", 1)[-1].strip()
-        raise ExpressionError(f"CEL syntax error: {detail}") from None
+        raise ExpressionError(Text("cel.syntax", detail=detail)) from None
     except BaseException as exc:  # pyo3's PanicException derives from BaseException
         if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
             raise
-        raise ExpressionError(f"CEL syntax error: the parser failed ({exc})") from None
+        raise ExpressionError(Text("cel.parser_failed", detail=str(exc))) from None
 
 
 def compile_checked(
@@ -508,7 +510,7 @@ def compile_checked(
     _compile(expression)
     if len(expression) > MAX_SOURCE:
         raise ExpressionError(
-            f"the expression is {len(expression):,} characters long (at most {MAX_SOURCE:,})"
+            Text("cel.too_long", length=f"{len(expression):,}", limit=f"{MAX_SOURCE:,}")
         )
     shape = dict(context_shape(target))
     shape["params"] = dict.fromkeys(parameters, ANY)
