@@ -22,12 +22,14 @@ from conformite.report.model import ScoreRow
 
 __all__ = [
     "CONFIRMED",
+    "NAMED",
     "TO_DOCUMENT",
     "Answerer",
     "Owners",
     "answerers",
     "compiled_control",
     "control_text",
+    "first_few",
     "first_sentence",
     "is_gap",
     "is_open",
@@ -201,6 +203,15 @@ class Owners:
         if kind == "endpoint":
             return self.endpoints.get(target_id, self.default)
         return self.default
+
+
+#: How many names a sentence or a cell lists before "…".
+NAMED = 3
+
+
+def first_few(items: list[str], separator: str = ", ", shown: int = NAMED) -> str:
+    """``Portail, Messagerie, Paie …``: the first ``shown`` items, "…" when there are more."""
+    return separator.join(items[:shown]) + (" …" if len(items) > shown else "")
 
 
 def compiled_control(workspace: Workspace, control_id: str) -> CompiledControl | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from conformite.engine.results import AuditResult
 from conformite.i18n import translate
 from conformite.i18n.formats import format_chf, format_date, format_delta, format_number
+from conformite.report.common import NAMED, first_few
 from conformite.report.model import (
     EXPIRY_WARNING_DAYS,
     Action,
@@ -26,23 +27,19 @@ from conformite.report.summary import next_year
 
 __all__ = ["decisions", "targets_text", "titles_text"]
 
-#: How many target names or action titles a motion names before "…".
-_NAMED = 3
-
 
 def targets_text(names: list[str]) -> str:
     """``Portail, Messagerie, Paie …``: the first targets an action concerns."""
-    return ", ".join(names[:_NAMED]) + (" …" if len(names) > _NAMED else "")
+    return first_few(names)
 
 
 def titles_text(actions: list[Action]) -> str:
-    titles = [a.title for a in actions]
-    return "; ".join(titles[:_NAMED]) + (" …" if len(titles) > _NAMED else "")
+    return first_few([a.title for a in actions], "; ")
 
 
 def _plan_motions(plan: ActionPlan, lang: str) -> list[str]:
     out: list[str] = []
-    for action in [a for a in plan.all_actions if a.critical][:_NAMED]:
+    for action in [a for a in plan.all_actions if a.critical][:NAMED]:
         key = "report.motion.critical" if action.year else "report.motion.critical_unplanned"
         out.append(
             translate(
@@ -154,7 +151,7 @@ def decisions(
             )
         )
     expired = [w for w in waivers if w.expired]
-    if len(expired) > _NAMED:
+    if len(expired) > NAMED:
         out.append(translate("report.decision.expired_many", lang, count=len(expired)))
     else:
         for w in expired:

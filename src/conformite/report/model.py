@@ -27,6 +27,7 @@ __all__ = [
     "Certificate",
     "FindingGroup",
     "FindingItem",
+    "FixPlan",
     "Methodology",
     "Report",
     "Risk",
@@ -234,6 +235,17 @@ class YearBudget:
         return 100 * self.person_days / self.staff_days if self.staff_days else None
 
 
+@dataclass(frozen=True)
+class FixPlan:
+    """The plan for one control's confirmed gaps: its cost and its years."""
+
+    cash_chf: float
+    person_days: float
+    years: list[int]
+    #: Every part is planned within the horizon.
+    planned: bool
+
+
 @dataclass
 class ActionPlan:
     #: Planned actions, by year then priority.
@@ -276,6 +288,17 @@ class ActionPlan:
     @property
     def unplanned_days(self) -> float:
         return round(sum(a.person_days for a in self.unplanned), 2)
+
+    def fix_of(self, control_id: str) -> FixPlan:
+        """What fixing ``control_id``'s confirmed gaps costs, and in which years the plan
+        does it (its parts when split; nothing when it has no gap to fix)."""
+        actions = [a for a in self.all_actions if a.control_id == control_id and a.kind == "fix"]
+        return FixPlan(
+            cash_chf=round(sum(a.cash_chf for a in actions), 2),
+            person_days=round(sum(a.person_days for a in actions), 2),
+            years=sorted({a.year for a in actions if a.year}),
+            planned=bool(actions) and all(a.year for a in actions),
+        )
 
     @property
     def unplanned_value(self) -> float:
@@ -454,19 +477,16 @@ class Report:
 
     def fix_cost_text(self, risk: Risk) -> str:
         """What fixing a top risk costs and when the plan does it."""
-        actions = [
-            a for a in self.plan.all_actions if a.control_id == risk.control_id and a.kind == "fix"
-        ]
-        years = sorted({a.year for a in actions if a.year})
+        fix = self.plan.fix_of(risk.control_id)
         when = (
-            self.t("report.risk.when_years", years=", ".join(map(str, years)))
-            if years and all(a.year for a in actions)
+            self.t("report.risk.when_years", years=", ".join(map(str, fix.years)))
+            if fix.planned
             else self.t("report.risk.when_unplanned")
         )
         return self.t(
             "report.risk.fix_cost",
-            cash=self.chf(sum(a.cash_chf for a in actions)),
-            days=days_text(sum(a.person_days for a in actions), self.lang),
+            cash=self.chf(fix.cash_chf),
+            days=days_text(fix.person_days, self.lang),
             when=when,
         )
 

@@ -33,9 +33,9 @@ import datetime as dt
 
 from conformite.engine.workspace import Workspace
 from conformite.i18n import translate
-from conformite.report.common import compiled_control, overlay_of
+from conformite.report.common import compiled_control, first_few, overlay_of
 from conformite.report.model import Action, ActionPlan, FindingGroup, YearBudget
-from conformite.report.summary import fact_list
+from conformite.report.summary import fact_list, years_after
 
 __all__ = ["FIND_OUT_PERSON_DAYS", "LEGAL_DEADLINE_YEARS", "action_plan"]
 
@@ -95,7 +95,7 @@ def _draft(
             "report.plan.find_out_what",
             lang,
             facts=fact_list(facts, lang) or "–",
-            who=(" ".join(answers[:3]) + (" …" if len(answers) > 3 else "")) or ", ".join(owners),
+            who=first_few(answers, " ") or ", ".join(owners),
         )
     return Action(
         rank=0,
@@ -239,12 +239,7 @@ def _schedule(
 
 def horizon_end(as_of: str, years: int) -> dt.date:
     """The last day of a plan of ``years`` years starting on the audit date."""
-    start = dt.date.fromisoformat(as_of)
-    try:
-        end = start.replace(year=start.year + years)
-    except ValueError:  # 29 February
-        end = start.replace(year=start.year + years, day=28)
-    return end - dt.timedelta(days=1)
+    return years_after(as_of, years) - dt.timedelta(days=1)
 
 
 def action_plan(

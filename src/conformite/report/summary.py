@@ -237,9 +237,14 @@ def trend_of(result: AuditResult, previous: AuditResult | None, lang: str) -> Tr
     )
 
 
-def next_year(as_of: str) -> dt.date:
+def years_after(as_of: str, years: int) -> dt.date:
+    """The same day ``years`` years after ``as_of`` (28 February for a 29 February)."""
     date = dt.date.fromisoformat(as_of)
     try:
-        return date.replace(year=date.year + 1)
+        return date.replace(year=date.year + years)
     except ValueError:  # 29 February
-        return date.replace(year=date.year + 1, day=28)
+        return date.replace(year=date.year + years, day=28)
+
+
+def next_year(as_of: str) -> dt.date:
+    return years_after(as_of, 1)

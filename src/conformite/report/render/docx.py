@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from conformite._outputs import deterministic_xlsx
+from conformite.report.common import first_few
 from conformite.report.render.html import GRADE_COLOURS, NO_GRADE
 
 if TYPE_CHECKING:
@@ -221,7 +222,7 @@ def _paper(w: _Writer) -> None:
     if not r.risks:
         w.para(t("report.risk.none"))
     for risk in r.risks:
-        names = ", ".join(risk.target_names[:3]) + (" …" if risk.targets > 3 else "")
+        names = first_few(risk.target_names)
         w.para(
             t("report.risk.targets", count=risk.targets, names=names)
             + f" ({t('severity.' + risk.severity)}, {risk.control_id})",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from conformite.i18n import translate
 from conformite.i18n.formats import colon
+from conformite.report.common import first_few
 from conformite.report.model import Report, ScoreRow
 from conformite.report.register import Register, RegisterEntry, yes_no
 from conformite.report.render.markdown_plan import plan_annex, plan_paper
@@ -41,7 +42,7 @@ def _risks(r: Report) -> list[str]:
     t = r.t
     out: list[str] = []
     for i, risk in enumerate(r.risks, start=1):
-        names = ", ".join(risk.target_names[:3]) + (" …" if risk.targets > 3 else "")
+        names = first_few(risk.target_names)
         flag = " ⚠" if risk.expired_waivers else ""
         out.append(
             f"{i}. **{esc(risk.title)}**{flag} ({t(f'severity.{risk.severity}')}, "
@@ -76,7 +77,7 @@ def _unknowns(r: Report) -> list[str]:
     t = r.t
     out: list[str] = []
     for i, risk in enumerate(r.unknowns, start=1):
-        names = ", ".join(risk.target_names[:3]) + (" …" if risk.targets > 3 else "")
+        names = first_few(risk.target_names)
         out.append(
             f"{i}. **{esc(risk.title)}** ({t(f'severity.{risk.severity}')}, "
             f"{risk.control_id}) — "

@@ -72,7 +72,7 @@ def _plan(p: ActionPlan) -> dict[str, Any]:
 
 
 def _risk(r: Report, risk: Risk) -> dict[str, Any]:
-    actions = [a for a in r.plan.all_actions if a.control_id == risk.control_id and a.kind == "fix"]
+    fix = r.plan.fix_of(risk.control_id)
     return {
         "control_id": risk.control_id,
         "title": risk.title,
@@ -82,10 +82,10 @@ def _risk(r: Report, risk: Risk) -> dict[str, Any]:
         "why": risk.why,
         "exposure": risk.exposure,
         "fix": {
-            "cash_chf": round(sum(a.cash_chf for a in actions), 2),
-            "person_days": round(sum(a.person_days for a in actions), 2),
-            "years": sorted({a.year for a in actions if a.year}),
-            "planned": bool(actions) and all(a.year for a in actions),
+            "cash_chf": fix.cash_chf,
+            "person_days": fix.person_days,
+            "years": fix.years,
+            "planned": fix.planned,
         },
     }
 

@@ -402,6 +402,5 @@ def _plan_sheet(book: _Book, r: Report) -> None:
         {"validate": "date", "criteria": ">=", "value": dt.datetime(2000, 1, 1),
          "input_title": t("report.plan.col.due"), "error_message": DATE_FORMAT},
     )  # fmt: skip
-    for column in (15,):
-        sheet.set_column(column, column, 12, book.date)
+    sheet.set_column(15, 15, 12, book.date)
     sheet.set_column(16, 17, 24, book.text)
