@@ -456,7 +456,7 @@ def test_a_url_that_cannot_be_probed_is_a_located_input_error(
         assert result.exit_code == 2
         assert "services.yaml" in result.stderr
         assert "services[0].endpoints[0].url" in result.stderr
-        assert "Port out of range" in result.stderr
+        assert "the port is not a number from 1 to 65535" in result.stderr
         assert "Traceback" not in result.output
     assert offline == []
 

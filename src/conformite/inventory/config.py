@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from conformite._files import read_regular_file
 from conformite.errors import InputError, Problem, Text
+from conformite.inventory.syntax_problems import toml_problem_text
 
 __all__ = ["CANTONS", "CONFIG_FILE", "Config", "load_config"]
 
@@ -124,8 +125,10 @@ def load_config(directory: Path) -> Config:
                 )
             ]
         )
+    text = ""
     try:
-        data = tomllib.loads(read_regular_file(path, MAX_CONFIG_BYTES).decode("utf-8"))
+        text = read_regular_file(path, MAX_CONFIG_BYTES).decode("utf-8")
+        data = tomllib.loads(text)
     except UnicodeDecodeError:
         raise InputError([Problem(file=display, message=Text("input.not_utf8"))]) from None
     except OSError as exc:
@@ -142,13 +145,17 @@ def load_config(directory: Path) -> Config:
         if where and line is None:
             line, column = int(where.group(1)), int(where.group(2))
             message = str(exc)[: where.start()].strip()
+        elif message.endswith("(at end of document)"):
+            # An unclosed bracket or quote: the end of the file is where it shows.
+            line = text.count("\n") + (0 if text.endswith("\n") else 1)
+            message = message.removesuffix("(at end of document)").strip()
         raise InputError(
             [
                 Problem(
                     file=display,
                     line=line,
                     column=column,
-                    message=Text("input.toml_syntax", detail=message),
+                    message=Text("input.toml_syntax", detail=toml_problem_text(message)),
                 )
             ]
         ) from None

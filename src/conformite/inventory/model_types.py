@@ -48,7 +48,11 @@ def _no_control_characters(text: str) -> str:
     for char in text:
         code = ord(char)
         if (code < 0x20 and char not in "\t\n\r") or 0x7F <= code < 0xA0:
-            raise ValueError(f"contains the control character U+{code:04X}")
+            raise PydanticCustomError(
+                "control_character",
+                "contains the control character U+{code}",
+                {"code": f"{code:04X}"},
+            )
     return text
 
 

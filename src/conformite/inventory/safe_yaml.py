@@ -33,6 +33,7 @@ import yaml
 
 from conformite._files import FileTooLarge, read_regular_file
 from conformite.errors import InputError, Problem, Text
+from conformite.inventory.syntax_problems import yaml_problem_text
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -97,10 +98,17 @@ class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoa
         """Run a scalar constructor; turn Python's ValueError into a located YAML error."""
         try:
             return construct(self, node)
+        except _TooManyDigits as exc:
+            problem = Text(
+                "yaml.integer_too_long",
+                value=repr(node.value[:40]),
+                digits=f"{exc.digits:,}".replace(",", "'"),
+                limit=f"{MAX_INT_DIGITS:,}".replace(",", "'"),
+            )
+            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
         except ValueError as exc:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"invalid value {node.value[:40]!r}: {exc}", node.start_mark
-            ) from None
+            problem = Text("yaml.bad_number", value=repr(node.value[:40]), raw=str(exc))
+            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
 
     def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:  # type: ignore[override]
         # A date the calendar does not have (2026-02-30, 2026-13-01) stays the text it
@@ -128,12 +136,16 @@ class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoa
             key = self.construct_object(key_node)
             first = seen.get(key)
             if first is not None:
-                also = f", written {first.value!r}" if first.value != key_node.value else ""
+                where = {"name": repr(key_node.value), "line": first.start_mark.line + 1}
+                duplicate = (
+                    Text("yaml.duplicate_key", **where)
+                    if first.value == key_node.value
+                    else Text("yaml.duplicate_key_written", **where, first=repr(first.value))
+                )
                 raise yaml.constructor.ConstructorError(
                     f"while reading the mapping started at line {node.start_mark.line + 1}",
                     node.start_mark,
-                    f"duplicate key {key_node.value!r} (first at line "
-                    f"{first.start_mark.line + 1}{also})",
+                    duplicate,
                     key_node.start_mark,
                 )
             seen[key] = key_node
@@ -145,11 +157,17 @@ class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoa
 MAX_INT_DIGITS = 4300
 
 
+class _TooManyDigits(ValueError):
+    def __init__(self, digits: int) -> None:
+        super().__init__(f"an integer of {digits:,} digits; at most {MAX_INT_DIGITS:,}")
+        self.digits = digits
+
+
 def _core_int(_loader: Any, node: yaml.ScalarNode) -> int:
     """YAML 1.2 core schema integers: ``010`` is ten, ``0o10`` eight, ``0x1F`` 31."""
     text: str = node.value
     if len(text) > MAX_INT_DIGITS:
-        raise ValueError(f"an integer of {len(text):,} digits; at most {MAX_INT_DIGITS:,}")
+        raise _TooManyDigits(len(text))
     if text.startswith("0o"):
         return int(text[2:], 8)
     if text.startswith("0x"):
@@ -304,9 +322,7 @@ class _NodeCheck:
                 node,
                 Text(
                     "validate.yaml_syntax",
-                    detail="explicit YAML tags are not supported (found "
-                    f"{_short_tag(tag)!r}; conformite reads plain data and runs no tag "
-                    "constructor)",
+                    detail=Text("yaml.explicit_tag", tag=repr(_short_tag(tag))),
                 ),
                 hint=Text("input.remove_tag"),
             )
@@ -427,9 +443,12 @@ def load_yaml_text(text: str, file: str) -> YamlDocument:
         data = _parse(text, file)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        message = exc.problem or "invalid YAML"
-        if exc.context and "duplicate key" not in message:
-            message = f"{message} ({exc.context})"
+        # conformite's own problems (duplicate keys, numbers) are Text already.
+        message = (
+            exc.problem
+            if isinstance(exc.problem, Text)
+            else yaml_problem_text(exc.problem, exc.context)
+        )
         raise InputError(
             [
                 Problem(
@@ -451,7 +470,7 @@ def load_yaml_text(text: str, file: str) -> YamlDocument:
                     file=file,
                     line=line,
                     column=column,
-                    message=f"character not allowed in YAML: {exc.reason}",
+                    message=Text("yaml.forbidden_character", raw=exc.reason),
                     found=f"U+{exc.character:04X}" if isinstance(exc.character, int) else None,
                 )
             ]

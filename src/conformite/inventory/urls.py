@@ -17,13 +17,15 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
+from conformite.errors import Text
+
 __all__ = ["MAX_URL_LENGTH", "endpoint_url_problem"]
 
 MAX_URL_LENGTH = 2048
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 
 
-def _host_problem(host: str) -> str | None:
+def _host_problem(host: str) -> Text | None:
     try:
         ipaddress.IPv4Address(host)
     except ValueError:
@@ -33,40 +35,40 @@ def _host_problem(host: str) -> str | None:
     try:
         ascii_host = host.encode("idna").decode("ascii").lower()
     except UnicodeError:
-        return f"'{host}' is not a valid host name"
+        return Text("url.bad_host", host=host)
     name = ascii_host.removesuffix(".")
     if not name or len(name) > 253 or not all(_LABEL.match(label) for label in name.split(".")):
-        return f"'{host}' is not a valid host name"
+        return Text("url.bad_host", host=host)
     if name.replace(".", "").isdigit():
-        return f"'{host}' is not a valid IPv4 address"
+        return Text("url.bad_ipv4", host=host)
     return None
 
 
-def endpoint_url_problem(url: str) -> str | None:
+def endpoint_url_problem(url: str) -> Text | None:
     """Why ``url`` is not a usable endpoint address, or ``None`` when it is."""
     if len(url) > MAX_URL_LENGTH:
-        return f"longer than {MAX_URL_LENGTH} characters"
+        return Text("url.too_long", limit=MAX_URL_LENGTH)
     if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
-        return "contains white space or a control character"
+        return Text("url.white_space")
     if "\\" in url:
-        return "contains a backslash"
+        return Text("url.backslash")
     if not url.startswith(("https://", "http://")):
-        return "only http:// and https:// addresses can be declared and probed"
+        return Text("url.scheme")
     try:
         parts = urlsplit(url)
         port = parts.port  # raises ValueError when out of range or not a number
     except ValueError as exc:
-        return f"not a usable URL: {exc}"
+        return Text("url.bad_port" if "port" in str(exc).lower() else "url.malformed", raw=exc)
     if "@" in parts.netloc:
-        return "contains a user name or password (they would be sent to the site)"
+        return Text("url.credentials")
     if not parts.hostname:
-        return "has no host name"
+        return Text("url.no_host")
     if port == 0:
-        return "port 0 is not a usable port"
+        return Text("url.port_zero")
     if "[" in parts.netloc:
         try:
             ipaddress.IPv6Address(parts.hostname)
         except ValueError:
-            return f"'{parts.hostname}' is not a valid IPv6 address"
+            return Text("url.bad_ipv6", host=parts.hostname)
         return None
     return _host_problem(parts.hostname)

@@ -131,26 +131,25 @@ def one_of(options: Sequence[str]) -> str:
     return Text("validate.one_of", items=", ".join(quoted[:-1]), last=quoted[-1])
 
 
-#: Error types of pydantic -> (message, expected) keys of messages_validate.yaml; the
-#: message None keeps pydantic's own (English) sentence.
-_KNOWN: dict[str, tuple[str | None, str]] = {
+#: Error types of pydantic -> (message, expected) keys of messages_validate.yaml.
+_KNOWN: dict[str, tuple[str, str]] = {
     "bool_type": ("validate.not_a_boolean", "validate.expected.bool"),
     "bool_parsing": ("validate.not_a_boolean", "validate.expected.bool"),
     "int_type": ("validate.not_a_whole_number", "validate.expected.whole_number"),
     "int_parsing": ("validate.not_a_whole_number", "validate.expected.whole_number"),
     "int_from_float": ("validate.not_a_whole_number", "validate.expected.whole_number"),
-    "float_type": (None, "validate.expected.number"),
-    "float_parsing": (None, "validate.expected.number"),
-    "string_type": (None, "validate.expected.text"),
+    "float_type": ("validate.not_a_number", "validate.expected.number"),
+    "float_parsing": ("validate.not_a_number", "validate.expected.number"),
+    "string_type": ("validate.not_text", "validate.expected.text"),
     "date_type": ("validate.not_a_date", "validate.expected.date"),
     "date_parsing": ("validate.not_a_date", "validate.expected.date"),
     "date_from_datetime_parsing": ("validate.not_a_date", "validate.expected.date"),
     "date_from_datetime_inexact": ("validate.not_a_date", "validate.expected.date"),
     "event_date": ("validate.not_a_date", "validate.expected.event_date"),
-    "list_type": (None, "validate.expected.list"),
-    "dict_type": (None, "validate.expected.mapping"),
-    "model_type": (None, "validate.expected.mapping"),
-    "model_attributes_type": (None, "validate.expected.mapping"),
+    "list_type": ("validate.not_a_list", "validate.expected.list"),
+    "dict_type": ("validate.not_a_mapping", "validate.expected.mapping"),
+    "model_type": ("validate.not_a_mapping", "validate.expected.mapping"),
+    "model_attributes_type": ("validate.not_a_mapping", "validate.expected.mapping"),
 }
 
 
@@ -160,8 +159,8 @@ def describe_error(
     """``(message, expected, found, hint)`` for one pydantic error at ``loc`` of ``model``.
 
     The common error types get conformite's own words (translatable :class:`Text`)
-    and a "did you mean" hint where a close allowed value exists; the others keep
-    pydantic's English sentence.
+    and a "did you mean" hint where a close allowed value exists; any other type
+    says "invalid value" in the reader's language (pydantic's sentence in English).
     """
     kind = item["type"]
     value = item.get("input")
@@ -197,9 +196,31 @@ def describe_error(
     elif kind == "greater_than_equal":
         message = Text("validate.too_small")
         expected = Text("validate.expected.at_least", limit=ctx.get("ge"))
+    elif kind == "less_than_equal":
+        message = Text("validate.too_large")
+        expected = Text("validate.expected.at_most", limit=ctx.get("le"))
+    elif kind == "string_too_short":
+        limit = ctx.get("min_length", 1)
+        message = Text("validate.empty_text" if limit == 1 else "validate.wrong_form")
+        expected = Text("validate.expected.at_least_characters", limit=limit)
+    elif kind == "string_too_long":
+        message = Text("validate.too_long")
+        expected = Text("validate.expected.at_most_characters", limit=ctx.get("max_length"))
+        if isinstance(value, str):
+            found = Text("validate.found.characters", count=len(value))
+    elif kind == "too_long":
+        message = Text("validate.too_many_items")
+        expected = Text("validate.expected.at_most_items", limit=ctx.get("max_length"))
+        found = None
+    elif kind == "control_character":
+        message = Text("validate.control_character", code=ctx.get("code"))
+    elif kind == "endpoint_url":
+        message = Text("validate.not_a_web_address", reason=ctx.get("reason"))
     else:
         message_key, expected_key = _KNOWN.get(kind, (None, None))
-        message = Text(message_key) if message_key else item["msg"]
+        # A type pydantic adds in a later version still reads in the reader's
+        # language; the English text keeps pydantic's own sentence.
+        message = Text(message_key or "validate.invalid_value", raw=item["msg"])
         expected = Text(expected_key) if expected_key else None
     return message, expected, found, hint
 
