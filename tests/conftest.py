@@ -44,6 +44,16 @@ def require_pdf() -> None:
         pytest.skip(f"PDF rendering unavailable ({exc}): pip install '.[pdf]' and Pango")
 
 
+def require_libreoffice() -> str:
+    """The LibreOffice program (``soffice``); skip (fail under CI) when it is missing."""
+    import shutil
+
+    program = shutil.which("soffice") or shutil.which("libreoffice")
+    if program is None:
+        pytest.skip("LibreOffice missing: apt-get install libreoffice-writer-nogui")
+    return program
+
+
 @pytest.fixture(scope="session")
 def catalogue():
     return load_catalogue()

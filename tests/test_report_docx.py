@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import io
+import re
+import subprocess
 import zipfile
+from html import unescape
+from pathlib import Path
 
 import pytest
 from docx import Document
 from docx.enum.section import WD_ORIENT
 
 from conformite.report.render import render_report
+from conftest import require_libreoffice
 from test_report import LANGS, golden_report, run
 
 
@@ -57,3 +62,41 @@ def test_docx_is_deterministic_and_dated_by_the_audit(tmp_path) -> None:  # type
     )
     assert result.exit_code == 0, result.output
     assert Document(str(out)).paragraphs
+
+
+def _libreoffice(docx: bytes, target: str, folder: Path) -> bytes:
+    """``docx`` converted by LibreOffice (headless, its own profile) to ``target``."""
+    program = require_libreoffice()
+    source = folder / "paper.docx"
+    source.write_bytes(docx)
+    profile = (folder / "profile").as_uri()
+    subprocess.run(
+        [program, f"-env:UserInstallation={profile}", "--headless", "--norestore",
+         "--convert-to", target, "--outdir", str(folder / "out"), str(source)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    return (folder / "out" / f"paper.{target}").read_bytes()
+
+
+#: A page object of a PDF (not the /Pages tree node).
+PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
+
+
+@pytest.mark.parametrize("lang", ["fr", "de"])
+def test_libreoffice_opens_the_paper_with_its_headings_in_at_most_eight_pages(
+    lang: str, tmp_path: Path
+) -> None:
+    report = golden_report(lang)
+    docx = render_report("docx", report)
+    html = _libreoffice(docx, "html", tmp_path).decode("utf-8")
+    # LibreOffice writes a Word "Heading n" paragraph as <hn>: the headings survived.
+    found = {
+        (int(level), unescape(re.sub(r"<[^>]+>", "", text)).strip())
+        for level, text in re.findall(r"<h([1-3])[^>]*>(.*?)</h\1>", html, re.S)
+    }
+    for key in ("situation", "decisions", "risks", "budget", "unknowns"):
+        assert (1, report.t(f"report.h.{key}")) in found, (key, sorted(found))
+    assert (2, report.t("report.plan.year1")) in found
+    pdf = _libreoffice(docx, "pdf", tmp_path)
+    pages = len(PDF_PAGE.findall(pdf))
+    assert 1 < pages <= 8, f"{pages} pages in LibreOffice"

@@ -118,6 +118,28 @@ def chart_png(rows: Sequence[ScoreRow], axis_title: str, format_score: Any) -> b
     return buffer.getvalue()
 
 
+#: Texts up to this many characters are kept on one line in a table cell.
+SHORT_TEXT = 12
+
+
+def column_weights(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[float]:
+    """A relative width per column from what it holds: its longest word (which must
+    fit on a line) or the mean length of its texts, whichever is larger, capped so
+    that one long column does not squeeze the others to a word per line."""
+    weights = []
+    for index, title in enumerate(header):
+        texts = [str(title)] + ["" if row[index] is None else str(row[index]) for row in rows]
+        # A short text ("CHF 2'000", "Année 1") should not break at its space either.
+        unbreakable = max(
+            len(text) if len(text) <= SHORT_TEXT else max(map(len, text.split()), default=0)
+            for text in texts
+        )
+        mean = sum(len(text) for text in texts) / len(texts)
+        # + the cell's padding and the bold header's wider letters.
+        weights.append(float(min(45, max(4, unbreakable + 3, mean))))
+    return weights
+
+
 class _Writer:
     """A python-docx document with the few building blocks the report needs."""
 
@@ -163,6 +185,7 @@ class _Writer:
 
         table = self.doc.add_table(rows=1, cols=len(header))
         table.style = "Table Grid"
+        table.autofit = False
         for cell, text in zip(table.rows[0].cells, header, strict=True):
             cell.text = ""
             cell.paragraphs[0].add_run(str(text)).bold = True
@@ -177,6 +200,16 @@ class _Writer:
                 cell.text = "" if value is None else str(value)
                 if index in numeric:
                     cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        # Word and LibreOffice give every column the same width unless told:
+        # a three-word figure column then takes as much room as the action's title.
+        section = self.doc.sections[-1]
+        usable = section.page_width - section.left_margin - section.right_margin
+        weights = column_weights(header, rows)
+        for index, column in enumerate(table.columns):
+            width = int(usable * weights[index] / sum(weights))
+            column.width = width
+            for cell in column.cells:
+                cell.width = width
         self.doc.add_paragraph()
 
     def image(self, data: bytes) -> None:
