@@ -43,9 +43,46 @@ def test_every_fact_has_a_label_in_every_language() -> None:
         for lang in LANGUAGES:
             label = messages()[f"fact.{path}"][lang]
             assert label and "." not in label.rstrip("."), (path, lang)
-    labels = {"fact." + p for p in paths}
+    labels = {"fact." + p for p in paths} | {"fact." + p for p in QUOTED_FIELDS}
     stray = [k for k in messages() if k.startswith("fact.") and k not in labels]
     assert not stray, f"labels for facts that do not exist: {stray}"
+
+
+#: Fields that are always given (so not unknown facts) but that findings' messages quote.
+QUOTED_FIELDS = ("service.security.logging.records",)
+
+
+def test_quoted_fields_are_fields_of_the_inventory() -> None:
+    from conformite.inventory.model import Service
+
+    for path in QUOTED_FIELDS:
+        kind, *names = path.split(".")
+        assert kind == "service"
+        model: type = Service
+        for name in names[:-1]:
+            model = model.model_fields[name].annotation  # type: ignore[attr-defined]
+            model = next(m for m in getattr(model, "__args__", (model,)) if m is not type(None))
+        assert names[-1] in model.model_fields, path  # type: ignore[attr-defined]
+
+
+def test_data_protection_indicators_and_categories_are_words_in_the_message() -> None:
+    import datetime as dt
+
+    from conformite._paths import demo_dir
+    from conformite.engine.audit import run_audit
+    from conformite.engine.workspace import load_workspace
+
+    result = run_audit(load_workspace(demo_dir()), dt.date(2026, 11, 28), "fr")
+    texts = [
+        m for f in result.findings if f.control_id == "DP-DPIA" and f.outcome == "fail"
+        for m in f.messages
+    ]  # fmt: skip
+    assert any(
+        "données sensibles de personnes vulnérables (santé; élèves)" in text for text in texts
+    ), texts
+    joined = " ".join(texts)
+    for raw in ("vulnerable_sensitive", "large_scale_sensitive", "social_assistance", "pupils"):
+        assert raw not in joined
 
 
 def test_a_label_is_found_for_a_list_item_by_its_index() -> None:

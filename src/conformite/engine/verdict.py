@@ -10,6 +10,8 @@ evaluated, or does not give a boolean, is an ``error``: never a pass.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,20 +50,32 @@ def _as_facts(value: Any) -> list[str]:
 
 
 #: Prefixes of message keys that name inventory values in words (``subject.pupils`` →
-#: "élèves"): a fact that is exactly such a value is written as the word in a message.
-_VALUE_WORDS = ("subject",)
+#: "élèves", ``category.health`` → "santé", ``indicator.profiling``).
+_VALUE_WORDS = ("subject", "category", "indicator", "value")
+#: A value id standing alone in a fact: not a path segment (``dpa.signed_on``), not a key
+#: (``data_subject_count: 4000``).
+_VALUE_TOKEN = re.compile(r"(?<![\w.])[a-z][a-z0-9_]*(?![\w.:])")
+
+
+@functools.cache
+def _value_words(lang: str) -> dict[str, str]:
+    table = messages()
+    words: dict[str, str] = {}
+    for key, entry in table.items():
+        prefix, _, value = key.partition(".")
+        if prefix in _VALUE_WORDS and value not in words:
+            words[value] = entry.get(lang) or entry["en"]
+    return words
 
 
 def _in_words(fact: str, lang: str) -> str:
-    """``pupils`` → ``élèves``; any other fact (``dpa.signed_on: never``) as it is.
-    The finding's facts keep the value itself (machine-readable); only the message,
-    which people read, gets the word."""
-    table = messages()
-    for prefix in _VALUE_WORDS:
-        entry = table.get(f"{prefix}.{fact}")
-        if entry is not None:
-            return entry.get(lang) or entry["en"]
-    return fact
+    """``pupils`` → ``élèves``, ``vulnerable_sensitive (health; pupils)`` → ``données
+    sensibles de personnes vulnérables (santé; élèves)``; anything else in a fact
+    (``dpa.signed_on: never``, ``US``, numbers) as it is. The finding's facts keep the
+    values themselves (machine-readable); only the message, which people read, gets
+    the words."""
+    words = _value_words(lang)
+    return _VALUE_TOKEN.sub(lambda m: words.get(m.group(0), m.group(0)), fact)
 
 
 def _format_message(

@@ -73,6 +73,8 @@ _TOML_CAUSES: tuple[tuple[str, str], ...] = (
     ("Escaped character", "toml.escape"),
     ("Invalid hex value", "toml.escape"),
     ("Invalid date or datetime", "toml.bad_date"),
+    # A line break inside a one-line "…" string: the quote is not closed on its line.
+    ("Illegal character '\\n'", "toml.unclosed_quote"),
     ("Illegal character", "toml.bad_character"),
     ("Found invalid character", "toml.bad_character"),
     ("Invalid statement", "toml.bad_line"),

@@ -41,11 +41,16 @@ __all__ = ["finding_groups", "target_label", "unknown_groups", "waiver_rows"]
 
 #: A fact as a finding's message quotes it: ``security.mfa.enabled: false``,
 #: ``vendor.dpa.signed_on``, ``security.logging.records: [changes]``.
+_SEGMENT = r"[a-z_]+(?:\[[^\]]*\])?"
 _QUOTED_FACT = re.compile(
-    r"\b(?:(service|vendor|organisation)\.)?"
-    r"([a-z_]+(?:\[[^\]]*\])?(?:\.[a-z_]+(?:\[[^\]]*\])?)+)"
+    # ``vendor.contract_end_on`` (kind named) or ``security.mfa.enabled`` (the target's)
+    rf"\b(?:(service|vendor|organisation)\.(?!yaml\b)({_SEGMENT}(?:\.{_SEGMENT})*)"
+    rf"|({_SEGMENT}(?:\.{_SEGMENT})+))"
     r"(?::[ \u00a0]*(\[[^\]]*\]|[^);,\n]+))?"
 )
+#: A top-level fact with its value (``data_subject_count: 4000``): written in words only
+#: when the target has such a fact, after the paths above.
+_QUOTED_TOP_FACT = re.compile(r"\b([a-z_]+):[ \u00a0]*(\[[^\]]*\]|[^);,\n]+)")
 _VALUE_KEYS = {"true": "report.yes", "false": "report.no", "never": "report.never"}
 
 
@@ -56,20 +61,40 @@ def facts_in_words(message: str, target_kind: str, lang: str) -> str:
     that looks like a path (a host name, ``security.txt``) is left as it is."""
 
     def words(match: re.Match[str]) -> str:
-        kind, path, value = match.group(1) or target_kind, match.group(2), match.group(3)
-        label = fact_label(f"{kind}.{path}", lang)
-        if label == f"{kind}.{path}":  # not a fact: leave the text alone
+        path, value = match.group(2) or match.group(3), match.group(4)
+        # A vendor's finding may quote its services' facts (``dpia.done_on``).
+        kinds = (match.group(1),) if match.group(1) else (target_kind, "service")
+        label = next(
+            (fact_label(f"{k}.{path}", lang) for k in kinds
+             if fact_label(f"{k}.{path}", lang) != f"{k}.{path}"),
+            None,
+        )  # fmt: skip
+        if label is None:  # not a fact: leave the text alone
             return match.group(0)
         if value is None:
             return label
         value = value.strip()
-        key = _VALUE_KEYS.get(value) or (
-            f"value.{value}" if f"value.{value}" in messages() else None
-        )
-        shown = translate(key, lang) if key else value
+        if value.startswith("[") and value.endswith("]"):  # a list: each item in words
+            items = [item.strip() for item in value[1:-1].split(",") if item.strip()]
+            shown = ", ".join(_value_in_words(item, lang) for item in items)
+        else:
+            shown = _value_in_words(value, lang)
         return f"{colon(label, lang)} {shown}"
 
-    return _QUOTED_FACT.sub(words, message)
+    def top_level(match: re.Match[str]) -> str:
+        label = fact_label(f"{target_kind}.{match.group(1)}", lang)
+        if label == f"{target_kind}.{match.group(1)}":
+            return match.group(0)
+        return f"{colon(label, lang)} {_value_in_words(match.group(2).strip(), lang)}"
+
+    return _QUOTED_TOP_FACT.sub(top_level, _QUOTED_FACT.sub(words, message))
+
+
+def _value_in_words(value: str, lang: str) -> str:
+    """``false`` → ``non``, ``administrators`` → ``administrateurs seulement``; other
+    values (numbers, dates, names) unchanged."""
+    key = _VALUE_KEYS.get(value) or (f"value.{value}" if f"value.{value}" in messages() else None)
+    return translate(key, lang) if key else value
 
 
 def _item(f: Finding, owners: Owners, exposures: Exposures, lang: str) -> FindingItem:
