@@ -257,3 +257,20 @@ def test_broken_minisign_files_are_exit_2(
 def test_trusted_comment_of_a_plain_file_is_one_line() -> None:
     comment = trusted_comment("a\tb\nc.html", b"<!DOCTYPE html>", "9.9")
     assert comment == "file:a_b_c.html\tconformite:9.9\thashed"
+
+
+def test_trusted_comment_fits_minisign_s_line_limit(
+    signed: dict[str, Path], tmp_path: Path
+) -> None:
+    """minisign refuses a trusted comment line of 8192 bytes or more: a huge commune
+    name is cut (on a character boundary), and the signature still checks."""
+    result = tmp_path / "huge.json"
+    commune = "é".encode() * 9000
+    result.write_bytes(b'{"tool_version": "0.1.0", "workspace": {"commune": "' + commune + b'"}}')
+    signing = run("sign", str(result), "--key", str(signed["key"]), "--format", "minisign")
+    assert signing.exit_code == 0, signing.output
+    line = tmp_path.joinpath("huge.json.minisig").read_bytes().split(b"\n")[2]
+    assert line.startswith(b"trusted comment: file:huge.json\tcommune:\xc3\xa9\xc3\xa9")
+    assert 8180 <= len(line + b"\n") < 8192
+    checked = minisign("-V", "-m", result, "-p", signed["minisign_pub"])
+    assert checked.returncode == 0, checked.stderr

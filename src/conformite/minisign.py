@@ -70,6 +70,8 @@ UNTRUSTED = "untrusted comment: "
 TRUSTED = "trusted comment: "
 #: minisign's limit for a signature file's trusted comment line.
 TRUSTED_COMMENT_MAX_BYTES = 8192
+#: A JSON result is read for its commune and date up to this size (results are far smaller).
+JSON_RESULT_MAX_BYTES = 64 * 1024 * 1024
 
 
 class MinisignFormatError(ValueError):
@@ -191,15 +193,15 @@ def trusted_comment(file_name: str, data: bytes, version: str) -> str:
     if isinstance(as_of, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", as_of):
         fields.append(f"audit:{as_of}")
     fields += [f"conformite:{version}", "hashed"]
-    comment = "\t".join(fields)
-    while len(comment.encode()) > TRUSTED_COMMENT_MAX_BYTES - len(TRUSTED) - 1:
-        comment = comment[:-1]  # only an absurdly long file or commune name gets here
-    return comment
+    comment = "\t".join(fields).encode()
+    # fgets() in minisign: the line and its newline below the limit, its NUL included
+    limit = TRUSTED_COMMENT_MAX_BYTES - len(TRUSTED) - 2  # only an absurd commune name gets there
+    return comment[:limit].decode("utf-8", errors="ignore")
 
 
 def _json_result(data: bytes) -> dict | None:  # type: ignore[type-arg]
     """A conformite JSON result (``tool_version``, ``as_of``) or ``None``."""
-    if data.lstrip()[:1] != b"{":
+    if len(data) > JSON_RESULT_MAX_BYTES or data.lstrip()[:1] != b"{":
         return None
     try:
         value = json.loads(data)
