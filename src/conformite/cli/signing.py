@@ -12,6 +12,7 @@ signature, unreadable or wrong key).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -24,6 +25,9 @@ from conformite.cli._common import (
     language,
     write_file,
 )
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 DEFAULT_KEY = "conformite-signing.key"
 
@@ -58,9 +62,31 @@ def key_problem(path: Path, kind: str) -> CommandError:
     return CommandError(_t(key, path=path))
 
 
+def _write_key(path: Path, data: bytes, mode: int) -> None:
+    """Write a new key file, or a plain exit-2 error (never overwrites a file)."""
+    from conformite.signing import write_new_file
+
+    try:
+        write_new_file(path, data, mode)
+    except OSError as exc:
+        if isinstance(exc, FileExistsError) and path.exists():
+            raise CommandError(_t("sign.exists", path=path)) from None
+        detail = str(exc.strerror or exc)
+        if exc.filename and Path(exc.filename) != path:  # e.g. a folder that is a file
+            detail += f": {exc.filename}"
+        raise CommandError(_t("sign.cannot_write", path=path, detail=detail)) from None
+
+
 @click.command()
 @click.argument("key", required=False, type=click.Path(dir_okay=False, path_type=Path))
-def keygen(key: Path | None) -> None:
+@click.option(
+    "--minisign",
+    "minisign_too",
+    is_flag=True,
+    help="Also write the public key in minisign's format to KEY.minisign.pub. "
+    "If the pair KEY, KEY.pub exists already, keep it and write only that file.",
+)
+def keygen(key: Path | None, minisign_too: bool) -> None:
     """Create an Ed25519 key pair to sign reports.
 
     Writes the private key to KEY (default: conformite-signing.key), readable by
@@ -70,27 +96,21 @@ def keygen(key: Path | None) -> None:
     \b
     Example:
       conformite keygen ~/.config/conformite/signing.key
+      conformite keygen ~/.config/conformite/signing.key --minisign
     """
-    from conformite.signing import generate_keypair, write_new_file
+    from conformite.signing import generate_keypair
 
     private_path = key or Path(DEFAULT_KEY)
     public_path = private_path.with_name(private_path.name + ".pub")
+    if minisign_too and private_path.exists() and public_path.exists():
+        _export_minisign(public_path)
+        return
     for path in (private_path, public_path):
         if path.exists():
             raise CommandError(_t("sign.exists", path=path))
     pair = generate_keypair()
-    try:
-        write_new_file(private_path, pair.private_pem, 0o600)
-    except FileExistsError:
-        raise CommandError(_t("sign.exists", path=private_path)) from None
-    except OSError as exc:
-        raise CommandError(f"cannot write {private_path}: {exc.strerror or exc}") from None
-    try:
-        write_new_file(public_path, pair.public_pem, 0o644)
-    except FileExistsError:
-        raise CommandError(_t("sign.exists", path=public_path)) from None
-    except OSError as exc:
-        raise CommandError(f"cannot write {public_path}: {exc.strerror or exc}") from None
+    _write_key(private_path, pair.private_pem, 0o600)
+    _write_key(public_path, pair.public_pem, 0o644)
     click.echo(
         _t(
             "sign.keygen_done",
@@ -99,6 +119,24 @@ def keygen(key: Path | None) -> None:
             fingerprint=pair.fingerprint,
         )
     )
+    if minisign_too:
+        _export_minisign(public_path)
+
+
+def _export_minisign(public_path: Path) -> None:
+    """Write ``KEY.minisign.pub`` beside the PEM public key ``KEY.pub``."""
+    from conformite.minisign import PUBLIC_KEY_SUFFIX, public_key_base64, public_key_text
+    from conformite.signing import KeyFileError, load_public_key
+
+    try:
+        public = load_public_key(read_or_fail(public_path))
+    except KeyFileError as exc:
+        raise key_problem(public_path, exc.kind) from None
+    target = public_path.with_name(public_path.name.removesuffix(".pub") + PUBLIC_KEY_SUFFIX)
+    if target.exists():
+        raise CommandError(_t("sign.exists", path=target))
+    _write_key(target, public_key_text(public).encode("ascii"), 0o644)
+    click.echo(_t("minisign.exported", path=target, pubkey=public_key_base64(public)))
 
 
 @click.command()
@@ -114,14 +152,29 @@ def keygen(key: Path | None) -> None:
     "--output",
     "-o",
     type=OUTPUT,
-    help="Where to write the signature. Default: FILE.sig. Use - for standard output.",
+    help="Where to write the signature. Default: FILE.sig (FILE.minisig with --format "
+    "minisign). Use - for standard output.",
 )
-def sign(file: Path, key_path: Path, output: Path | None) -> None:
+@click.option(
+    "--format",
+    "signature_format",
+    type=click.Choice(["sig", "minisign"]),
+    default="sig",
+    show_default=True,
+    help="sig: the 64-byte signature in base64 (checked with conformite or openssl). "
+    "minisign: a FILE.minisig that the minisign tool checks on any system.",
+)
+def sign(file: Path, key_path: Path, output: Path | None, signature_format: str) -> None:
     """Sign FILE: write a detached Ed25519 signature of its exact bytes to FILE.sig.
+
+    With --format minisign, write FILE.minisig instead, which anyone can check
+    with the minisign tool (Windows, macOS, Linux) and the public key in
+    minisign's format (conformite keygen --minisign).
 
     \b
     Example:
       conformite sign reports/2026/report-2026-11-28.fr.html --key conformite-signing.key
+      conformite sign audit-2026-11-28.json --key conformite-signing.key --format minisign
     """
     from conformite.signing import (
         SIGNATURE_SUFFIX,
@@ -137,17 +190,27 @@ def sign(file: Path, key_path: Path, output: Path | None) -> None:
         private = load_private_key(read_or_fail(key_path))
     except KeyFileError as exc:
         raise key_problem(key_path, exc.kind) from None
-    signature_path = output or file.with_name(file.name + SIGNATURE_SUFFIX)
-    write_file(signature_path, signature_text(sign_bytes(private, data)).encode())
+    if signature_format == "minisign":
+        from conformite import __version__
+        from conformite.minisign import MINISIG_SUFFIX, public_key_base64, trusted_comment
+        from conformite.minisign import sign as minisign_sign
+
+        signature_path = output or file.with_name(file.name + MINISIG_SUFFIX)
+        comment = trusted_comment(file.name, data, __version__)
+        content = minisign_sign(private, data, comment)
+    else:
+        signature_path = output or file.with_name(file.name + SIGNATURE_SUFFIX)
+        content = signature_text(sign_bytes(private, data))
+    write_file(signature_path, content.encode())
+    to_stderr = is_stdout(signature_path)  # -o -: the signature alone on standard output
+    public = private.public_key()
     click.echo(
-        _t(
-            "sign.signed",
-            file=file,
-            signature=signature_path,
-            fingerprint=fingerprint(private.public_key()),
-        ),
-        err=is_stdout(signature_path),  # -o -: the signature alone on standard output
+        _t("sign.signed", file=file, signature=signature_path, fingerprint=fingerprint(public)),
+        err=to_stderr,
     )
+    if signature_format == "minisign":
+        hint = _t("minisign.check_with", file=file.name, pubkey=public_key_base64(public))
+        click.echo(hint, err=to_stderr)
 
 
 @click.command()
@@ -157,16 +220,21 @@ def sign(file: Path, key_path: Path, output: Path | None) -> None:
     "pubkey_path",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The signer's public key (the .pub file of conformite keygen).",
+    help="The signer's public key: the .pub file of conformite keygen, or a minisign "
+    "public key (KEY.minisign.pub, minisign.pub).",
 )
 @click.option(
     "--signature",
     "signature_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The signature file. Default: FILE.sig.",
+    help="The signature file, conformite's .sig or minisign's .minisig. "
+    "Default: FILE.sig, else FILE.minisig.",
 )
 def verify(file: Path, pubkey_path: Path, signature_path: Path | None) -> None:
     """Check that FILE is exactly the file that was signed with the key's pair.
+
+    Reads conformite's signatures (FILE.sig) and minisign's (FILE.minisig,
+    written by conformite sign --format minisign or by minisign itself).
 
     Exit code 0: valid. 1: INVALID (FILE was changed, or another key signed it).
     2: a file, the signature or the key is missing or unreadable.
@@ -175,31 +243,79 @@ def verify(file: Path, pubkey_path: Path, signature_path: Path | None) -> None:
     Example:
       conformite verify report-2026-11-28.fr.html --pubkey conformite-signing.key.pub
     """
+    from conformite.minisign import MINISIG_SUFFIX, looks_like_minisign
     from conformite.signing import (
         SIGNATURE_SUFFIX,
-        KeyFileError,
         SignatureFormatError,
         fingerprint,
-        load_public_key,
         read_signature,
         verify_bytes,
     )
 
-    signature_path = signature_path or file.with_name(file.name + SIGNATURE_SUFFIX)
+    if signature_path is None:
+        signature_path = file.with_name(file.name + SIGNATURE_SUFFIX)
+        minisig = file.with_name(file.name + MINISIG_SUFFIX)
+        if not signature_path.exists() and minisig.exists():
+            signature_path = minisig
     data = read_or_fail(file)
-    try:
-        public = load_public_key(read_or_fail(pubkey_path))
-    except KeyFileError as exc:
-        raise key_problem(pubkey_path, exc.kind) from None
+    key_id, public = _load_any_public_key(pubkey_path)
     if not signature_path.exists():
         raise CommandError(_t("sign.no_signature", signature=signature_path, file=file))
-    try:
-        signature = read_signature(read_or_fail(signature_path))
-    except SignatureFormatError:
-        raise CommandError(_t("sign.bad_signature_file", signature=signature_path)) from None
-    key_id = fingerprint(public)
-    if verify_bytes(public, data, signature):
-        click.echo(_t("sign.valid", file=file, fingerprint=key_id))
+    signature_data = read_or_fail(signature_path)
+    key_print = fingerprint(public)
+    if looks_like_minisign(signature_data):
+        verdict, comment = _verify_minisign(public, key_id, data, signature_data, signature_path)
+    else:
+        try:
+            signature = read_signature(signature_data)
+        except SignatureFormatError:
+            raise CommandError(_t("sign.bad_signature_file", signature=signature_path)) from None
+        verdict = "valid" if verify_bytes(public, data, signature) else "invalid"
+        comment = None
+    if verdict == "valid":
+        click.echo(_t("sign.valid", file=file, fingerprint=key_print))
+        if comment is not None:
+            click.echo(_t("minisign.trusted_comment", comment=comment))
         return
-    click.echo(_t("sign.invalid", file=file, fingerprint=key_id), err=True)
+    message = {
+        "invalid": "sign.invalid",
+        "other_key": "minisign.other_key",
+        "comment": "minisign.comment_altered",
+    }[verdict]
+    click.echo(_t(message, file=file, fingerprint=key_print), err=True)
     click.get_current_context().exit(EXIT_FINDINGS)
+
+
+def _load_any_public_key(path: Path) -> tuple[bytes | None, Ed25519PublicKey]:
+    """A PEM public key (key id ``None``: derived) or a minisign one (its key id)."""
+    from conformite.minisign import MinisignFormatError, looks_like_minisign, parse_public_key
+    from conformite.signing import KeyFileError, load_public_key
+
+    data = read_or_fail(path)
+    if looks_like_minisign(data):
+        try:
+            return parse_public_key(data)
+        except MinisignFormatError:
+            raise CommandError(_t("minisign.bad_public_key", path=path)) from None
+    try:
+        return None, load_public_key(data)
+    except KeyFileError as exc:
+        raise key_problem(path, exc.kind) from None
+
+
+def _verify_minisign(
+    public: Ed25519PublicKey,
+    key_id: bytes | None,
+    data: bytes,
+    signature_data: bytes,
+    signature_path: Path,
+) -> tuple[str, str]:
+    """The verdict of :func:`conformite.minisign.verify` and the trusted comment."""
+    from conformite.minisign import MinisignFormatError, parse_signature
+    from conformite.minisign import verify as minisign_verify
+
+    try:
+        signature = parse_signature(signature_data)
+    except MinisignFormatError:
+        raise CommandError(_t("minisign.bad_signature_file", signature=signature_path)) from None
+    return minisign_verify(public, key_id, data, signature), signature.trusted_comment
