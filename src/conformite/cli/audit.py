@@ -33,7 +33,7 @@ SEVERITIES = ("low", "medium", "high", "critical")
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["table", "json"]),
+    type=click.Choice(["table", "json", "oscal"]),
     default="table",
     show_default=True,
     help="table for people, json for tools.",

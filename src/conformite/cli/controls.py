@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import click
 
-from conformite.cli._common import CommandError, console, handle_input_errors, lang_option, language
+from conformite.cli._common import (
+    OUTPUT,
+    CommandError,
+    console,
+    handle_input_errors,
+    lang_option,
+    language,
+    parse_date,
+)
 from conformite.i18n.formats import colon
 from conformite.inventory.config import CANTONS
 
@@ -259,3 +268,80 @@ def docs_command(directory: Path, check: bool, workspace: Path | None) -> None:
     for path in extra:
         path.unlink()
     click.echo(f"{len(pages)} pages in {directory} ({len(stale)} written, {len(extra)} removed)")
+
+
+@controls.command("export")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["oscal"]),
+    default="oscal",
+    show_default=True,
+    help="oscal: an OSCAL 1.1 catalog, or with --canton a profile (JSON).",
+)
+@click.option(
+    "--canton",
+    type=click.Choice(CANTONS, case_sensitive=False),
+    help="Write this canton's profile: the controls in force there, with its cantonal articles.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    callback=parse_date,
+    metavar="DATE",
+    help="With --canton: the law in force on this date (YYYY-MM-DD). Default: the newest.",
+)
+@click.option(
+    "--catalog-href",
+    default="catalog.json",
+    show_default=True,
+    help="Where the profile finds the catalog (a path relative to the profile, or a URL).",
+)
+@lang_option
+@click.option(
+    "--workspace",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Include this workspace's own controls and parameter overrides.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=OUTPUT,
+    help="Write to this file (atomically) instead of the terminal. Use - for standard output.",
+)
+@handle_input_errors
+def export_controls(
+    output_format: str,
+    canton: str | None,
+    as_of: dt.date | None,
+    catalog_href: str,
+    directory: Path | None,
+    output: Path | None,
+) -> None:
+    """Export the catalogue for GRC tools: an OSCAL catalog, or a canton's OSCAL profile.
+
+    \b
+    Examples:
+      conformite controls export --format oscal -o catalog.json
+      conformite controls export --format oscal --canton VD --as-of 2026-12-01 -o VD.json
+    """
+    from conformite._paths import builtin_catalogue_dir
+    from conformite.catalogue import oscal
+    from conformite.cli._common import emit
+
+    catalogue, lang = _catalogue(directory)
+    published = oscal.published_on(builtin_catalogue_dir())
+    if canton is None:
+        document = oscal.catalog_document(catalogue, lang, published)
+    else:
+        from conformite.engine.audit import jurisdiction_note
+
+        code = canton.upper()
+        overlay = catalogue.overlays.get(code)
+        last_modified = as_of or (overlay.as_of if overlay is not None else published)
+        note = jurisdiction_note(catalogue, code, lang, as_of)
+        document = oscal.profile_document(
+            catalogue, code, lang, as_of, last_modified, catalog_href, note
+        )
+    emit(oscal.dump(document), output)

@@ -24,7 +24,7 @@ __all__ = [
     "render_report",
 ]
 
-FORMATS = ("table", "json")
+FORMATS = ("table", "json", "oscal")
 #: Formats of ``conformite report``, with the file extension of each.
 REPORT_FORMATS = {
     "html": "html",
@@ -49,6 +49,10 @@ def render(fmt: str, result: AuditResult, lang: str, target: Any = None, top: in
         from conformite.report.render.json import render_json
 
         return render_json(result)
+    if fmt == "oscal":
+        from conformite.report.render.oscal import render_oscal
+
+        return render_oscal(result, lang)
     if fmt == "table":
         from conformite.report.render.table import render_table
 
