@@ -263,3 +263,53 @@ def test_locate_paths_agrees_with_the_loaders_locate() -> None:
     paths = [("a", "b"), ("c",), ("d", 0, 1), ("d", 1), ("nope",)]
     assert locate_paths(tricky, paths) == {p: doc.locate(p) for p in paths[:3]}
     assert locate_paths("a: [unclosed", [("a",)]) == {("a",): (1, 1)}
+
+
+OWN_CONTROL = """\
+id: CUS-NEVER
+since: "0.1"
+family: governance
+severity: low
+target: service
+effort: {person_days: 0.5}
+title: {fr: Titre, de: Titel, it: Titolo, en: Title}
+description: {fr: D, de: D, it: D, en: D}
+rationale: {fr: R, de: R, it: R, en: R}
+remediation: {fr: M, de: M, it: M, en: M}
+legal_basis:
+  - {instrument: nLPD, article: "8", url: "https://www.fedlex.admin.ch/eli/cc/2022/491/fr#art_8"}
+requirements:
+  - name: never
+    expression: "false"
+    message: {fr: Jamais, de: Nie, it: Mai, en: Never}
+"""
+
+
+def test_a_workspace_outside_the_current_folder_and_its_own_controls(
+    demo_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = demo_workspace / "conformite.toml"
+    text = config.read_text(encoding="utf-8") + '\n[catalogue]\nextra = ["my-controls"]\n'
+    config.write_text(text, encoding="utf-8")
+    (demo_workspace / "my-controls").mkdir()
+    (demo_workspace / "my-controls" / "CUS-NEVER.yaml").write_text(OWN_CONTROL, encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    log = audit(str(demo_workspace))
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results_of(log)
+    }
+    assert uris == {f"inventory/{n}.yaml" for n in ("organisation", "services", "vendors")}
+    rules = {r["id"]: r for r in log["runs"][0]["tool"]["driver"]["rules"]}
+    assert "helpUri" not in rules["CUS-NEVER"]  # no page in conformite's docs
+    assert rules["CUS-NEVER"]["defaultConfiguration"]["level"] == "note"
+    own = [r for r in results_of(log) if r["ruleId"] == "CUS-NEVER"]
+    assert len(own) == len(yaml_ids(demo_workspace / "inventory" / "services.yaml"))
+    assert {(r["kind"], r["level"], r["message"]["text"]) for r in own} == {
+        ("fail", "note", "Jamais")
+    }
+
+
+def yaml_ids(path: Path) -> list[str]:
+    return re.findall(r"^  - id: (\S+)$", path.read_text(encoding="utf-8"), flags=re.M)
