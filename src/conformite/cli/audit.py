@@ -33,10 +33,13 @@ SEVERITIES = ("low", "medium", "high", "critical")
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["table", "json", "oscal"]),
+    type=click.Choice(["table", "json", "sarif", "oscal"]),
     default="table",
     show_default=True,
-    help="table for people, json for tools.",
+    help=(
+        "table for people, json for tools, sarif for code-scanning views (GitHub and others), "
+        "oscal for GRC tools."
+    ),
 )
 @click.option(
     "--output",
@@ -81,6 +84,7 @@ def audit(
       conformite audit --demo
       conformite audit my-commune --as-of 2026-11-28 --format json -o audit.json
       conformite audit my-commune --fail-on high --fail-under 70   # for CI
+      conformite audit my-commune --format sarif -o conformite.sarif
     """
     from conformite.engine.audit import run_audit
     from conformite.engine.evaluation import evaluation_size
@@ -117,7 +121,11 @@ def audit(
     if output_format == "table" and output is None:
         render("table", result, lang, console(), top=top)
     else:
-        emit(render(output_format, result, lang, top=top), output)
+        if output_format == "sarif":
+            text = _sarif(workspace, result, demo)
+        else:
+            text = render(output_format, result, lang, top=top)
+        emit(text, output)
         if output is not None and not is_stdout(output):
             out.print(translate("audit.written", lang, path=output))
 
@@ -126,6 +134,23 @@ def audit(
         for reason in tripped:  # on standard error: standard output may be JSON
             click.echo(reason, err=True)
         click.get_current_context().exit(EXIT_FINDINGS)
+
+
+def _sarif(workspace, result, demo: bool) -> str:  # type: ignore[no-untyped-def]
+    """The SARIF log, its inventory paths relative to the current folder (the
+    repository's root in CI) when the workspace is inside it, else to the workspace."""
+    from conformite.engine.locations import target_locations
+    from conformite.report.render.sarif import render_sarif
+
+    prefix = ""
+    if not demo:
+        try:
+            inside = workspace.directory.resolve().relative_to(Path.cwd().resolve())
+        except (ValueError, OSError):
+            inside = None
+        if inside is not None and inside.parts:
+            prefix = inside.as_posix() + "/"
+    return render_sarif(result, workspace.catalogue, target_locations(workspace), prefix)
 
 
 def _thresholds_tripped(  # type: ignore[no-untyped-def]
