@@ -280,3 +280,36 @@ def test_zip_bomb_is_refused(workbook: Path, tmp_path: Path) -> None:
     assert code == 2
     assert f"{workbook}: {SERVICES_XML}:" in output and "zip bomb" in output, output
     assert not (tmp_path / "ws").exists()
+
+
+# --------------------------------------------------------------------------
+# init --from
+# --------------------------------------------------------------------------
+
+
+def test_init_from_a_workbook(exported: Path, tmp_path: Path) -> None:
+    target = tmp_path / "ws"
+    code, output = run("init", "--from", str(exported), str(target))
+    assert code == 0, output
+    assert 'name = "Val-d\'Arbonne"' in (target / "conformite.toml").read_text(encoding="utf-8")
+    code, output = run("--lang", "en", "validate", str(target))
+    assert code == 0, output
+    assert "24 services, 12 vendors, 3 waivers" in output
+    code, output = run("init", "--from", str(exported), str(target))
+    assert code == 2 and "existe déjà" in output, output
+
+
+def test_init_from_the_template_with_the_commune_given(tmp_path: Path) -> None:
+    template = tmp_path / "modele.xlsx"
+    assert run("inventory", "export", "--template", "-o", str(template))[0] == 0
+    target = tmp_path / "ws"
+    code, output = run(
+        "init", "--from", str(template), str(target), "--commune", "Grellingen",
+        "--canton", "bl", "--population", "1900", "--lang", "de",
+    )  # fmt: skip
+    assert code == 0, output
+    config = (target / "conformite.toml").read_text(encoding="utf-8")
+    assert 'canton = "BL"' in config and 'language = "de"' in config
+    code, output = run("validate", str(target))
+    assert code == 0, output
+    assert output.startswith("Arbeitsbereich gültig: 0 Leistungen, 0 Lieferanten"), output
