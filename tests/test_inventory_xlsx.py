@@ -313,3 +313,26 @@ def test_init_from_the_template_with_the_commune_given(tmp_path: Path) -> None:
     code, output = run("validate", str(target))
     assert code == 0, output
     assert output.startswith("Arbeitsbereich gültig: 0 Leistungen, 0 Lieferanten"), output
+
+
+def test_none_is_an_empty_country_list_and_a_chain_needs_its_parent(
+    workbook: Path, tmp_path: Path
+) -> None:
+    book = load_workbook(workbook)
+    services = book["Services"]
+    register = row_of(services, "resident-register")
+    services.cell(register, column(services, "data_location.support_access_from")).value = "none"
+    book["Sub-processors"].cell(3, 2).value = "7.1"
+    book.save(workbook)
+    target = tmp_path / "ws"
+    code, output = run("--lang", "en", "inventory", "import", str(workbook), str(target))
+    assert code == 2
+    assert "Sub-processors!B3 (number): invalid place number" in output, output
+    assert "1 problem in the input" in output
+    book = load_workbook(workbook)
+    book["Sub-processors"].cell(3, 2).value = "2"
+    book.save(workbook)
+    code, output = run("--lang", "en", "inventory", "import", str(workbook), str(target))
+    assert code == 0, output
+    text = (target / "inventory" / "services.yaml").read_text(encoding="utf-8")
+    assert "    support_access_from: []\n" in text
