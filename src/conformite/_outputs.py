@@ -32,6 +32,7 @@ from typing import Any
 
 __all__ = [
     "FORMULA_TRIGGERS",
+    "SAFE_XLSXWRITER",
     "STALE_AFTER_SECONDS",
     "append_row",
     "csv_cell",
@@ -43,6 +44,15 @@ __all__ = [
 
 #: First characters that make a spreadsheet read a cell as a formula.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+#: xlsxwriter options of every workbook conformite writes: text stays text (never a
+#: formula, a link or a number), built in memory.
+SAFE_XLSXWRITER: dict[str, Any] = {
+    "in_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
 
 #: Temporary files of ours older than this are leftovers of a killed write.
 STALE_AFTER_SECONDS = 3600.0

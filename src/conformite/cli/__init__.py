@@ -70,6 +70,7 @@ COMMAND_MODULES = (
     "profiles",
     "screen",
     "questionnaire",
+    "inventory",
 )
 
 for _name in COMMAND_MODULES:

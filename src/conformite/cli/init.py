@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 from pydantic import ValidationError
 
 from conformite._paths import demo_dir, inventory_templates_dir
-from conformite.cli._common import LANG_CHOICE, CommandError, write_file
+from conformite.cli._common import LANG_CHOICE, CommandError, handle_input_errors, write_file
 from conformite.inventory.config import CANTONS, CONFIG_FILE, Config
 
 TEMPLATES = ("organisation.yaml", "services.yaml", "vendors.yaml", "waivers.yaml")
@@ -28,7 +29,14 @@ TEMPLATES = ("organisation.yaml", "services.yaml", "vendors.yaml", "waivers.yaml
     help="Default language of reports.",
 )
 @click.option("--demo", is_flag=True, help="Copy the demo commune instead of empty files.")
+@click.option(
+    "--from",
+    "workbook",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Create the workspace from an inventory workbook (see 'inventory export').",
+)
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
+@handle_input_errors
 def init(
     directory: Path,
     commune: str | None,
@@ -36,6 +44,7 @@ def init(
     population: int | None,
     workspace_lang: str,
     demo: bool,
+    workbook: Path | None,
     force: bool,
 ) -> None:
     """Create a workspace: conformite.toml and commented inventory files.
@@ -51,7 +60,18 @@ def init(
 
     from conformite.i18n import translate
 
-    lang = (click.get_current_context().find_root().obj or {}).get("lang") or workspace_lang
+    ctx = click.get_current_context()
+    lang = (ctx.find_root().obj or {}).get("lang") or workspace_lang
+    if workbook is not None:
+        if demo:
+            raise click.UsageError(translate("init.from_or_demo", lang))
+        from conformite.cli.inventory import import_workbook
+
+        given = {"name": commune, "canton": canton and canton.upper(), "population": population}
+        if ctx.get_parameter_source("workspace_lang") is not ParameterSource.DEFAULT:
+            given["language"] = workspace_lang
+        import_workbook(workbook, directory, force, {k: v for k, v in given.items() if v})
+        return
     if demo:
         files = {
             path.relative_to(demo_dir()): path.read_text(encoding="utf-8")

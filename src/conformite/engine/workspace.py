@@ -324,13 +324,16 @@ def configured_language(directory: Path) -> str | None:
     return language if language in ("fr", "de", "it", "en") else None
 
 
-def load_workspace(directory: Path) -> Workspace:
-    """Load and check a whole workspace; raise :class:`InputError` with all problems."""
+def load_workspace(directory: Path, inventory_from: Path | None = None) -> Workspace:
+    """Load and check a whole workspace; raise :class:`InputError` with all problems.
+
+    ``inventory_from``: a folder whose ``inventory/`` is read instead of the
+    workspace's (an inventory checked before it is written into the workspace)."""
     with paused():
-        return _load_workspace(directory)
+        return _load_workspace(directory, inventory_from)
 
 
-def _load_workspace(directory: Path) -> Workspace:
+def _load_workspace(directory: Path, inventory_from: Path | None = None) -> Workspace:
     if not directory.is_dir():
         raise InputError(
             [
@@ -378,7 +381,7 @@ def _load_workspace(directory: Path) -> Workspace:
     except InputError as exc:
         problems.extend(exc.problems)
         registry = None
-    inventory = load_inventory(directory, reference, controls, problems, registry)
+    inventory = load_inventory(inventory_from or directory, reference, controls, problems, registry)
     problems.raise_if_any()
     assert inventory is not None and catalogue is not None
     return Workspace(

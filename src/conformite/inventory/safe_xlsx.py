@@ -43,7 +43,7 @@ from typing import Any
 from conformite._files import FileTooLarge, read_regular_file
 from conformite.errors import InputError, Problem, Text
 
-__all__ = ["SafeWorkbook", "XlsxLimits", "open_workbook"]
+__all__ = ["Formula", "SafeWorkbook", "XlsxLimits", "open_workbook"]
 
 _MIB = 1024 * 1024
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -238,14 +238,30 @@ def _timeout(file: str, limits: XlsxLimits) -> InputError:
     return _refuse(file, Text("refuse.xlsx_timeout", seconds=f"{limits.max_seconds:g}"))
 
 
+class Formula(str):
+    """The text of a formula cell, as :meth:`SafeWorkbook.rows` gives it when the
+    workbook was opened with ``formulas=True`` (a reader that wants values only
+    can then refuse it at its cell instead of trusting a cached result)."""
+
+
+def _with_formulas(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(
+        Formula(cell.value) if getattr(cell, "data_type", None) == "f" else cell.value
+        for cell in row
+    )
+
+
 class SafeWorkbook:
     """A workbook opened read-only after :func:`_check_archive`; close it (or use ``with``)."""
 
-    def __init__(self, workbook: Any, file: str, limits: XlsxLimits, deadline: float):
+    def __init__(
+        self, workbook: Any, file: str, limits: XlsxLimits, deadline: float, formulas: bool = False
+    ):
         self._workbook = workbook
         self.file = file
         self.limits = limits
         self._deadline = deadline
+        self._formulas = formulas
 
     @property
     def sheetnames(self) -> list[str]:
@@ -282,7 +298,9 @@ class SafeWorkbook:
         try:
             worksheet = self._workbook[sheet]
             worksheet.reset_dimensions()  # never trust the <dimension> the file declares
-            cells = worksheet.iter_rows(min_row=min_row, values_only=True)
+            cells = worksheet.iter_rows(min_row=min_row, values_only=not self._formulas)
+            if self._formulas:
+                cells = map(_with_formulas, cells)
             for number, values in enumerate(cells, start=min_row):
                 if time.monotonic() > self._deadline:
                     raise _timeout(self.file, self.limits)
@@ -356,9 +374,16 @@ def _letter(column: int) -> str:
 
 
 def open_workbook(
-    path: Path, limits: XlsxLimits | None = None, display: str | None = None
+    path: Path,
+    limits: XlsxLimits | None = None,
+    display: str | None = None,
+    *,
+    formulas: bool = False,
 ) -> SafeWorkbook:
-    """Check ``path`` as a zip within ``limits``, then open it read-only with openpyxl."""
+    """Check ``path`` as a zip within ``limits``, then open it read-only with openpyxl.
+
+    ``formulas``: formula cells come as :class:`Formula` (their text) instead of
+    the value last computed."""
     limits = limits or XlsxLimits()
     file = display or str(path)
     deadline = time.monotonic() + limits.max_seconds
@@ -373,11 +398,11 @@ def open_workbook(
             # openpyxl warns about extensions it ignores (data validation lists).
             warnings.simplefilter("ignore")
             workbook = load_workbook(
-                io.BytesIO(data), read_only=True, data_only=True, keep_links=False
+                io.BytesIO(data), read_only=True, data_only=not formulas, keep_links=False
             )
     except Exception as exc:  # XML and openpyxl errors alike
         raise _refuse(file, _unreadable(exc)) from None
     if time.monotonic() > deadline:
         workbook.close()
         raise _timeout(file, limits)
-    return SafeWorkbook(workbook, file, limits, deadline)
+    return SafeWorkbook(workbook, file, limits, deadline, formulas)

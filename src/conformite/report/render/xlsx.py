@@ -30,7 +30,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from conformite._outputs import deterministic_xlsx
+from conformite._outputs import SAFE_XLSXWRITER, deterministic_xlsx
 from conformite.i18n import translate
 from conformite.report.model import FindingGroup, Report
 from conformite.report.register import COLUMNS as register_columns
@@ -89,13 +89,7 @@ class _Book:
         self.as_of = as_of
         self.book = xlsxwriter.Workbook(
             self.buffer,
-            {
-                "in_memory": True,
-                "strings_to_formulas": False,
-                "strings_to_urls": False,
-                "strings_to_numbers": False,
-                "default_date_format": DATE_FORMAT,
-            },
+            {**SAFE_XLSXWRITER, "default_date_format": DATE_FORMAT},
         )
         stamp = dt.datetime(as_of.year, as_of.month, as_of.day)
         self.book.set_properties(
