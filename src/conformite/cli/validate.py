@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -15,12 +16,23 @@ from conformite.cli._common import (
     workspace_argument,
 )
 
+if TYPE_CHECKING:
+    from conformite.errors import Problem
+
 
 @click.command()
 @workspace_argument
 @click.option("--demo", is_flag=True, help="Validate the built-in demo commune.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people; json for tools (schema: conformite schema problems).",
+)
 @lang_option
-def validate(directory: Path | None, demo: bool) -> None:
+def validate(directory: Path | None, demo: bool, output_format: str) -> None:
     """Check conformite.toml, the inventory and the catalogue; report every problem.
 
     Every problem of every file is listed in one run: values that do not fit the
@@ -28,11 +40,13 @@ def validate(directory: Path | None, demo: bool) -> None:
     target, data categories, countries), duplicate ids. Exit code 0 when
     everything is valid, 2 with a located list of problems (file:line:column,
     field, what was expected and found, "did you mean") otherwise, in the
-    workspace's language (or --lang).
+    workspace's language (or --lang). With --format json, the same list as one
+    JSON document on standard output, each problem with a stable code.
 
     \b
-    Example:
+    Examples:
       conformite validate my-commune
+      conformite validate my-commune --format json
     """
     from conformite.errors import InputError
     from conformite.i18n import translate
@@ -41,8 +55,14 @@ def validate(directory: Path | None, demo: bool) -> None:
     try:
         workspace = load(folder)
     except InputError as exc:
-        _report(exc, _language_of(folder))
+        if output_format == "json":
+            _print_json(exc.problems, _language_of(folder))
+        else:
+            _report(exc, _language_of(folder))
         click.get_current_context().exit(EXIT_INPUT)
+    if output_format == "json":
+        _print_json([], language(workspace))
+        return
     inventory = workspace.inventory
     click.echo(
         translate(
@@ -62,6 +82,12 @@ def _language_of(folder: Path) -> str:
 
     chosen = (click.get_current_context().find_root().obj or {}).get("lang")
     return str(chosen) if chosen else configured_language(folder) or "en"
+
+
+def _print_json(problems: list[Problem], lang: str) -> None:
+    from conformite.problems_json import problems_json
+
+    click.echo(problems_json(problems, lang), nl=False)
 
 
 def _report(error: Exception, lang: str) -> None:

@@ -13,6 +13,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from conformite._json_schema import publish
+from conformite.catalogue.model import Language, Severity, TargetKind
+
 __all__ = [
     "SCHEMA_VERSION",
     "AuditResult",
@@ -23,6 +26,7 @@ __all__ = [
     "Score",
     "Scores",
     "WaiverStatus",
+    "result_schema",
 ]
 
 #: Bump the major part on any change a consumer of the JSON must adapt to.
@@ -31,10 +35,12 @@ SCHEMA_VERSION = "2.0"
 COMPACT_ABOVE = 5_000
 
 Outcome = Literal["pass", "fail", "unknown", "waived", "not_applicable", "error"]
+Grade = Literal["A", "B", "C", "D", "E"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Every field is written, defaults too: the published schema requires them all.
+    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
 
 
 # Findings are created by the thousand on large inventories: they are plain
@@ -82,9 +88,9 @@ class Finding:
     control_id: str
     family: str
     objectives: list[str]
-    severity: str
+    severity: Severity
     title: str
-    target_kind: str
+    target_kind: TargetKind
     target_id: str
     target_name: str
     protection_need: int
@@ -125,7 +131,7 @@ class Score(_Model):
     """
 
     score: float | None
-    grade: str | None
+    grade: Grade | None
     passed: int
     failed: int
     errors: int
@@ -184,10 +190,13 @@ class JurisdictionInfo(_Model):
 
 
 class AuditResult(_Model):
+    """The audit result (conformite audit --format json): findings, waivers and scores.
+    Also the 'result' part of conformite report --format json."""
+
     schema_version: str = SCHEMA_VERSION
     tool_version: str
     as_of: str
-    lang: str
+    lang: Language
     workspace: WorkspaceInfo
     jurisdiction: JurisdictionInfo | None = None
     catalogue: CatalogueInfo
@@ -208,3 +217,8 @@ class AuditResult(_Model):
         # 'python -m json.tool' indents them for reading.
         indent = 2 if len(self.findings) <= COMPACT_ABOVE else None
         return self.model_dump_json(indent=indent) + "\n"
+
+
+def result_schema() -> dict[str, object]:
+    """The published JSON Schema of :class:`AuditResult` (``audit --format json``)."""
+    return publish(AuditResult, kind="result", version=SCHEMA_VERSION)

@@ -18,11 +18,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from conformite._json_schema import publish
 from conformite.errors import InputError, Problem, Text
 from conformite.inventory.safe_yaml import read_bounded
 
 __all__ = [
     "OBSERVATIONS_DIR",
+    "OBSERVATIONS_SCHEMA_VERSION",
     "CertificateObservation",
     "CookieObservation",
     "HttpObservation",
@@ -32,13 +34,15 @@ __all__ = [
     "SecurityTxtObservation",
     "TlsObservation",
     "latest_observations",
+    "observations_schema",
 ]
 
 OBSERVATIONS_DIR = "observations"
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # The probe writes every field, defaults too: the published schema requires them all.
+    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
 
 
 class CertificateObservation(_Model):
@@ -146,12 +150,24 @@ class Observation(_Model):
     mail: MailObservation = Field(default_factory=MailObservation)
 
 
+#: Bump the major part on any change a consumer of the JSON must adapt to.
+OBSERVATIONS_SCHEMA_VERSION = "1.0"
+
+
 class ObservationFile(_Model):
-    schema_version: str = "1.0"
+    """What conformite probe saw of the public endpoints
+    (observations/probe-YYYYMMDDTHHMMSSZ.json), for the audit to judge."""
+
+    schema_version: str = OBSERVATIONS_SCHEMA_VERSION
     tool_version: str
     started_at: dt.datetime
     finished_at: dt.datetime
     observations: list[Observation]
+
+
+def observations_schema() -> dict[str, object]:
+    """The published JSON Schema of the files ``conformite probe`` writes."""
+    return publish(ObservationFile, kind="observations", version=OBSERVATIONS_SCHEMA_VERSION)
 
 
 def latest_observations(workspace: Path) -> dict[str, Observation]:

@@ -1,0 +1,348 @@
+"""Every JSON conformite writes validates against the schema it publishes.
+
+The schemas (``conformite schema KIND``) are generated from the models that
+write the JSON; these tests validate real outputs of the demo commune with
+``jsonschema`` (an independent implementation of JSON Schema 2020-12), check
+that broken documents are rejected, that each schema's version is the one the
+output writes, and that the copies shipped in ``schemas/`` are up to date
+(``CONFORMITE_UPDATE_SCHEMAS=1`` rewrites them).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from conformite.cli import cli
+from conformite.cli.schema import INVENTORY_KINDS, KINDS, OUTPUT_KINDS, schema_of, schema_text
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "src" / "conformite" / "demo"
+SHIPPED = REPO / "schemas"
+AS_OF = "2026-11-28"
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(cli, list(args))
+
+
+def validator(kind: str) -> Draft202012Validator:
+    return Draft202012Validator(schema_of(kind))
+
+
+def errors(kind: str, document: Any) -> list[str]:
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator(kind).iter_errors(document)]
+
+
+@pytest.fixture(scope="module")
+def audits() -> dict[str, dict[str, Any]]:
+    """The demo's audit result in French (its own language) and English."""
+    out = {}
+    for lang in ("fr", "en"):
+        result = run("--lang", lang, "audit", "--demo", "--as-of", AS_OF, "--format", "json")
+        assert result.exit_code == 0, result.output
+        out[lang] = json.loads(result.stdout)
+    return out
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("report")
+    target = folder / "report.json"
+    cwd = Path.cwd()
+    os.chdir(folder)  # report --demo saves the audit result under ./reports/
+    try:
+        result = run("report", "--demo", "--as-of", AS_OF, "--format", "json", "-o", str(target))
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 0, result.output
+    return json.loads(target.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def broken_workspace(tmp_path: Path) -> Path:
+    """The demo with three mistakes in services.yaml: a dangling vendor, an unknown key,
+    a value not allowed."""
+    folder = tmp_path / "commune"
+    shutil.copytree(DEMO, folder)
+    services = folder / "inventory" / "services.yaml"
+    text = services.read_text(encoding="utf-8")
+    text = text.replace(
+        "    vendor: helvetic-gov\n", "    vendor: helvetic-gv\n    colour: blue\n", 1
+    )
+    text = text.replace("    hosting: saas\n", "    hosting: sass\n", 1)
+    services.write_text(text, encoding="utf-8")
+    return folder
+
+
+# -- the schemas themselves ---------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_schema_is_a_valid_2020_12_schema(kind: str) -> None:
+    schema = schema_of(kind)
+    Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["title"]
+
+
+@pytest.mark.parametrize("kind", OUTPUT_KINDS)
+def test_output_schemas_have_a_versioned_id_title_and_description(kind: str) -> None:
+    schema = schema_of(kind)
+    key = "report_schema_version" if kind == "report" else "schema_version"
+    version = schema["properties"][key]["const"]
+    assert schema["$id"] == f"urn:conformite:schema:{kind}:{version}"
+    assert version in schema["title"]
+    assert schema["description"]
+    assert key in schema["required"]
+    assert schema["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_schema_command_prints_the_schema(kind: str) -> None:
+    result = run("schema", kind)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == schema_of(kind)
+
+
+def test_schema_command_refuses_an_unknown_kind() -> None:
+    result = run("schema", "findings")
+    assert result.exit_code == 2
+    assert "findings" in result.stderr
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_shipped_schemas_are_up_to_date(kind: str) -> None:
+    path = SHIPPED / f"{kind}.json"
+    expected = schema_text(kind)
+    if os.environ.get("CONFORMITE_UPDATE_SCHEMAS"):
+        SHIPPED.mkdir(exist_ok=True)
+        path.write_text(expected, encoding="utf-8")
+    assert path.is_file(), f"{path} missing: CONFORMITE_UPDATE_SCHEMAS=1 pytest {__file__}"
+    assert path.read_text(encoding="utf-8") == expected, (
+        f"{path} is out of date: CONFORMITE_UPDATE_SCHEMAS=1 pytest {__file__}"
+    )
+
+
+def test_no_stale_schema_is_shipped() -> None:
+    assert sorted(p.name for p in SHIPPED.iterdir()) == sorted(f"{k}.json" for k in KINDS)
+
+
+# -- the audit result -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_audit_json_validates(audits: dict[str, dict[str, Any]], lang: str) -> None:
+    document = audits[lang]
+    assert document["lang"] == lang
+    assert len(document["findings"]) > 100
+    assert errors("result", document) == []
+
+
+def test_result_schema_version_is_the_one_written(audits: dict[str, dict[str, Any]]) -> None:
+    from conformite.engine.results import SCHEMA_VERSION
+
+    schema = schema_of("result")
+    assert schema["properties"]["schema_version"]["const"] == audits["fr"]["schema_version"]
+    assert audits["fr"]["schema_version"] == SCHEMA_VERSION
+    assert schema["$id"].endswith(":" + audits["fr"]["schema_version"])
+
+
+def test_result_schema_enumerates_outcomes_and_severities() -> None:
+    finding = schema_of("result")["$defs"]["Finding"]["properties"]
+    assert finding["outcome"]["enum"] == [
+        "pass",
+        "fail",
+        "unknown",
+        "waived",
+        "not_applicable",
+        "error",
+    ]
+    assert sorted(finding["severity"]["enum"]) == ["critical", "high", "low", "medium"]
+
+
+BROKEN_RESULTS = {
+    "unknown outcome": lambda d: d["findings"][0].update(outcome="maybe"),
+    "unknown severity": lambda d: d["findings"][0].update(severity="severe"),
+    "missing key": lambda d: d["scores"]["overall"].pop("grade"),
+    "missing key with a default": lambda d: d["findings"][0].pop("unknown_facts"),
+    "extra key": lambda d: d["workspace"].update(mayor="Jane"),
+    "wrong type": lambda d: d["workspace"].update(population="1900"),
+    "other version": lambda d: d.update(schema_version="1.0"),
+    "grade out of range": lambda d: d["scores"]["overall"].update(grade="F"),
+}
+
+
+@pytest.mark.parametrize("name", BROKEN_RESULTS)
+def test_broken_results_are_rejected(audits: dict[str, dict[str, Any]], name: str) -> None:
+    broken = copy.deepcopy(audits["en"])
+    BROKEN_RESULTS[name](broken)
+    with pytest.raises(ValidationError):
+        validator("result").validate(broken)
+
+
+# -- the report ------------------------------------------------------------------
+
+
+def test_report_json_validates(report: dict[str, Any]) -> None:
+    assert report["report"]["plan"]["actions"], "the demo plans actions"
+    assert report["report"]["risks"] and report["report"]["unknowns"]
+    assert errors("report", report) == []
+
+
+def test_report_schema_version_is_the_one_written(report: dict[str, Any]) -> None:
+    from conformite.report.render.report_json import REPORT_SCHEMA_VERSION
+
+    schema = schema_of("report")
+    written = report["report_schema_version"]
+    assert written == REPORT_SCHEMA_VERSION
+    assert schema["properties"]["report_schema_version"]["const"] == written
+    assert schema["$id"].endswith(":" + written)
+    # The embedded result is held to the result's version too.
+    result_version = schema["$defs"]["AuditResult"]["properties"]["schema_version"]["const"]
+    assert result_version == report["result"]["schema_version"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d["report"]["plan"]["years"][0].pop("cash_chf"),
+        lambda d: d["report"]["plan"]["actions"][0].update(kind="repair"),
+        lambda d: d["report"]["risks"][0]["fix"].update(when="soon"),
+        lambda d: d["report"].update(grade="Z"),
+        lambda d: d["result"]["findings"][0].update(outcome="maybe"),
+        lambda d: d.update(report_schema_version="0.9"),
+    ],
+    ids=["missing", "kind", "extra", "grade", "result-outcome", "version"],
+)
+def test_broken_reports_are_rejected(report: dict[str, Any], change: Any) -> None:
+    broken = copy.deepcopy(report)
+    change(broken)
+    with pytest.raises(ValidationError):
+        validator("report").validate(broken)
+
+
+# -- validate --format json ----------------------------------------------------------
+
+
+def test_validate_json_of_a_clean_workspace() -> None:
+    result = run("validate", "--demo", "--format", "json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["summary"] == {"count": 0, "ok": True}
+    assert document["problems"] == []
+    assert errors("problems", document) == []
+
+
+def test_validate_json_lists_every_problem_with_its_code(broken_workspace: Path) -> None:
+    result = run("--lang", "en", "validate", str(broken_workspace), "--format", "json")
+    assert result.exit_code == 2, result.output
+    document = json.loads(result.stdout)
+    assert errors("problems", document) == []
+    assert document["summary"] == {"count": 3, "ok": False}
+    by_field = {p["field"]: p for p in document["problems"]}
+    assert sorted(by_field) == ["services[0].colour", "services[0].hosting", "services[0].vendor"]
+    hosting = by_field["services[0].hosting"]
+    assert hosting["code"] == "validate.not_allowed"
+    assert hosting["message"] == "value not allowed"
+    assert hosting["expected"] == "'on_premises', 'vendor_hosted' or 'saas'"
+    assert hosting["found"] == "'sass'"
+    assert hosting["hint"] == "did you mean 'saas'?"
+    assert hosting["file"].endswith("services.yaml")
+    assert isinstance(hosting["line"], int) and isinstance(hosting["column"], int)
+    assert by_field["services[0].colour"]["code"] == "validate.unknown_key"
+    assert by_field["services[0].colour"]["found"] is None
+    assert by_field["services[0].vendor"]["code"] == "validate.unknown.vendor"
+
+
+def test_validate_json_speaks_the_chosen_language(broken_workspace: Path) -> None:
+    result = run("--lang", "de", "validate", str(broken_workspace), "--format", "json")
+    assert result.exit_code == 2
+    document = json.loads(result.stdout)
+    assert document["lang"] == "de"
+    hosting = next(p for p in document["problems"] if p["field"] == "services[0].hosting")
+    assert hosting["message"] == "Wert nicht zulässig"
+    assert hosting["hint"] == "meinten Sie 'saas'?"
+    assert hosting["code"] == "validate.not_allowed"  # the code does not depend on the language
+    assert errors("problems", document) == []
+
+
+def test_validate_json_of_an_unreadable_workspace(tmp_path: Path) -> None:
+    """No conformite.toml, no inventory: still one JSON document, exit code 2."""
+    result = run("--lang", "fr", "validate", str(tmp_path / "nowhere"), "--format", "json")
+    assert result.exit_code == 2
+    document = json.loads(result.stdout)
+    assert document["summary"]["ok"] is False and document["summary"]["count"] >= 1
+    assert errors("problems", document) == []
+
+
+def test_validate_text_output_is_unchanged(broken_workspace: Path) -> None:
+    result = run("--lang", "en", "validate", str(broken_workspace))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "services[0].hosting: value not allowed" in result.stderr
+
+
+def test_broken_problems_are_rejected(broken_workspace: Path) -> None:
+    document = json.loads(run("validate", str(broken_workspace), "--format", "json").stdout)
+    for change in (
+        lambda d: d["problems"][0].pop("code"),
+        lambda d: d["problems"][0].update(code="Not A Code"),
+        lambda d: d["summary"].update(ok="no"),
+        lambda d: d["problems"][0].update(severity="high"),
+    ):
+        broken = copy.deepcopy(document)
+        change(broken)
+        with pytest.raises(ValidationError):
+            validator("problems").validate(broken)
+
+
+def test_problems_schema_version_is_the_one_written() -> None:
+    document = json.loads(run("validate", "--demo", "--format", "json").stdout)
+    schema = schema_of("problems")
+    assert schema["properties"]["schema_version"]["const"] == document["schema_version"]
+    assert schema["$id"].endswith(":" + document["schema_version"])
+
+
+# -- probe observations ----------------------------------------------------------------
+
+
+def test_probe_observations_validate() -> None:
+    from conformite.inventory.observations import ObservationFile
+    from conformite.probe.run import dump_observations
+
+    for path in sorted((DEMO / "observations").glob("probe-*.json")):
+        written = dump_observations(ObservationFile.model_validate_json(path.read_bytes()))
+        document = json.loads(written)
+        assert document["observations"]
+        assert errors("observations", document) == []
+        broken = copy.deepcopy(document)
+        broken["observations"][0]["kind"] = "ftp"
+        assert errors("observations", broken)
+
+
+# -- the inventory files -------------------------------------------------------------
+
+
+def _as_json(data: Any) -> Any:
+    """YAML as a JSON reader would see it (dates written as ISO text)."""
+    return json.loads(json.dumps(data, default=str))
+
+
+@pytest.mark.parametrize("kind", INVENTORY_KINDS)
+def test_demo_inventory_files_validate(kind: str) -> None:
+    data = _as_json(yaml.safe_load((DEMO / "inventory" / f"{kind}.yaml").read_text("utf-8")))
+    assert errors(kind, data) == []
+    broken = copy.deepcopy(data)
+    broken["unexpected_top_level_key"] = True
+    assert errors(kind, broken), "an unknown key is rejected"
