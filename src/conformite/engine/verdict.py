@@ -68,6 +68,7 @@ def _value_words(lang: str) -> dict[str, str]:
     return words
 
 
+@functools.lru_cache(maxsize=8192)  # the same facts recur across targets
 def _in_words(fact: str, lang: str) -> str:
     """``pupils`` → ``élèves``, ``vulnerable_sensitive (health; pupils)`` → ``données
     sensibles de personnes vulnérables (santé; élèves)``; anything else in a fact
