@@ -129,8 +129,28 @@ class MailObservation(_Model):
     spf: str | None = None
     spf_all: str | None = Field(None, description="-all, ~all, ?all, +all or null")
     spf_lookups: int | None = None
+    spf_invalid_references: list[str] = Field(
+        default_factory=list,
+        description="names that include: or redirect= point to without exactly one SPF"
+        " record, or that loop back: each makes the record a permanent error for receivers"
+        " (RFC 7208 sections 5.2 and 6.1)",
+    )
     dmarc: str | None = None
-    dmarc_policy: Literal["none", "quarantine", "reject"] | None = None
+    dmarc_domain: str | None = Field(
+        None,
+        description="the domain whose _dmarc record applied: the probed domain, or its"
+        " organisational domain when the probed one has none (RFC 7489 section 6.6.3)",
+    )
+    dmarc_organisational: bool = Field(
+        False,
+        description="true when the policy applied is the organisational domain's, the probed"
+        " (sub-)domain having no record of its own",
+    )
+    dmarc_policy: Literal["none", "quarantine", "reject"] | None = Field(
+        None,
+        description="the policy that applies: sp= of the organisational domain's record"
+        " for a sub-domain covered by it, else p=",
+    )
     mta_sts_mode: Literal["enforce", "testing", "none"] | None = None
     problems: list[str] = Field(default_factory=list)
     error: str | None = None

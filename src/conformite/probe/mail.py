@@ -7,9 +7,13 @@ records of a name); tests pass a fake with fixed answers.
   (``-all`` and ``~all`` are what the reference points ask for; a missing
   ``all`` follows ``redirect=``); DNS-querying terms (``include``, ``a``,
   ``mx``, ``ptr``, ``exists``, ``redirect``) counted through every include,
-  at most 10 allowed (section 4.6.4).
-* **DMARC** (RFC 7489): one ``v=DMARC1`` record at ``_dmarc.<domain>`` and its
-  ``p=`` policy (``none`` only monitors; ``quarantine`` and ``reject`` act).
+  at most 10 allowed (section 4.6.4); an ``include:`` or ``redirect=`` of a
+  name without exactly one SPF record is a permanent error (sections 5.2 and
+  6.1), listed in ``spf_invalid_references``.
+* **DMARC** (RFC 7489): one ``v=DMARC1`` record at ``_dmarc.<domain>``, or
+  else at ``_dmarc.<organisational domain>`` (section 6.6.3, see
+  :mod:`conformite.probe.dmarc`), and its policy (``none`` only monitors;
+  ``quarantine`` and ``reject`` act).
 * **MTA-STS** (RFC 8461): one ``v=STSv1`` record with an ``id`` at
   ``_mta-sts.<domain>``, then the policy file at
   ``https://mta-sts.<domain>/.well-known/mta-sts.txt``, fetched with a
@@ -28,6 +32,7 @@ import re
 from functools import partial
 
 from conformite.inventory.observations import MailObservation
+from conformite.probe.dmarc import check_dmarc, tags
 from conformite.probe.dns import (
     DnsError,
     NameNotFound,
@@ -82,15 +87,6 @@ def _reason(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, DnsError) else describe(exc)
 
 
-def _tags(record: str) -> dict[str, str]:
-    tags: dict[str, str] = {}
-    for part in record.split(";"):
-        key, equals, value = part.partition("=")
-        if equals:
-            tags.setdefault(key.strip().lower(), value.strip())
-    return tags
-
-
 def _spf_records(records: list[str]) -> list[str]:
     return [r for r in records if re.match(r"(?i)^v=spf1(\s|$)", r.strip())]
 
@@ -104,6 +100,8 @@ class _SpfWalk:
         self.lookups = 0
         self.fetched = 0
         self.seen: set[str] = set()
+        #: include:/redirect= targets that make the record a permanent error
+        self.broken: list[str] = []
 
     def walk(self, record: str) -> str | None:
         """The record's ``all`` term (``-all``, ``~all``, ``?all``, ``+all``) or ``None``."""
@@ -147,6 +145,7 @@ class _SpfWalk:
             return None
         if name in self.seen:
             self.problems.append(f"spf_loop: {name}")
+            self.broken.append(name)  # endless recursion: over the limit, a permerror
             return None
         if self.lookups > SPF_LOOKUP_LIMIT or self.fetched >= self.dns.settings.max_spf_records:
             return None  # already over the limit: no need to ask further
@@ -159,12 +158,13 @@ class _SpfWalk:
         except DnsError as exc:
             self.problems.append(f"spf_lookup_failed: {name}: {exc}")
             return None
-        if len(records) != 1:
+        if len(records) != 1:  # RFC 7208 sections 4.5, 5.2 and 6.1: a permerror
             self.problems.append(
                 f"spf_include_without_record: {name}"
                 if not records
-                else f"spf_multiple_records: {name}"
+                else f"spf_include_multiple_records: {name}"
             )
+            self.broken.append(name)
             return None
         return records[0]
 
@@ -216,7 +216,7 @@ def _check_mta_sts(
     if len(records) > 1:
         problems.append("mta_sts_multiple_records")
         return
-    if not _tags(records[0]).get("id"):
+    if not tags(records[0]).get("id"):
         problems.append("mta_sts_record_without_id")
         return
 
@@ -289,36 +289,16 @@ def check_mail_domain(
         except Exception as exc:  # the budget ran out half-way
             problems.append(f"spf_lookup_failed: {_reason(exc)}")
         observation.spf_lookups = walk.lookups
+        observation.spf_invalid_references = walk.broken
         if walk.lookups > SPF_LOOKUP_LIMIT:
             problems.append("spf_too_many_lookups")
         if observation.spf_all is None:
             problems.append("spf_no_all")
 
     try:
-        dmarc = [
-            r
-            for r in dns.txt_or_empty(f"_dmarc.{domain}")
-            if re.match(r"^v\s*=\s*DMARC1\s*(;|$)", r.strip())
-        ]
+        check_dmarc(domain, dns.txt_or_empty, observation)
     except Exception as exc:
         problems.append(f"dmarc_lookup_failed: {_reason(exc)}")
-        dmarc = None
-    if dmarc is not None:
-        if not dmarc:
-            problems.append("dmarc_missing")
-        elif len(dmarc) > 1:
-            problems.append("dmarc_multiple_records")
-            observation.dmarc = dmarc[0]
-        else:
-            observation.dmarc = dmarc[0]
-            tags = _tags(dmarc[0])
-            policy = tags.get("p", "").lower()
-            if policy in ("none", "quarantine", "reject"):
-                observation.dmarc_policy = policy  # type: ignore[assignment]
-            else:
-                problems.append("dmarc_policy_invalid")
-            if tags.get("pct", "100") != "100":
-                problems.append("dmarc_pct_below_100")
 
     try:
         _check_mta_sts(domain, dns, settings, observation)
