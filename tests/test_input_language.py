@@ -4,6 +4,7 @@ reports for the inventory, and web addresses that cannot be probed."""
 
 from __future__ import annotations
 
+import errno
 import shutil
 from pathlib import Path
 
@@ -191,3 +192,51 @@ def test_each_toml_problem_names_its_cause_in_four_languages(
     raw = str(_the_cause(message).args["raw"])
     for lang in ("fr", "de", "it"):
         assert raw not in message.in_language(lang), lang
+
+
+@pytest.mark.parametrize(
+    ("error", "french", "english"),
+    [
+        (PermissionError(errno.EACCES, "Permission denied"), "permission refusée",
+         "Permission denied"),
+        (OSError(errno.ENOSPC, "No space left on device"), "plus de place sur le disque",
+         "No space left on device"),
+        (OSError(errno.EBUSY, "Device or resource busy"), "refus du système (EBUSY)",
+         "Device or resource busy (EBUSY)"),
+    ],
+)  # fmt: skip
+def test_system_refusals_are_in_the_readers_language(
+    error: OSError, french: str, english: str
+) -> None:
+    from conformite.errors import os_reason
+
+    reason = os_reason(error)
+    assert reason.in_language("fr") == french
+    assert str(reason) == english
+
+
+def test_a_file_over_the_limit_and_a_folder_say_why_in_french(tmp_path: Path) -> None:
+    from conformite._files import FileTooLarge, read_regular_file
+    from conformite.errors import os_reason
+
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"x" * (1024 * 1024 + 1))
+    with pytest.raises(FileTooLarge) as raised:
+        read_regular_file(big, 1024 * 1024)
+    assert os_reason(raised.value).in_language("fr") == "plus grand que la limite de 1 Mio"
+    assert str(os_reason(raised.value)) == "larger than the 1 MiB limit"
+
+
+def test_an_output_that_cannot_be_written_says_why_in_french(
+    demo_workspace: Path, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "fichier"
+    blocker.write_text("x", encoding="utf-8")
+    result = CliRunner().invoke(
+        cli,
+        ["audit", str(demo_workspace), "--as-of", "2026-11-28", "--format", "json", "-o",
+         str(blocker / "audit.json")],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "une partie du chemin n'est pas un dossier" in result.output
+    assert "Not a directory" not in result.output

@@ -19,6 +19,7 @@ Every stage may import this module (it imports nothing of conformite).
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import io
 import os
 import re
@@ -165,7 +166,13 @@ def temporary_beside(path: Path) -> tuple[int, Path]:
     """A new, empty temporary file beside ``path`` (``.NAME.XXXXXXXX.tmp``), open
     for writing: its descriptor and its path. Creates the folder if needed and
     removes stale temporaries of the same target first."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        # A file stands where a folder of the path should be: say that, not "exists".
+        raise NotADirectoryError(
+            errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path.parent)
+        ) from None
     remove_stale_temporaries(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     return fd, Path(tmp)

@@ -10,6 +10,7 @@ together as :class:`InputError`, which the CLI turns into exit code 2.
 from __future__ import annotations
 
 import difflib
+import errno
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ __all__ = [
     "did_you_mean",
     "format_path",
     "in_language",
+    "os_reason",
 ]
 
 
@@ -68,6 +70,44 @@ def in_language(value: Any, lang: str) -> Any:
     if isinstance(value, Text) and lang != "en":
         return value.in_language(lang)
     return value
+
+
+#: errno -> message key of an operating-system refusal (messages_os.yaml).
+_OS_REASONS = {
+    errno.ENOENT: "os.not_found",
+    errno.EACCES: "os.permission_denied",
+    errno.EPERM: "os.permission_denied",
+    errno.EISDIR: "os.is_a_folder",
+    errno.ENOTDIR: "os.not_a_folder",
+    errno.ENOSPC: "os.no_space",
+    errno.EDQUOT: "os.no_space",
+    errno.EROFS: "os.read_only",
+    errno.ELOOP: "os.too_many_links",
+    errno.ENAMETOOLONG: "os.name_too_long",
+    errno.EEXIST: "os.exists",
+    errno.EIO: "os.input_output",
+    errno.EMFILE: "os.too_many_open",
+    errno.ENFILE: "os.too_many_open",
+}
+
+
+def os_reason(exc: OSError) -> Text:
+    """Why the system refused to read or write a file, in words the reader's language
+    has (``Permission denied`` → ``permission refusée``); the English text keeps the
+    system's own words. A refusal of :func:`conformite._files.read_regular_file`
+    (not a regular file, over the size limit) says so."""
+    from conformite._files import FileTooLarge, NotARegularFile
+
+    raw = str(exc.strerror or exc)
+    if isinstance(exc, FileTooLarge):
+        return Text("os.too_large", raw=raw, limit=f"{exc.limit / 1024 / 1024:g}")
+    if isinstance(exc, NotARegularFile):
+        return Text("os.not_regular", raw=raw)
+    key = _OS_REASONS.get(exc.errno or 0)
+    if key is not None:
+        return Text(key, raw=raw)
+    code = errno.errorcode.get(exc.errno or 0, "?")
+    return Text("os.other", raw=raw, code=code)
 
 
 def did_you_mean(suggestion: str | None) -> Text | None:

@@ -40,11 +40,13 @@ class CommandError(click.ClickException):
 
     exit_code = EXIT_INPUT
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, lang: str | None = None):
         super().__init__(message)
-        # Shown after the command's context is gone: remember its language now.
+        # Shown after the command's context is gone: remember its language now
+        # (``lang``: the workspace's, when the command knows it).
         ctx = click.get_current_context(silent=True)
-        self.lang = ((ctx.find_root().obj or {}).get("lang") if ctx else None) or "en"
+        chosen = (ctx.find_root().obj or {}).get("lang") if ctx else None
+        self.lang = chosen or lang or "en"
 
     def show(self, file: Any = None) -> None:
         """Like click's, with the "Error:" prefix in the chosen language."""
@@ -208,12 +210,13 @@ def to_stdout(content: str | bytes, *, binary: bool = False, lang: str | None = 
     sys.stdout.buffer.flush()
 
 
-def emit(text: str, output: Path | None) -> None:
-    """Write ``text`` to ``output`` atomically, or to standard output (no file, or ``-``)."""
+def emit(text: str, output: Path | None, lang: str | None = None) -> None:
+    """Write ``text`` to ``output`` atomically, or to standard output (no file, or ``-``);
+    an error says why in ``lang`` (the command's language)."""
     if output is None or is_stdout(output):
-        to_stdout(text)
+        to_stdout(text, lang=lang)
     else:
-        write_file(output, text)
+        write_file(output, text, lang=lang)
 
 
 def write_file(
@@ -227,11 +230,13 @@ def write_file(
     try:
         write_atomically(path, content)
     except OSError as exc:
+        from conformite.errors import os_reason
         from conformite.i18n import translate
 
-        reason = exc.strerror or str(exc)
+        shown = lang or language()
+        reason = os_reason(exc).in_language(shown)
         raise CommandError(
-            translate("outputs.cannot_write", lang or language(), path=path, reason=reason)
+            translate("outputs.cannot_write", shown, path=path, reason=reason), lang=shown
         ) from None
 
 

@@ -125,7 +125,7 @@ def audit(
             text = _sarif(workspace, result, demo)
         else:
             text = render(output_format, result, lang, top=top)
-        emit(text, output)
+        emit(text, output, lang)
         if output is not None and not is_stdout(output):
             out.print(translate("audit.written", lang, path=output))
 

@@ -344,4 +344,4 @@ def export_controls(
         document = oscal.profile_document(
             catalogue, code, lang, as_of, last_modified, catalog_href, note
         )
-    emit(oscal.dump(document), output)
+    emit(oscal.dump(document), output, lang)

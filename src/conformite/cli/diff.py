@@ -220,4 +220,4 @@ def diff(old: Path, new: Path, output_format: str, output: Path | None) -> None:
         text = render_diff_markdown(comparison, lang)
     else:
         text = render_diff_table(comparison, lang)
-    emit(text, output)
+    emit(text, output, lang)

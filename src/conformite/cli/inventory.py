@@ -214,7 +214,9 @@ def import_workbook(
             write_atomically(folder / "inventory" / name, text)
             written.append(f"inventory/{name}")
     except OSError as exc:
-        reason = exc.strerror or str(exc)
+        from conformite.errors import os_reason
+
+        reason = os_reason(exc).in_language(lang)
         raise CommandError(
             translate("outputs.cannot_write", lang, path=folder, reason=reason)
         ) from None

@@ -145,7 +145,7 @@ def export(
     if fmt == "xlsx" and output is None:
         raise CommandError(translate("questionnaire.xlsx_to_stdout", lang))
     if fmt == "yaml":
-        emit(export_yaml(lang, reference, prefilled), output)
+        emit(export_yaml(lang, reference, prefilled), output, lang)
     else:
         # The one atomic writer: unpredictable temporary name, opened exclusively.
         assert output is not None
@@ -233,7 +233,7 @@ def import_(
         candidate = Candidate(vendor=merge_answers(vendor, candidate, file.name))
         text = vendor_entry_yaml(candidate, lang, file.name, workspace=str(workspace.directory))
     if output is None or is_stdout(output):
-        emit(text, None)
+        emit(text, None, lang)
         return
     write_file(output, text)
     click.echo(

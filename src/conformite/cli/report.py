@@ -111,13 +111,14 @@ def read_result(path: Path, lang: str) -> AuditResult:
     from pydantic import ValidationError
 
     from conformite.engine.results import AuditResult
+    from conformite.errors import os_reason
     from conformite.i18n import translate
 
     try:
         data = read_regular_file(path, MAX_RESULT_BYTES)
     except OSError as exc:
         raise CommandError(
-            translate("diff.unreadable", lang, path=path, detail=exc.strerror or exc)
+            translate("diff.unreadable", lang, path=path, detail=os_reason(exc).in_language(lang))
         ) from None
     try:
         return AuditResult.from_json(_unwrap_report(data))

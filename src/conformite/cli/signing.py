@@ -25,6 +25,7 @@ from conformite.cli._common import (
     language,
     write_file,
 )
+from conformite.errors import os_reason
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -49,7 +50,9 @@ def read_or_fail(path: Path) -> bytes:
     except FileNotFoundError:
         raise CommandError(_t("sign.no_file", path=path)) from None
     except OSError as exc:
-        raise CommandError(_t("sign.unreadable", path=path, detail=exc.strerror or exc)) from None
+        raise CommandError(
+            _t("sign.unreadable", path=path, detail=os_reason(exc).in_language(language()))
+        ) from None
 
 
 def key_problem(path: Path, kind: str) -> CommandError:
@@ -71,7 +74,7 @@ def _write_key(path: Path, data: bytes, mode: int) -> None:
     except OSError as exc:
         if isinstance(exc, FileExistsError) and path.exists():
             raise CommandError(_t("sign.exists", path=path)) from None
-        detail = str(exc.strerror or exc)
+        detail = os_reason(exc).in_language(language())
         if exc.filename and Path(exc.filename) != path:  # e.g. a folder that is a file
             detail += f": {exc.filename}"
         raise CommandError(_t("sign.cannot_write", path=path, detail=detail)) from None

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from conformite._files import read_regular_file
-from conformite.errors import InputError, Problem, Text
+from conformite.errors import InputError, Problem, Text, os_reason
 from conformite.inventory.syntax_problems import toml_problem_text
 
 __all__ = ["CANTONS", "CONFIG_FILE", "Config", "load_config"]
@@ -132,7 +132,7 @@ def load_config(directory: Path) -> Config:
     except UnicodeDecodeError:
         raise InputError([Problem(file=display, message=Text("input.not_utf8"))]) from None
     except OSError as exc:
-        reason = exc.strerror or str(exc)
+        reason = os_reason(exc)
         raise InputError(
             [Problem(file=display, message=Text("input.cannot_read", reason=reason))]
         ) from None

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from conformite._files import FileTooLarge, read_regular_file
-from conformite.errors import InputError, Problem, Text
+from conformite.errors import InputError, Problem, Text, os_reason
 
 __all__ = ["Formula", "SafeWorkbook", "XlsxLimits", "open_workbook"]
 
@@ -89,7 +89,7 @@ def _read(path: Path, file: str, limits: XlsxLimits) -> bytes:
     except FileTooLarge as exc:
         size = exc.size if exc.size is not None else limits.max_file_bytes + 1
     except OSError as exc:
-        raise _refuse(file, Text("input.cannot_read", reason=str(exc.strerror or exc))) from None
+        raise _refuse(file, Text("input.cannot_read", reason=os_reason(exc))) from None
     raise _refuse(file, _too_large(size, limits))
 
 

@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 
 from conformite._files import FileTooLarge, read_regular_file
-from conformite.errors import InputError, Problem, Text
+from conformite.errors import InputError, Problem, Text, os_reason
 from conformite.inventory.syntax_problems import yaml_problem_text
 
 __all__ = [
@@ -515,7 +515,7 @@ def read_bounded(path: Path, file: str, limit: int = MAX_FILE_BYTES, kind: str =
         ) from None
     except OSError as exc:
         raise InputError(
-            [Problem(file=file, message=Text("input.cannot_read", reason=str(exc.strerror or exc)))]
+            [Problem(file=file, message=Text("input.cannot_read", reason=os_reason(exc)))]
         ) from None
 
 

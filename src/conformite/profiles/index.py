@@ -42,7 +42,7 @@ from pydantic import (
 )
 
 from conformite._files import read_regular_file
-from conformite.errors import InputError, ProblemCollector
+from conformite.errors import InputError, ProblemCollector, os_reason
 from conformite.profiles.model import LoadedProfile, ProfileRegistry, load_profile_file
 from conformite.signing import (
     KeyFileError,
@@ -338,7 +338,7 @@ def verify_cached_index(folder: Path, pubkey_pem: str) -> Index:
     try:
         data = read_cached(folder / INDEX_FILE)
     except OSError as exc:
-        raise ProfileError("profiles.bad_index", detail=exc.strerror or str(exc)) from None
+        raise ProfileError("profiles.bad_index", detail=os_reason(exc)) from None
     return verify_index_signature(data, signature, pubkey_pem)
 
 
