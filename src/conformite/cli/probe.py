@@ -132,7 +132,7 @@ def probe(
     portal_url, the organisation's mail_domains (and their mta-sts. policy
     host), and only at public addresses (checked after DNS resolution, on
     every connection) unless --allow-private-addresses. No credentials or
-    cookies are sent; redirects to another host are reported, not followed.
+    cookies are sent; redirects to another site are reported, not followed.
     The run stops at --deadline even against a server that trickles bytes;
     Ctrl-C stops it at once (exit code 130, nothing saved).
 
