@@ -133,7 +133,8 @@ def certifi_only(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
 
 def latest(ws: Path) -> dict[str, Any]:
-    files = sorted((ws / "observations").iterdir())
+    """The observation of the newest run (``probe-T.json`` and ``probe-T-1.json`` in one second)."""
+    files = sorted((ws / "observations").iterdir(), key=lambda f: f.stat().st_mtime_ns)
     return json.loads(files[-1].read_text(encoding="utf-8"))["observations"][0]  # type: ignore[no-any-return]
 
 
