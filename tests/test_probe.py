@@ -361,8 +361,20 @@ def test_options_and_workspace_defaults_reach_the_probe(
     options = ("--concurrency", "3", "--timeout", "4", "--deadline", "60")
     assert run("probe", str(ws), *options).exit_code == 0
     assert offline == [
-        {"timeout": 7.0, "concurrency": 5, "deadline": 600.0, "allow_private_addresses": True},
-        {"timeout": 4.0, "concurrency": 3, "deadline": 60.0, "allow_private_addresses": True},
+        {
+            "timeout": 7.0,
+            "concurrency": 5,
+            "deadline": 600.0,
+            "allow_private_addresses": True,
+            "extra_ca_file": None,
+        },
+        {
+            "timeout": 4.0,
+            "concurrency": 3,
+            "deadline": 60.0,
+            "allow_private_addresses": True,
+            "extra_ca_file": None,
+        },
     ]
 
 
@@ -513,7 +525,7 @@ def test_every_endpoint_control_judges_real_observations(
             200,
             [
                 ("Content-Security-Policy", "script-src 'self' 'unsafe-inline'"),
-                ("X-Frame-Options", "SAMEORIGIN"),
+                ("X-Frame-Options", "DENY"),
                 ("X-Frame-Options", "SAMEORIGIN"),
                 ("Referrer-Policy", "unsafe-url"),
                 ("Set-Cookie", "sessionid=1"),
@@ -577,7 +589,7 @@ def test_every_endpoint_control_judges_real_observations(
         "EP-TLS",  # self-signed
         "EP-HSTS",
         "EP-CSP",  # 'unsafe-inline'
-        "EP-FRAMING",  # SAMEORIGIN twice
+        "EP-FRAMING",  # DENY and SAMEORIGIN: conflicting duplicates
         "EP-NOSNIFF",
         "EP-REFERRER",
         "EP-COOKIES",

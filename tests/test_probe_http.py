@@ -26,9 +26,9 @@ GOOD_HEADERS = [
 BAD_HEADERS = [
     ("Strict-Transport-Security", "max-age=86400"),
     ("Content-Security-Policy", "default-src * 'unsafe-inline' 'unsafe-eval'"),
+    ("X-Frame-Options", "DENY"),
     ("X-Frame-Options", "SAMEORIGIN"),
-    ("X-Frame-Options", "SAMEORIGIN"),
-    ("X-Content-Type-Options", "nosniff, nosniff"),
+    ("X-Content-Type-Options", "nosniff, sniff"),
     ("Referrer-Policy", "unsafe-url"),
     ("Set-Cookie", "session=abc; Path=/"),
     ("Set-Cookie", "prefs=dark; Secure; SameSite=None"),
@@ -98,7 +98,7 @@ def test_bad_headers_are_all_caught(ca: LocalCA) -> None:
     assert http.redirects_to_https is False  # http:// serves content
     assert http.hsts_max_age == 86400
     assert (http.csp_unsafe_inline, http.csp_unsafe_eval) == (True, True)
-    assert http.x_frame_options == "SAMEORIGIN, SAMEORIGIN"  # two headers: invalid
+    assert http.x_frame_options == "DENY, SAMEORIGIN"  # two headers that disagree: invalid
     assert http.framing_restricted is False
     assert http.nosniff is False
     assert http.referrer_policy_private is False
@@ -247,7 +247,8 @@ def test_hosts_are_asked_once_per_run(ca: LocalCA) -> None:
         ("max-age=0", 0, False, []),
         ("max-age=abc", None, False, ["hsts_invalid_max_age"]),
         ("includeSubDomains", None, True, ["hsts_without_max_age"]),
-        ("max-age=100, max-age=31536000", 100, False, []),  # the first header counts
+        # the first header counts (RFC 6797 section 8.1); the repetition is noted
+        ("max-age=100, max-age=31536000", 100, False, ["hsts_repeated"]),
     ],
 )
 def test_parse_hsts(value: str, max_age: int | None, include: bool, problems: list[str]) -> None:

@@ -50,7 +50,12 @@ EXIT_INTERRUPTED = 130
 
 
 def make_settings(
-    *, timeout: float, concurrency: int, deadline: float, allow_private_addresses: bool = False
+    *,
+    timeout: float,
+    concurrency: int,
+    deadline: float,
+    allow_private_addresses: bool = False,
+    extra_ca_file: str | None = None,
 ) -> ProbeSettings:
     """The settings of a run from the command line (tests replace this to go offline)."""
     from conformite.probe import ProbeSettings
@@ -60,6 +65,7 @@ def make_settings(
         concurrency=concurrency,
         deadline=deadline,
         allow_private_addresses=allow_private_addresses,
+        extra_ca_file=extra_ca_file,
     )
 
 
@@ -101,6 +107,14 @@ def make_settings(
     "multicast and reserved addresses, e.g. an intranet site. Default: [probe] "
     "allow_private_addresses in conformite.toml (false): such endpoints are not probed.",
 )
+@click.option(
+    "--ca-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PEM",
+    help="PEM file of certificate authorities to trust in addition to the public ones, e.g. "
+    "an intranet's private CA. Default: [probe] ca_file in conformite.toml (relative to the "
+    "workspace), else the public CAs only.",
+)
 @handle_input_errors
 def probe(
     directory: Path | None,
@@ -109,6 +123,7 @@ def probe(
     timeout: float | None,
     deadline: float,
     allow_private_addresses: bool | None,
+    ca_file: Path | None,
 ) -> None:
     """Check the declared endpoints live: TLS, certificate, HTTP headers, security.txt, mail DNS.
 
@@ -117,7 +132,7 @@ def probe(
     portal_url, the organisation's mail_domains (and their mta-sts. policy
     host), and only at public addresses (checked after DNS resolution, on
     every connection) unless --allow-private-addresses. No credentials or
-    cookies are sent; redirects to another host are reported, not followed.
+    cookies are sent; redirects to another site are reported, not followed.
     The run stops at --deadline even against a server that trickles bytes;
     Ctrl-C stops it at once (exit code 130, nothing saved).
 
@@ -169,6 +184,7 @@ def probe(
         raise InputError(problems)
 
     options = workspace.config.probe
+    extra_ca_file = _extra_ca_file(ca_file, options.ca_file, workspace.directory)
     settings = make_settings(
         timeout=timeout if timeout is not None else options.timeout_seconds,
         concurrency=concurrency if concurrency is not None else options.concurrency,
@@ -178,6 +194,7 @@ def probe(
             if allow_private_addresses is not None
             else options.allow_private_addresses
         ),
+        extra_ca_file=extra_ca_file,
     )
     urls = [endpoint.url for endpoint in chosen]
     started = time.monotonic()
@@ -210,6 +227,26 @@ def probe(
     path = observations_path(workspace.directory, run.file.started_at)
     write_file(path, dump_observations(run.file))
     out.print(translate("probe.written", lang, path=path, directory=workspace.directory))
+
+
+def _extra_ca_file(option: Path | None, configured: str | None, directory: Path) -> str | None:
+    """The extra CA bundle: ``--ca-file``, else ``[probe] ca_file`` (relative to the workspace).
+
+    Checked here (a located input error, exit code 2), before anything is contacted.
+    """
+    from conformite.inventory.config import CONFIG_FILE, toml_line
+    from conformite.probe.cafile import check_ca_file
+
+    if option is not None:
+        return check_ca_file(option)
+    if configured is None:
+        return None
+    config = directory / CONFIG_FILE
+    return check_ca_file(
+        directory / configured,
+        config_file=str(config),
+        line=toml_line(config, ("probe", "ca_file")),
+    )
 
 
 def _run(urls: list[str], settings: ProbeSettings, lang: str) -> ProbeRun:
@@ -315,12 +352,16 @@ def describe_observation(observation: Observation, lang: str) -> list[str]:
     else:
         reason = (tls.error or "").removeprefix("no TLS handshake succeeded: ")
         parts.append(t("no_tls", reason=reason_text(reason, lang)))
+    if certificate_by_extra_ca(observation):
+        parts.append(t("extra_ca"))
     if http.redirects_to_https is True:
         parts.append(t("redirect"))
     elif http.redirects_to_https is False:
         parts.append(t("no_redirect"))
     else:
-        parts.append(t("port_80_closed"))
+        parts.append(port_80_text(http.http_port_state, http.http_port_error, lang))
+    if len(http.chain) > 1 and http.final_url and not http.cross_host_redirect:
+        parts.append(t("headers_on", url=http.final_url, count=len(http.chain) - 1))
     if tls.versions and http.error is None:
         parts.append(
             t("hsts", days=http.hsts_max_age // 86_400)
@@ -349,3 +390,19 @@ def describe_observation(observation: Observation, lang: str) -> list[str]:
     else:
         parts.append(t("no_security_txt"))
     return parts
+
+
+def certificate_by_extra_ca(observation: Observation) -> bool:
+    """Whether the certificate was trusted only through the extra CA bundle."""
+    return observation.tls.certificate.trusted_by_extra_ca
+
+
+def port_80_text(state: str | None, error: str | None, lang: str) -> str:
+    """What the http:// port did, when it did not answer HTTP: closed only when refused."""
+    from conformite.i18n import translate
+
+    if state in ("silent", "malformed"):
+        return translate(f"probe.detail.port_80_{state}", lang)
+    if state == "error":
+        return translate("probe.detail.port_80_error", lang, reason=reason_text(error or "?", lang))
+    return translate("probe.detail.port_80_closed", lang)

@@ -64,6 +64,9 @@ class ProbeOptions(_Strict):
     #: Let the probe contact loopback, private, link-local... addresses
     #: (an intranet site); off by default (``--allow-private-addresses``).
     allow_private_addresses: bool = False
+    #: A PEM bundle of certificate authorities trusted in addition to the public
+    #: ones (a commune's private CA), relative to the workspace (``--ca-file``).
+    ca_file: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = None
 
 
 class ReportOptions(_Strict):

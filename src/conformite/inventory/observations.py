@@ -31,6 +31,7 @@ __all__ = [
     "MailObservation",
     "Observation",
     "ObservationFile",
+    "ResponseObservation",
     "SecurityTxtObservation",
     "TlsObservation",
     "latest_observations",
@@ -58,6 +59,11 @@ class CertificateObservation(_Model):
     key_type: Literal["RSA", "EC", "Ed25519", "Ed448", "DSA", "other"] | None = None
     key_bits: int | None = None
     signature_hash: str | None = Field(None, description="sha256, sha384, sha1, …")
+    trusted_by_extra_ca: bool = Field(
+        False,
+        description="the chain is trusted only through the extra CA bundle (--ca-file), "
+        "not through the public roots",
+    )
 
 
 class TlsObservation(_Model):
@@ -71,6 +77,11 @@ class TlsObservation(_Model):
         description="versions the probing machine's own OpenSSL could not offer: unknown, "
         "neither accepted nor refused",
     )
+    extra_ca_file: str | None = Field(
+        None,
+        description="the CA bundle trusted besides the public roots (--ca-file, [probe] "
+        "ca_file); null: public roots only",
+    )
 
 
 class CookieObservation(_Model):
@@ -80,18 +91,44 @@ class CookieObservation(_Model):
     same_site: str | None = None
 
 
+class ResponseObservation(_Model):
+    """One response of the page's redirect chain."""
+
+    url: str
+    status: int
+
+
 class HttpObservation(_Model):
     status: int | None = None
     redirects_to_https: bool | None = Field(
         None, description="http:// answers with a redirect to https:// on the same host"
     )
     redirect_location: str | None = Field(None, description="the Location http:// answered with")
+    http_port_state: Literal["answered", "closed", "silent", "malformed", "error"] | None = Field(
+        None,
+        description="what the http:// port did: answered HTTP, closed (connection refused), "
+        "silent (open but no answer in time), malformed (answered something that is not "
+        "HTTP), error (anything else); null: not asked",
+    )
+    http_port_error: str | None = Field(
+        None, description="why the http:// port gave no HTTP answer (connection refused, …)"
+    )
     cross_host_redirect: bool = Field(
         False, description="http:// or the page redirects to another host (not followed)"
     )
     cross_host_location: str | None = Field(None, description="that other host's URL")
     final_url: str | None = Field(
-        None, description="the URL whose headers were read, after same-host redirects"
+        None,
+        description="the URL whose page headers (CSP, framing, nosniff, Referrer-Policy) were "
+        "judged: the end of the same-site redirect chain",
+    )
+    chain: list[ResponseObservation] = Field(
+        default_factory=list,
+        description="the responses of the page, first (the endpoint) to last, redirects "
+        "followed within the same site (registrable domain), https only",
+    )
+    hsts_url: str | None = Field(
+        None, description="the URL whose Strict-Transport-Security was judged: the first response"
     )
     hsts_max_age: int | None = None
     hsts_include_subdomains: bool = False

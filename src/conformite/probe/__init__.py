@@ -27,7 +27,9 @@ Safety rules, enforced here and tested:
 
 * only the hosts of the given endpoints are contacted (plus, for a mail
   domain that publishes an MTA-STS record, its ``mta-sts.<domain>`` policy
-  host); redirects to another host are reported, never followed;
+  host; and hosts of the same site reached by a redirect, e.g. ``www.`` of
+  the declared domain); redirects to another site are reported, never
+  followed;
 * only public addresses, unless ``allow_private_addresses``: loopback,
   private, link-local (cloud metadata), multicast, reserved addresses are
   refused after DNS resolution, on every connection (:mod:`.netguard`); a

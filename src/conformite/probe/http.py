@@ -1,28 +1,35 @@
 """HTTP of one endpoint: the redirect to HTTPS and the security headers of the page.
 
-What is checked (reference: MDN HTTP Observatory's tests):
+What is checked (reference: MDN HTTP Observatory's tests, RFC 6797, CSP3):
 
 * ``http://host/`` redirects to ``https://`` on the *same* host (a redirect to
-  another host first would keep HSTS from ever being set on this one);
-* ``Strict-Transport-Security`` and its ``max-age`` (first header only, RFC 6797);
-* ``Content-Security-Policy`` present; whether it still lets inline script or
+  another host first would keep HSTS from ever being set on this one); when
+  it does not answer, whether the port is closed, silent or not HTTP;
+* ``Strict-Transport-Security`` and its ``max-age``, on the *first* HTTPS
+  response (the endpoint itself, as Observatory does; the first header only,
+  RFC 6797 section 8.1);
+* on the *final* response of a same-site redirect chain (``example.ch`` ->
+  ``www.example.ch``: the page a browser shows), the page headers:
+  ``Content-Security-Policy`` present; whether it still lets inline script or
   ``eval`` run (``'unsafe-inline'`` without a nonce or hash, ``'unsafe-eval'``,
   or no ``script-src``/``default-src`` at all; with several policies, all must
   allow it); the policy in a ``<meta>`` tag is not read;
 * framing restricted by CSP ``frame-ancestors`` (not ``*``) or
-  ``X-Frame-Options`` exactly ``DENY`` or ``SAMEORIGIN`` (so the combined
-  ``SAMEORIGIN, SAMEORIGIN`` of a duplicated header is invalid, as browsers
-  treat it);
-* ``X-Content-Type-Options: nosniff``, ``Referrer-Policy`` (the last known
-  token applies) and the ``Secure``, ``HttpOnly`` and ``SameSite`` flags of
-  every cookie set along the way.
+  ``X-Frame-Options`` ``DENY`` or ``SAMEORIGIN`` (a header sent twice with
+  the same value counts, as in browsers; two different values are invalid);
+* ``X-Content-Type-Options: nosniff`` (likewise), ``Referrer-Policy`` (the
+  last known token applies) and the ``Secure``, ``HttpOnly`` and ``SameSite``
+  flags of every cookie set along the chain (a browser keeps them all).
 
 Safety: a fresh session per check that ignores the environment (no
 ``.netrc`` credentials, no proxies), keeps no cookies, sends no
-``Authorization``; redirects are followed by hand, only on the same host and
-only to ``https``; a redirect elsewhere is reported, not followed. Every
-connection goes through :mod:`.netguard`: the address policy is checked on
-each one (so on each redirect) and each request has an overall deadline. Page bodies
+``Authorization``; redirects are followed by hand, at most
+``settings.max_redirects``, only to ``https`` and only within the same
+site (registrable domain, :mod:`.headers`); a redirect elsewhere is
+reported, not followed. Every connection goes through :mod:`.netguard`: the
+address policy is checked on each one (so on each redirect: a ``www.`` name
+at a private address is refused unless the user allowed private addresses)
+and each request has an overall deadline. Page bodies
 are not read; the bodies that are (security.txt, MTA-STS) are size-limited.
 The page's certificate is not checked here (it is judged by :mod:`.tls`), so
 that the headers of a site with a bad certificate are still observed.
@@ -38,7 +45,12 @@ from functools import partial
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from conformite.inventory.observations import CookieObservation, HttpObservation
+from conformite.inventory.observations import (
+    CookieObservation,
+    HttpObservation,
+    ResponseObservation,
+)
+from conformite.probe.headers import PortState, port_state, same_site, single_value
 from conformite.probe.netguard import mount_guard
 from conformite.probe.runner import Budget, BudgetExhausted, describe, retry
 from conformite.probe.settings import ProbeSettings
@@ -97,6 +109,7 @@ def new_session(
         partial(budget.request_deadline, settings.request_seconds),
         settings.policy(),
         ssl_context,
+        settings.static_hosts,
     )
     session.trust_env = False  # no .netrc credentials, no proxy variables, no CA override
     session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
@@ -119,7 +132,7 @@ class Hop:
 
 @dataclass
 class Fetched:
-    """A GET and the same-host redirects it followed."""
+    """A GET and the same-host (or same-site) redirects it followed."""
 
     hops: list[Hop] = field(default_factory=list)
     body: bytes | None = None
@@ -168,8 +181,13 @@ def fetch(
     verify: bool | str = False,
     max_body: int | None = None,
     follow: bool = True,
+    same_site_redirects: bool = False,
 ) -> Fetched:
-    """GET ``url``, following redirects only on the same host and only to https."""
+    """GET ``url``, following redirects only on the same host and only to https.
+
+    ``same_site_redirects``: also to another host of the same site
+    (registrable domain), e.g. ``example.ch`` -> ``www.example.ch``.
+    """
     host = (urlsplit(url).hostname or "").lower()
     fetched = Fetched()
     current = url
@@ -192,7 +210,10 @@ def fetch(
             if follow and response.is_redirect and location:
                 target = urljoin(current, location.strip())
                 parts = urlsplit(target)
-                if (parts.hostname or "").lower() != host:
+                target_host = (parts.hostname or "").lower()
+                if target_host != host and not (
+                    same_site_redirects and target_host and same_site(target_host, host)
+                ):
                     fetched.cross_host_location = target
                     return fetched
                 if parts.scheme != "https":
@@ -248,6 +269,8 @@ class RedirectCheck:
     location: str | None = None
     cross_host: bool = False
     error: str | None = None
+    #: What the port did (closed, silent, malformed...), see :func:`.headers.port_state`.
+    state: PortState = "answered"
 
 
 def check_http_redirect(
@@ -262,7 +285,7 @@ def check_http_redirect(
             call, attempts=settings.retries + 1, backoff=settings.backoff, budget=budget
         )
     except Exception as exc:
-        return RedirectCheck(answered=False, error=describe(exc))
+        return RedirectCheck(answered=False, error=describe(exc), state=port_state(exc))
     finally:
         session.close()
     try:
@@ -284,10 +307,11 @@ def check_http_redirect(
 
 def parse_hsts(value: str) -> tuple[int | None, bool, list[str]]:
     """``max-age``, ``includeSubDomains`` and problems of a Strict-Transport-Security value."""
-    first = value.split(",", 1)[0]  # a repeated header is joined by ", "; the first applies
+    # A repeated header is joined by ", "; only the first applies (RFC 6797 section 8.1).
+    first = value.split(",", 1)[0]
     max_age: int | None = None
     include_subdomains = False
-    problems: list[str] = []
+    problems: list[str] = ["hsts_repeated"] if "," in value else []
     for directive in first.split(";"):
         name, _, raw = directive.partition("=")
         name = name.strip().lower()
@@ -373,10 +397,14 @@ def _referrer_policy(value: str) -> str | None:
 def probe_page(
     session: Any, url: str, settings: ProbeSettings, budget: Budget
 ) -> tuple[HttpObservation, Fetched | None]:
-    """The security headers of the page at ``url`` (https), after same-host redirects."""
+    """The security headers of the page at ``url`` (https), after same-site redirects.
+
+    HSTS is read on the first response (the endpoint's own host), the page
+    headers on the last one (the page a browser shows), cookies on all.
+    """
     observation = HttpObservation()
     try:
-        fetched = fetch(session, url, settings, budget)
+        fetched = fetch(session, url, settings, budget, same_site_redirects=True)
     except Exception as exc:
         observation.error = describe(exc)
         return observation, None
@@ -384,6 +412,9 @@ def probe_page(
     headers = final.headers
     observation.status = final.status
     observation.final_url = final.url
+    observation.chain = [
+        ResponseObservation(url=hop.url, status=hop.status) for hop in fetched.hops
+    ]
     if fetched.cross_host_location is not None:
         observation.cross_host_redirect = True
         observation.cross_host_location = fetched.cross_host_location
@@ -392,47 +423,15 @@ def probe_page(
     if fetched.too_many_redirects:
         observation.problems.append("too_many_redirects")
 
-    sts = next(
-        (
-            hop.headers.get("Strict-Transport-Security")
-            for hop in reversed(fetched.hops)
-            if hop.headers.get("Strict-Transport-Security")
-        ),
-        None,
-    )
+    first = fetched.hops[0]
+    observation.hsts_url = first.url
+    sts = first.headers.get("Strict-Transport-Security")
     if sts is not None:
         max_age, include_subdomains, problems = parse_hsts(sts)
         observation.hsts_max_age = max_age
         observation.hsts_include_subdomains = include_subdomains
         observation.problems.extend(problems)
-
-    csp = headers.get("Content-Security-Policy")
-    if csp is not None:
-        observation.csp = csp
-        inline, evaluate, frame_ancestors = analyse_csp(csp)
-        observation.csp_unsafe_inline = inline
-        observation.csp_unsafe_eval = evaluate
-        observation.frame_ancestors = frame_ancestors
-    xfo = headers.get("X-Frame-Options")
-    observation.x_frame_options = xfo
-    xfo_valid = xfo is not None and xfo.strip().upper() in ("DENY", "SAMEORIGIN")
-    if xfo is not None and not xfo_valid:
-        observation.problems.append("x_frame_options_invalid")
-    ancestors_restricted = observation.frame_ancestors is not None and not (
-        set(observation.frame_ancestors.split()) & _OPEN_SOURCES
-    )
-    observation.framing_restricted = ancestors_restricted or xfo_valid
-    xcto = headers.get("X-Content-Type-Options")
-    observation.nosniff = xcto is not None and xcto.strip().lower() == "nosniff"
-    if xcto is not None and not observation.nosniff:
-        observation.problems.append("x_content_type_options_invalid")
-    referrer = headers.get("Referrer-Policy")
-    observation.referrer_policy = referrer
-    if referrer is not None:
-        applied = _referrer_policy(referrer)
-        observation.referrer_policy_private = applied in PRIVATE_REFERRER_POLICIES
-        if applied is None:
-            observation.problems.append("referrer_policy_invalid")
+    _page_headers(observation, headers)
 
     cookies: dict[str, CookieObservation] = {}
     for hop in fetched.hops:
@@ -442,3 +441,36 @@ def probe_page(
                 cookies[cookie.name] = cookie
     observation.cookies = list(cookies.values())
     return observation, fetched
+
+
+def _page_headers(observation: HttpObservation, headers: Any) -> None:
+    """CSP, framing, nosniff and Referrer-Policy of the page's (final) response."""
+    csp = headers.get("Content-Security-Policy")
+    if csp is not None:
+        observation.csp = csp
+        inline, evaluate, frame_ancestors = analyse_csp(csp)
+        observation.csp_unsafe_inline = inline
+        observation.csp_unsafe_eval = evaluate
+        observation.frame_ancestors = frame_ancestors
+    xfo = headers.get("X-Frame-Options")
+    observation.x_frame_options = xfo
+    xfo_value = single_value(xfo) if xfo is not None else None
+    xfo_valid = xfo_value is not None and xfo_value.upper() in ("DENY", "SAMEORIGIN")
+    if xfo is not None and not xfo_valid:
+        observation.problems.append("x_frame_options_invalid")
+    ancestors_restricted = observation.frame_ancestors is not None and not (
+        set(observation.frame_ancestors.split()) & _OPEN_SOURCES
+    )
+    observation.framing_restricted = ancestors_restricted or xfo_valid
+    xcto = headers.get("X-Content-Type-Options")
+    xcto_value = single_value(xcto) if xcto is not None else None
+    observation.nosniff = xcto_value is not None and xcto_value.lower() == "nosniff"
+    if xcto is not None and not observation.nosniff:
+        observation.problems.append("x_content_type_options_invalid")
+    referrer = headers.get("Referrer-Policy")
+    observation.referrer_policy = referrer
+    if referrer is not None:
+        applied = _referrer_policy(referrer)
+        observation.referrer_policy_private = applied in PRIVATE_REFERRER_POLICIES
+        if applied is None:
+            observation.problems.append("referrer_policy_invalid")

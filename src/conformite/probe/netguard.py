@@ -39,6 +39,7 @@ __all__ = [
     "WATCHDOG",
     "AddressPolicy",
     "AddressRefused",
+    "StaticHosts",
     "Watchdog",
     "address_problem",
     "guarded_adapter",
@@ -178,8 +179,21 @@ class Watchdog:
 WATCHDOG = Watchdog()
 
 
-def _resolve(host: str, port: int, timeout: float) -> list[tuple[Any, ...]]:
-    """``getaddrinfo`` for TCP, given up after ``timeout`` (it cannot be interrupted)."""
+#: Fixed answers for some names, ``{name: address}`` (like curl's ``--resolve``).
+StaticHosts = tuple[tuple[str, str], ...]
+
+
+def _resolve(
+    host: str, port: int, timeout: float, hosts: StaticHosts = ()
+) -> list[tuple[Any, ...]]:
+    """``getaddrinfo`` for TCP, given up after ``timeout`` (it cannot be interrupted).
+
+    A name in ``hosts`` resolves to its fixed address instead (the address
+    policy still judges it).
+    """
+    fixed = dict(hosts).get(host.lower().rstrip("."))
+    if fixed is not None:
+        host = fixed
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -211,6 +225,7 @@ def open_connection(
     timeout: float,
     policy: AddressPolicy | None,
     ends_at: float | None = None,
+    hosts: StaticHosts = (),
 ) -> socket.socket:
     """A TCP connection to an address of ``host`` that ``policy`` allows.
 
@@ -226,7 +241,7 @@ def open_connection(
             raise TimeoutError("deadline passed")
         return min(timeout, remaining)
 
-    infos = _resolve(host.strip("[]"), port, left())
+    infos = _resolve(host.strip("[]"), port, left(), hosts)
     allowed = []
     refused: tuple[str, str] | None = None
     for info in infos:
@@ -256,10 +271,16 @@ def open_connection(
 
 @contextlib.contextmanager
 def guarded_connection(
-    host: str, port: int, *, timeout: float, policy: AddressPolicy | None, ends_at: float
+    host: str,
+    port: int,
+    *,
+    timeout: float,
+    policy: AddressPolicy | None,
+    ends_at: float,
+    hosts: StaticHosts = (),
 ) -> Iterator[socket.socket]:
     """:func:`open_connection`, watched until ``ends_at`` and closed on exit."""
-    sock = open_connection(host, port, timeout=timeout, policy=policy, ends_at=ends_at)
+    sock = open_connection(host, port, timeout=timeout, policy=policy, ends_at=ends_at, hosts=hosts)
     watch = WATCHDOG.watch(sock, ends_at)
     try:
         yield sock
@@ -269,7 +290,7 @@ def guarded_connection(
 
 
 def _guarded_classes(
-    deadline: Callable[[], float], policy: AddressPolicy | None
+    deadline: Callable[[], float], policy: AddressPolicy | None, hosts: StaticHosts = ()
 ) -> dict[str, type]:
     """urllib3 pool classes whose connections follow ``policy`` and ``deadline()``."""
     from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -286,7 +307,12 @@ def _guarded_classes(
             timeout = conn.timeout if isinstance(conn.timeout, int | float) else 30.0
             try:
                 sock = open_connection(
-                    conn._dns_host, conn.port, timeout=timeout, policy=policy, ends_at=ends_at
+                    conn._dns_host,
+                    conn.port,
+                    timeout=timeout,
+                    policy=policy,
+                    ends_at=ends_at,
+                    hosts=hosts,
                 )
             except AddressRefused:
                 raise
@@ -341,9 +367,13 @@ def _adapter_class() -> type:
         """A transport adapter whose connections follow the address policy and deadline."""
 
         def __init__(
-            self, deadline: Callable[[], float], policy: AddressPolicy | None, ssl_context: Any
+            self,
+            deadline: Callable[[], float],
+            policy: AddressPolicy | None,
+            ssl_context: Any,
+            hosts: StaticHosts = (),
         ) -> None:
-            self._classes = _guarded_classes(deadline, policy)
+            self._classes = _guarded_classes(deadline, policy, hosts)
             self._ssl_context = ssl_context
             super().__init__()
 
@@ -363,14 +393,17 @@ def _adapter_class() -> type:
 
 
 def guarded_adapter(
-    deadline: Callable[[], float], policy: AddressPolicy | None, ssl_context: Any = None
+    deadline: Callable[[], float],
+    policy: AddressPolicy | None,
+    ssl_context: Any = None,
+    hosts: StaticHosts = (),
 ) -> Any:
     """A ``requests`` transport adapter whose connections follow the two rules.
 
     ``deadline()`` gives the monotonic instant a request starting now must be
     done by; ``policy`` the addresses allowed (``None``: any).
     """
-    return _adapter_class()(deadline, policy, ssl_context)
+    return _adapter_class()(deadline, policy, ssl_context, hosts)
 
 
 def mount_guard(
@@ -378,8 +411,9 @@ def mount_guard(
     deadline: Callable[[], float],
     policy: AddressPolicy | None,
     ssl_context: Any = None,
+    hosts: StaticHosts = (),
 ) -> Any:
     """Mount :func:`guarded_adapter` on ``session`` for http:// and https://."""
-    session.mount("http://", guarded_adapter(deadline, policy))
-    session.mount("https://", guarded_adapter(deadline, policy, ssl_context))
+    session.mount("http://", guarded_adapter(deadline, policy, None, hosts))
+    session.mount("https://", guarded_adapter(deadline, policy, ssl_context, hosts))
     return session

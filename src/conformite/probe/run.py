@@ -81,6 +81,7 @@ def _connect(host: str, port: int, settings: ProbeSettings, budget: Budget) -> N
         timeout=budget.timeout(settings.timeout),
         policy=settings.policy(),
         ends_at=budget.request_deadline(settings.request_seconds),
+        hosts=settings.static_hosts,
     ):
         pass
 
@@ -90,7 +91,7 @@ class _Run:
 
     def __init__(self, settings: ProbeSettings, needs_dns: bool) -> None:
         self.settings = settings
-        self.contexts = TlsContexts.build(settings.trust_file())
+        self.contexts = TlsContexts.build(settings.trust_file(), settings.extra_ca_file)
         self.once = Once()
         self.resolver: Resolver | None = settings.resolver
         if self.resolver is None and needs_dns:
@@ -193,6 +194,8 @@ class _Run:
 
         page.redirects_to_https = redirect.redirects_to_https
         page.redirect_location = redirect.location
+        page.http_port_state = redirect.state
+        page.http_port_error = redirect.error
         if redirect.cross_host:
             page.cross_host_redirect = True
             page.cross_host_location = page.cross_host_location or redirect.location

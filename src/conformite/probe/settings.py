@@ -41,7 +41,14 @@ class ProbeSettings:
     #: Seconds before the first retry; doubled for each further one.
     backoff: float = 0.5
     #: PEM bundle of trusted roots; ``None``: certifi's bundle (Mozilla's roots).
+    #: Replaces the public roots (tests); see ``extra_ca_file`` to add to them.
     ca_file: str | None = None
+    #: PEM bundle trusted *in addition to* the public roots (``--ca-file``,
+    #: ``[probe] ca_file``): a commune's private CA. Checked by the CLI first.
+    extra_ca_file: str | None = None
+    #: Fixed addresses for some names, ``(("www.example.test", "127.0.0.1"),)``,
+    #: like curl's ``--resolve``; the address policy still applies (tests).
+    static_hosts: tuple[tuple[str, str], ...] = ()
     #: DNS resolver for mail domains; ``None``: dnspython with the system configuration.
     resolver: Resolver | None = None
     #: Port on which ``http://host/`` is asked to redirect to https (80 on the Internet).

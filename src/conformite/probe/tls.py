@@ -63,11 +63,14 @@ class TlsContexts:
 
     versions: dict[str, ssl.SSLContext | None] = field(default_factory=dict)
     verify: ssl.SSLContext | None = None
+    #: The public roots and an extra CA bundle (``--ca-file``), when one is given.
+    verify_extra: ssl.SSLContext | None = None
     #: For reading pages whatever their certificate (requests with ``verify=False``).
     http: ssl.SSLContext | None = None
 
     @classmethod
-    def build(cls, ca_file: str) -> TlsContexts:
+    def build(cls, ca_file: str, extra_ca_file: str | None = None) -> TlsContexts:
+        """Contexts trusting ``ca_file``; ``extra_ca_file`` too for ``verify_extra``."""
         contexts = cls()
         # TLSVersion.TLSv1 and TLSv1_1 are deprecated: probing them is the point.
         with warnings.catch_warnings():
@@ -80,20 +83,29 @@ class TlsContexts:
                 except (ValueError, ssl.SSLError):
                     context = None
                 contexts.versions[name] = context
-            verify = ssl.create_default_context(cafile=ca_file)
-            verify.check_hostname = False  # decided by hostname_matches
-            try:
-                verify.minimum_version = ssl.TLSVersion.TLSv1
-                # Weak keys and SHA-1 are reported separately; trust is about the chain.
-                verify.set_ciphers("ALL:@SECLEVEL=0")
-            except (ValueError, ssl.SSLError):  # pragma: no cover - OpenSSL without them
-                pass
-            contexts.verify = verify
+            contexts.verify = _verifying_context(ca_file)
+            if extra_ca_file is not None:
+                contexts.verify_extra = _verifying_context(ca_file, extra_ca_file)
             http = _unverified_context()
             with contextlib.suppress(ValueError):
                 http.minimum_version = ssl.TLSVersion.TLSv1
             contexts.http = http
         return contexts
+
+
+def _verifying_context(*ca_files: str) -> ssl.SSLContext:
+    """A context checking chains against every bundle of ``ca_files`` (not names)."""
+    verify = ssl.create_default_context(cafile=ca_files[0])
+    for extra in ca_files[1:]:
+        verify.load_verify_locations(cafile=extra)
+    verify.check_hostname = False  # decided by hostname_matches
+    try:
+        verify.minimum_version = ssl.TLSVersion.TLSv1
+        # Weak keys and SHA-1 are reported separately; trust is about the chain.
+        verify.set_ciphers("ALL:@SECLEVEL=0")
+    except (ValueError, ssl.SSLError):  # pragma: no cover - OpenSSL without them
+        pass
+    return verify
 
 
 def _unverified_context() -> ssl.SSLContext:
@@ -127,7 +139,12 @@ def _handshake(
     try:
         with (
             guarded_connection(
-                host, port, timeout=timeout, policy=settings.policy(), ends_at=ends_at
+                host,
+                port,
+                timeout=timeout,
+                policy=settings.policy(),
+                ends_at=ends_at,
+                hosts=settings.static_hosts,
             ) as raw,
             context.wrap_socket(raw, server_hostname=_server_hostname(host)) as tls,
         ):
@@ -147,7 +164,7 @@ def probe_tls(
     now: dt.datetime,
 ) -> TlsObservation:
     """Versions accepted and certificate presented by ``host:port``."""
-    observation = TlsObservation()
+    observation = TlsObservation(extra_ca_file=settings.extra_ca_file)
     leaf: bytes | None = None
     failures: list[str] = []
     for name, _version in reversed(VERSIONS):  # newest first: its certificate is the one kept
@@ -186,9 +203,15 @@ def probe_tls(
     if leaf is None:  # pragma: no cover - a handshake always yields the peer certificate
         observation.error = "no certificate presented"
         return observation
-    trusted, verify_error = _verify_chain(host, port, contexts, settings, budget)
+    trusted, verify_error = _verify_chain(host, port, contexts.verify, settings, budget)
+    by_extra = False
+    if trusted is False and contexts.verify_extra is not None:
+        trusted, extra_error = _verify_chain(host, port, contexts.verify_extra, settings, budget)
+        by_extra = bool(trusted)
+        verify_error = verify_error if extra_error is None else extra_error
     try:
         observation.certificate = analyse_certificate(leaf, host, trusted, now)
+        observation.certificate.trusted_by_extra_ca = by_extra
     except ValueError as exc:  # a certificate cryptography cannot read
         observation.certificate.trusted = trusted
         observation.certificate.valid = False
@@ -200,12 +223,16 @@ def probe_tls(
 
 
 def _verify_chain(
-    host: str, port: int, contexts: TlsContexts, settings: ProbeSettings, budget: Budget
+    host: str,
+    port: int,
+    context: ssl.SSLContext | None,
+    settings: ProbeSettings,
+    budget: Budget,
 ) -> tuple[bool | None, str | None]:
-    """Whether the chain leads to a trusted root (expiry aside), and why not."""
-    assert contexts.verify is not None
+    """Whether the chain leads to a root ``context`` trusts (expiry aside), and why not."""
+    assert context is not None
     try:
-        _handshake(host, port, contexts.verify, settings, budget)
+        _handshake(host, port, context, settings, budget)
     except ssl.SSLCertVerificationError as exc:
         return exc.verify_code in _TIME_ERRORS, exc.verify_message
     except (OSError, AddressRefused) as exc:
