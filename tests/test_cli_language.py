@@ -94,7 +94,7 @@ def test_thresholds_say_which_tripped(french_workspace: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 1
     assert "--fail-on critical : 2 écarts confirmés de gravité critique ou plus" in result.stderr
-    assert "--fail-under 90.0 : le score global de 47.2 est inférieur au seuil" in result.stderr
+    assert "--fail-under 90.0 : le score global de 48.4 est inférieur au seuil" in result.stderr
     assert result.stdout.lstrip().startswith("{")  # the JSON stays clean
 
 

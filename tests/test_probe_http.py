@@ -233,7 +233,8 @@ def test_hosts_are_asked_once_per_run(ca: LocalCA) -> None:
         page_paths = sorted(r.path for r in site.requests)
         plain_paths = [r.path for r in plain.requests]
     assert [o.http.status for o in run.observations] == [200, 200]
-    assert page_paths == ["/.well-known/security.txt", "/a", "/b"]
+    # each page twice: once as a browser asks it, once with a foreign Origin (page_checks)
+    assert page_paths == ["/.well-known/security.txt", "/a", "/a", "/b", "/b"]
     assert plain_paths == ["/"]
     assert run.observations[0].tls == run.observations[1].tls
 

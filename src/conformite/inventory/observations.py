@@ -27,10 +27,14 @@ __all__ = [
     "OBSERVATIONS_SCHEMA_VERSION",
     "CertificateObservation",
     "CookieObservation",
+    "CorsObservation",
+    "CspProblem",
     "HttpObservation",
     "MailObservation",
     "Observation",
     "ObservationFile",
+    "PageObservation",
+    "PageResource",
     "ResponseObservation",
     "SecurityTxtObservation",
     "TlsObservation",
@@ -98,6 +102,47 @@ class ResponseObservation(_Model):
     status: int
 
 
+CspRule = Literal[
+    "unsafe_inline",
+    "unsafe_eval",
+    "broad_script_source",
+    "broad_object_source",
+    "insecure_scheme",
+    "strict_dynamic_without_nonce",
+]
+
+
+class CspProblem(_Model):
+    rule: CspRule
+    detail: str = Field(description="the directive and sources that break the rule")
+
+
+class PageResource(_Model):
+    url: str
+    kind: Literal["script", "stylesheet"]
+    integrity: bool = Field(description="a sha256, sha384 or sha512 integrity attribute")
+
+
+class CorsObservation(_Model):
+    origin_sent: str = Field(description="the foreign Origin the probe sent")
+    allow_origin: str | None = Field(None, description="Access-Control-Allow-Origin answered")
+    allow_credentials: bool = Field(False, description="Access-Control-Allow-Credentials: true")
+
+
+class PageObservation(_Model):
+    """The final page read again, with a foreign Origin (absent: not read, or older probe)."""
+
+    html: bool = Field(description="the body is HTML (Content-Type)")
+    truncated: bool = Field(False, description="the body was longer than the size read")
+    password_field: bool = Field(False, description="the HTML has a password input (a login)")
+    cross_origin_resources: list[PageResource] = Field(
+        default_factory=list, description="scripts and stylesheets from another site"
+    )
+    cors: CorsObservation
+    coop: str | None = Field(None, description="Cross-Origin-Opener-Policy")
+    corp: str | None = Field(None, description="Cross-Origin-Resource-Policy")
+
+
 class HttpObservation(_Model):
     status: int | None = None
     redirects_to_https: bool | None = Field(
@@ -146,6 +191,19 @@ class HttpObservation(_Model):
         "strict-origin-when-cross-origin",
     )
     cookies: list[CookieObservation] = Field(default_factory=list)
+    # Added after the first probes: absent (null) in older files, i.e. not known.
+    csp_problems: list[CspProblem] | None = Field(
+        None, description="CSP rules the enforced policies (header and meta) break together"
+    )
+    csp_meta: str | None = Field(None, description="a policy in a <meta http-equiv> tag")
+    csp_report_only: str | None = Field(
+        None, description="Content-Security-Policy-Report-Only (not enforced)"
+    )
+    csp_base_uri_missing: bool | None = None
+    cookies_prefix_invalid: list[str] | None = Field(
+        None, description="cookies breaking their __Secure- or __Host- prefix's rules"
+    )
+    page: PageObservation | None = None
     problems: list[str] = Field(default_factory=list)
     error: str | None = None
 

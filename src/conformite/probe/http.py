@@ -13,7 +13,8 @@ What is checked (reference: MDN HTTP Observatory's tests, RFC 6797, CSP3):
   ``Content-Security-Policy`` present; whether it still lets inline script or
   ``eval`` run (``'unsafe-inline'`` without a nonce or hash, ``'unsafe-eval'``,
   or no ``script-src``/``default-src`` at all; with several policies, all must
-  allow it); the policy in a ``<meta>`` tag is not read;
+  allow it); the full CSP rules, with the ``<meta>`` policy, are in :mod:`.csp`
+  and :mod:`.page_checks`;
 * framing restricted by CSP ``frame-ancestors`` (not ``*``) or
   ``X-Frame-Options`` ``DENY`` or ``SAMEORIGIN`` (a header sent twice with
   the same value counts, as in browsers; two different values are invalid);
@@ -50,6 +51,7 @@ from conformite.inventory.observations import (
     HttpObservation,
     ResponseObservation,
 )
+from conformite.probe.csp import analyse as analyse_policies
 from conformite.probe.headers import PortState, port_state, same_site, single_value
 from conformite.probe.netguard import mount_guard
 from conformite.probe.runner import Budget, BudgetExhausted, describe, retry
@@ -328,44 +330,10 @@ def parse_hsts(value: str) -> tuple[int | None, bool, list[str]]:
     return max_age, include_subdomains, problems
 
 
-def _policies(csp: str) -> list[dict[str, list[str]]]:
-    policies = []
-    for text in csp.split(","):
-        directives: dict[str, list[str]] = {}
-        for part in text.split(";"):
-            tokens = part.split()
-            if tokens and tokens[0].lower() not in directives:  # the first one counts
-                directives[tokens[0].lower()] = [t.lower() for t in tokens[1:]]
-        if directives:
-            policies.append(directives)
-    return policies
-
-
 def analyse_csp(csp: str) -> tuple[bool, bool, str | None]:
     """Whether inline script and eval may run under ``csp``, and its frame-ancestors."""
-    policies = _policies(csp)
-    if not policies:
-        return True, True, None
-    inline_everywhere = True
-    eval_everywhere = True
-    frame_ancestors: str | None = None
-    for directives in policies:
-        script = directives.get("script-src", directives.get("default-src"))
-        if script is None:
-            inline, evaluate = True, True
-        else:
-            guarded = any(
-                t.startswith(("'nonce-", "'sha256-", "'sha384-", "'sha512-"))
-                or t == "'strict-dynamic'"
-                for t in script
-            )
-            inline = "'unsafe-inline'" in script and not guarded
-            evaluate = "'unsafe-eval'" in script
-        inline_everywhere = inline_everywhere and inline
-        eval_everywhere = eval_everywhere and evaluate
-        if frame_ancestors is None and "frame-ancestors" in directives:
-            frame_ancestors = " ".join(directives["frame-ancestors"]) or "'none'"
-    return inline_everywhere, eval_everywhere, frame_ancestors
+    analysis = analyse_policies([csp])
+    return analysis.unsafe_inline, analysis.unsafe_eval, analysis.frame_ancestors
 
 
 def parse_cookie(header: str) -> CookieObservation | None:

@@ -30,6 +30,7 @@ from conformite.probe.dns import DnspythonResolver, Resolver
 from conformite.probe.http import check_http_redirect, netloc, new_session, probe_page
 from conformite.probe.mail import check_mail_domain
 from conformite.probe.netguard import WATCHDOG, AddressRefused, guarded_connection
+from conformite.probe.page_checks import observe_page
 from conformite.probe.runner import Budget, Once, describe, retry, run_pool
 from conformite.probe.securitytxt import check_security_txt
 from conformite.probe.settings import ProbeSettings
@@ -173,7 +174,7 @@ class _Run:
         if observation.tls.versions:
             session = new_session(settings, budget, self.contexts.http)
             try:
-                page, _ = probe_page(session, page_url, settings, budget)
+                page, fetched = probe_page(session, page_url, settings, budget)
                 security_txt = self.once.get(
                     ("security.txt", host, https_port),
                     partial(
@@ -186,6 +187,8 @@ class _Run:
                         observed_at,
                     ),
                 ).model_copy(deep=True)
+                if fetched is not None:  # last: reading the page may use the budget up
+                    observe_page(page, fetched, session, settings, budget)
             finally:
                 session.close()
         else:
