@@ -81,3 +81,15 @@ def test_ids_are_unique_across_titles() -> None:
     titles = [c.title.en for c in ACTIVE]
     duplicates = {t for t in titles if titles.count(t) > 1}
     assert not duplicates, f"controls with the same title (near-duplicates?): {duplicates}"
+
+
+#: What a standard's reference starts with: the body that publishes it.
+STANDARD_BODIES = ("RFC ", "W3C", "WHATWG", "OWASP", "IETF", "BSI ")
+
+
+@pytest.mark.parametrize(
+    "control", [c for c in ACTIVE if c.target == "endpoint"], ids=lambda c: c.id
+)
+def test_endpoint_control_cites_the_standard_its_check_rests_on(control) -> None:  # type: ignore[no-untyped-def]
+    standards = [r.title for r in control.references if r.title.startswith(STANDARD_BODIES)]
+    assert standards, f"{control.id}: cite the RFC, W3C/WHATWG standard or OWASP guide"

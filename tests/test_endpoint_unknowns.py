@@ -41,12 +41,15 @@ OBSERVATIONS: dict[str, dict[str, Any]] = {
 WEB_CONTROLS = {
     "EP-CERT-STRENGTH",
     "EP-COOKIES",
+    "EP-COOP",
+    "EP-CORS",
     "EP-CSP",
     "EP-FRAMING",
     "EP-HSTS",
     "EP-NOSNIFF",
     "EP-REFERRER",
     "EP-SECURITY-TXT",
+    "EP-SRI",
     "EP-TLS",
 }
 MAIL_CONTROLS = {"EP-DMARC", "EP-MTA-STS", "EP-SPF"}
