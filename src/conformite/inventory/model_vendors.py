@@ -16,6 +16,7 @@ from conformite.inventory.model_types import (
     Model,
     Text,
 )
+from conformite.inventory.uid import SwissUid
 
 __all__ = ["Certification", "Company", "SubProcessor", "Vendor", "VendorsFile"]
 
@@ -95,6 +96,12 @@ class Vendor(Model):
         "the date until which its vetted facts hold",
     )
     name: Text
+    uid: SwissUid | None = Field(
+        None,
+        json_schema_extra=NOT_A_FACT,
+        description="Swiss company number (UID/IDE/IDI), stored as CHE-123.456.789: "
+        "names the same company in every commune's inventory",
+    )
     country: Country = Field(description="jurisdiction of the contracting company")
     parent: Company | None = None
     contact: Text | None = Field(None, json_schema_extra=NOT_A_FACT)

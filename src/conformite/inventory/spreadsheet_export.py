@@ -32,6 +32,7 @@ from conformite.inventory.spreadsheet_layout import (
     Sheet,
     sheets,
 )
+from conformite.inventory.uid import UID_EXAMPLE
 
 __all__ = ["FIXED_DATE", "export_workbook", "record_columns", "vocabularies"]
 
@@ -162,6 +163,8 @@ class _Writer:
             return translate("sheet.number", self.lang)
         if column.key.startswith("commune."):
             return translate("sheet.commune", self.lang)
+        if sheet.name == "Vendors" and column.key == "uid":
+            return translate("sheet.vendor_uid", self.lang, example=UID_EXAMPLE)
         label = fact_label(column.fact, self.lang) if column.fact else ""
         return "" if label == column.fact else label
 

@@ -20,6 +20,7 @@ from conformite.errors import (
     format_path,
 )
 from conformite.inventory.safe_yaml import YamlDocument, load_yaml_file
+from conformite.inventory.uid import UID_EXAMPLE
 
 __all__ = [
     "allowed_keys",
@@ -216,6 +217,11 @@ def describe_error(
         message = Text("validate.control_character", code=ctx.get("code"))
     elif kind == "endpoint_url":
         message = Text("validate.not_a_web_address", reason=ctx.get("reason"))
+    elif kind in ("uid_format", "uid_check_digit", "uid_never_issued"):
+        message = Text(f"validate.{kind}", digit=ctx.get("digit"))
+        expected = Text("validate.expected.uid", example=UID_EXAMPLE)
+        if kind != "uid_format":
+            hint = Text("validate.hint.uid_register")
     else:
         message_key, expected_key = _KNOWN.get(kind, (None, None))
         # A type pydantic adds in a later version still reads in the reader's
