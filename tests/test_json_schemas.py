@@ -44,6 +44,14 @@ def errors(kind: str, document: Any) -> list[str]:
     return [f"{list(e.absolute_path)}: {e.message}" for e in validator(kind).iter_errors(document)]
 
 
+def assert_rejected(kind: str, document: Any, change: Any) -> None:
+    """A copy of ``document`` broken by ``change`` does not validate against ``kind``."""
+    broken = copy.deepcopy(document)
+    change(broken)
+    with pytest.raises(ValidationError):
+        validator(kind).validate(broken)
+
+
 @pytest.fixture(scope="module")
 def audits() -> dict[str, dict[str, Any]]:
     """The demo's audit result in French (its own language) and English."""
@@ -185,10 +193,7 @@ BROKEN_RESULTS = {
 
 @pytest.mark.parametrize("name", BROKEN_RESULTS)
 def test_broken_results_are_rejected(audits: dict[str, dict[str, Any]], name: str) -> None:
-    broken = copy.deepcopy(audits["en"])
-    BROKEN_RESULTS[name](broken)
-    with pytest.raises(ValidationError):
-        validator("result").validate(broken)
+    assert_rejected("result", audits["en"], BROKEN_RESULTS[name])
 
 
 # -- the report ------------------------------------------------------------------
@@ -346,3 +351,218 @@ def test_demo_inventory_files_validate(kind: str) -> None:
     broken = copy.deepcopy(data)
     broken["unexpected_top_level_key"] = True
     assert errors(kind, broken), "an unknown key is rejected"
+
+
+# -- diff --format json ------------------------------------------------------------------
+
+
+def json_output(*args: str, exit_codes: tuple[int, ...] = (0,)) -> dict[str, Any]:
+    """What the command prints on standard output: JSON whose first key is its version."""
+    result = run(*args)
+    assert result.exit_code in exit_codes, result.output
+    assert result.stdout.startswith('{\n  "schema_version": "1.0",\n'), result.stdout[:80]
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
+
+
+@pytest.fixture(scope="module")
+def diffs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """``diff --format json`` of the demo's audits a year apart, both ways, and of this
+    year's against this year's without one vendor (its findings are no longer assessed)."""
+    folder = tmp_path_factory.mktemp("diff")
+    paths = {}
+    for as_of in ("2025-11-28", AS_OF):
+        result = run("audit", "--demo", "--as-of", as_of, "--format", "json")
+        assert result.exit_code == 0, result.output
+        paths[as_of] = folder / f"audit-{as_of}.json"
+        paths[as_of].write_text(result.stdout, encoding="utf-8")
+    trimmed = json.loads(paths[AS_OF].read_text(encoding="utf-8"))
+    trimmed["findings"] = [f for f in trimmed["findings"] if f["target_id"] != "altocumulus"]
+    paths["trimmed"] = folder / "audit-trimmed.json"
+    paths["trimmed"].write_text(json.dumps(trimmed), encoding="utf-8")
+    out = {}
+    for name, old, new in (
+        ("year", "2025-11-28", AS_OF),
+        ("back", AS_OF, "2025-11-28"),
+        ("trimmed", AS_OF, "trimmed"),
+    ):
+        out[name] = json_output(
+            "--lang", "en", "diff", str(paths[old]), str(paths[new]), "--format", "json"
+        )
+    return out
+
+
+@pytest.mark.parametrize("name", ["year", "back", "trimmed"])
+def test_diff_json_validates(diffs: dict[str, dict[str, Any]], name: str) -> None:
+    assert errors("diff", diffs[name]) == []
+
+
+def test_diff_json_of_the_demo_has_every_kind_of_change(diffs: dict[str, dict[str, Any]]) -> None:
+    year, back, trimmed = diffs["year"]["counts"], diffs["back"]["counts"], diffs["trimmed"]
+    assert year["new"] > 0 and year["still_open"] > 0 and year["documented"] > 0
+    assert year["to_document"] > 0 and year["still_to_document"] > 0 and year["set_aside"] > 0
+    assert back["resolved"] > 0
+    gone = [c for c in trimmed["findings"]["set_aside"] if c["new_outcome"] is None]
+    assert {c["target_id"] for c in gone} == {"altocumulus"}
+    scores = diffs["year"]["scores"]
+    assert scores["by_family"] and scores["by_objective"]
+    assert scores["overall"]["old_grade"] in ("A", "B", "C", "D", "E")
+
+
+BROKEN_DIFFS = {
+    "unknown outcome": lambda d: d["findings"]["new"][0].update(new_outcome="maybe"),
+    "unknown severity": lambda d: d["findings"]["new"][0].update(severity="severe"),
+    "unknown target kind": lambda d: d["findings"]["new"][0].update(target_kind="school"),
+    "missing delta": lambda d: d["scores"]["overall"].pop("delta"),
+    "missing category": lambda d: d["findings"].pop("still_open"),
+    "unknown category": lambda d: d["counts"].update(forgotten=1),
+    "negative count": lambda d: d["counts"].update(new=-1),
+    "grade out of range": lambda d: d["scores"]["by_family"][0].update(new_grade="F"),
+    "wrong type": lambda d: d["old"].update(as_of=20251128),
+    "other version": lambda d: d.update(schema_version="2.0"),
+    "no version": lambda d: d.pop("schema_version"),
+}
+
+
+@pytest.mark.parametrize("name", BROKEN_DIFFS)
+def test_broken_diffs_are_rejected(diffs: dict[str, dict[str, Any]], name: str) -> None:
+    assert_rejected("diff", diffs["year"], BROKEN_DIFFS[name])
+
+
+# -- screen --format json -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def screenings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """``screen --format json`` of every vendor of the demo (with the demo's workspace),
+    and of a shipped supplier profile."""
+    folder = tmp_path_factory.mktemp("screen")
+    vendors = yaml.safe_load((DEMO / "inventory" / "vendors.yaml").read_text("utf-8"))
+    common = ["--use", "Guichet virtuel", "--data", "identity,contact", "--as-of", AS_OF]
+    common += ["--format", "json"]
+    out = {}
+    for vendor in vendors["vendors"]:
+        path = folder / f"{vendor['id']}.yaml"
+        path.write_text(yaml.safe_dump({"vendor": vendor}, allow_unicode=True), "utf-8")
+        # The demo's vendors are conditional (3) or no-go (4) for this use.
+        out[vendor["id"]] = json_output(
+            "screen", str(path), *common, "--workspace", str(DEMO), exit_codes=(3, 4)
+        )
+    out["nuage-alpin"] = json_output(
+        "--lang", "de", "screen", "nuage-alpin", *common, "--canton", "VD", exit_codes=(3,)
+    )
+    return out
+
+
+def test_screening_json_validates(screenings: dict[str, dict[str, Any]]) -> None:
+    assert len(screenings) == 13
+    for name, document in screenings.items():
+        assert errors("screening", document) == [], name
+    reasons = [
+        r for d in screenings.values() for r in (*d["blocking"], *d["conditions"], *d["to_clarify"])
+    ]
+    assert {d["verdict"] for d in screenings.values()} == {"conditional", "no-go"}
+    assert {r["outcome"] for r in reasons} >= {"fail", "unknown"}
+    assert any(r["clause"] for r in reasons) and any(r["clause"] is None for r in reasons)
+    assert screenings["nuage-alpin"]["canton"] == "VD"
+
+
+BROKEN_SCREENINGS = {
+    "unknown verdict": lambda d: d.update(verdict="maybe"),
+    "exit code not of a verdict": lambda d: d.update(exit_code=1),
+    "unknown severity": lambda d: d["blocking"][0].update(severity="severe"),
+    "unknown outcome": lambda d: d["conditions"][0].update(outcome="bad"),
+    "missing clause": lambda d: d["conditions"][0].pop("clause"),
+    "extra key": lambda d: d["vendor"].update(country="CH"),
+    "wrong type": lambda d: d.update(passed="SUP-DPA"),
+    "other version": lambda d: d.update(schema_version="0.1"),
+}
+
+
+@pytest.mark.parametrize("name", BROKEN_SCREENINGS)
+def test_broken_screenings_are_rejected(screenings: dict[str, dict[str, Any]], name: str) -> None:
+    document = screenings["altocumulus"]
+    assert document["blocking"] and document["conditions"]
+    assert_rejected("screening", document, BROKEN_SCREENINGS[name])
+
+
+# -- controls list --format json ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def control_lists() -> dict[str, dict[str, Any]]:
+    """``controls list --format json``: the built-in catalogue; the demo's in its canton."""
+    out = {}
+    listing = ("controls", "list", "--format", "json")
+    for name, args in (
+        ("builtin", [*listing]),
+        ("demo-vd", [*listing, "--workspace", str(DEMO), "--canton", "VD"]),
+        ("supplier-de", ["--lang", "de", *listing, "--family", "supplier"]),
+    ):
+        out[name] = json_output(*args)
+    return out
+
+
+@pytest.mark.parametrize("name", ["builtin", "demo-vd", "supplier-de"])
+def test_controls_json_validates(control_lists: dict[str, dict[str, Any]], name: str) -> None:
+    document = control_lists[name]
+    assert len(document["controls"]) > 10
+    assert errors("controls", document) == []
+
+
+def test_controls_json_of_a_canton_cites_the_canton(control_lists: dict[str, Any]) -> None:
+    document = control_lists["demo-vd"]
+    assert document["canton"] == "VD" and control_lists["builtin"]["canton"] is None
+    cantons = {c["canton"] for x in document["controls"] for c in x["legal_basis"]}
+    assert cantons == {"VD", None}
+
+
+BROKEN_CONTROL_LISTS = {
+    "unknown severity": lambda d: d["controls"][0].update(severity="severe"),
+    "unknown family": lambda d: d["controls"][0].update(family="finance"),
+    "unknown target": lambda d: d["controls"][0].update(target="school"),
+    "unknown status": lambda d: d["controls"][0].update(status="retired"),
+    "unknown canton": lambda d: d.update(canton="ZZ"),
+    "citation without url": lambda d: d["controls"][0]["legal_basis"][0].pop("url"),
+    "extra key": lambda d: d["controls"][0].update(owner="IT"),
+    "other version": lambda d: d.update(schema_version="1.1"),
+}
+
+
+@pytest.mark.parametrize("name", BROKEN_CONTROL_LISTS)
+def test_broken_control_lists_are_rejected(
+    control_lists: dict[str, dict[str, Any]], name: str
+) -> None:
+    assert_rejected("controls", control_lists["demo-vd"], BROKEN_CONTROL_LISTS[name])
+
+
+# -- every output's version ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "constant"),
+    [
+        ("diff", "conformite.report.compare:DIFF_SCHEMA_VERSION"),
+        ("screening", "conformite.suppliers.screening_json:SCREENING_SCHEMA_VERSION"),
+        ("controls", "conformite.catalogue.listing_json:CONTROLS_SCHEMA_VERSION"),
+    ],
+)
+def test_new_output_schema_versions_are_the_ones_written(
+    kind: str,
+    constant: str,
+    diffs: dict[str, Any],
+    screenings: dict[str, Any],
+    control_lists: dict[str, Any],
+) -> None:
+    import importlib
+
+    module, name = constant.split(":")
+    version = getattr(importlib.import_module(module), name)
+    written = {
+        "diff": diffs["year"],
+        "screening": screenings["altocumulus"],
+        "controls": control_lists["builtin"],
+    }[kind]["schema_version"]
+    schema = schema_of(kind)
+    assert written == version == schema["properties"]["schema_version"]["const"]
+    assert schema["$id"] == f"urn:conformite:schema:{kind}:{version}"

@@ -86,22 +86,9 @@ def list_controls(
         c for c in catalogue.in_canton(canton) if family is None or c.control.family == family
     ]
     if output_format == "json":
-        rows = [
-            {
-                "id": c.id,
-                "family": c.control.family,
-                "severity": c.control.severity,
-                "target": c.control.target,
-                "status": c.control.status,
-                "title": c.control.title.get(lang),
-                "legal_basis": [
-                    {"citation": text, "url": url, "canton": where}
-                    for text, url, where in catalogue.citations(c.control, canton, lang)
-                ],
-            }
-            for c in selected
-        ]
-        document = {"version": catalogue.version, "canton": canton, "controls": rows}
+        from conformite.catalogue.listing_json import controls_document
+
+        document = controls_document(catalogue, selected, canton, lang)
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
     table = Table(show_edge=False)

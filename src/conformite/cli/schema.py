@@ -15,6 +15,9 @@ OUTPUT_KINDS = {
     "report": ("conformite.report.render.report_json", "report_schema"),
     "problems": ("conformite.problems_json", "problems_schema"),
     "observations": ("conformite.inventory.observations", "observations_schema"),
+    "diff": ("conformite.report.compare", "diff_schema"),
+    "screening": ("conformite.suppliers.screening_json", "screening_schema"),
+    "controls": ("conformite.catalogue.listing_json", "controls_schema"),
 }
 KINDS = (*INVENTORY_KINDS, *OUTPUT_KINDS)
 
@@ -50,7 +53,9 @@ def schema(kind: str) -> None:
 
     Outputs, to validate what tools read: result (audit --format json), report
     (report --format json), problems (validate --format json), observations
-    (the files probe writes). Their $id carries the version the output writes.
+    (the files probe writes), diff (diff --format json), screening (screen
+    --format json), controls (controls list --format json). Their $id carries
+    the version the output writes.
 
     \b
     Examples:

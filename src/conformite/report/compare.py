@@ -26,36 +26,60 @@ A result written before schema 2.0 has no ``unknown`` finding: its changes
 fall in the first three categories and "set aside", as before.
 
 Score changes are given overall, per family and per protection objective.
+
+:meth:`Comparison.to_dict` is ``conformite diff --format json``: its shape is
+:class:`DiffDocument`, published as ``conformite schema diff``.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from conformite.catalogue.model import FAMILIES, OBJECTIVES
-from conformite.engine.results import AuditResult, Finding, Score
+from pydantic import ConfigDict, Field, with_config
+from typing_extensions import TypedDict  # pydantic reads typing.TypedDict only from 3.12
 
-__all__ = ["Comparison", "FindingChange", "ScoreChange", "compare"]
+from conformite._json_schema import publish
+from conformite.catalogue.model import FAMILIES, OBJECTIVES, Severity, TargetKind
+from conformite.engine.results import AuditResult, Finding, Grade, Outcome, Score
+
+__all__ = [
+    "DIFF_SCHEMA_VERSION",
+    "Comparison",
+    "DiffDocument",
+    "FindingChange",
+    "ScoreChange",
+    "compare",
+    "diff_schema",
+]
+
+#: Version of ``diff --format json``. Bump the major part on any change a consumer
+#: of the JSON must adapt to.
+DIFF_SCHEMA_VERSION = "1.0"
 
 OPEN = ("fail", "error")
 UNKNOWN = ("unknown",)
 _SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 
 
+# Every key is written and required in the published schema; no other key is allowed.
+_closed = with_config(ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True))
+
+
+@_closed
 @dataclass(frozen=True)
 class FindingChange:
-    """One finding of one target, as it was and as it is."""
+    """One finding of one target, as it was and as it is (null: not assessed then)."""
 
     control_id: str
-    severity: str
+    severity: Severity
     title: str
-    target_kind: str
+    target_kind: TargetKind
     target_id: str
     target_name: str
     weight: float
-    old_outcome: str | None
-    new_outcome: str | None
+    old_outcome: Outcome | None
+    new_outcome: Outcome | None
     messages: list[str] = field(default_factory=list)
 
 
@@ -64,8 +88,8 @@ class ScoreChange:
     key: str
     old: float | None
     new: float | None
-    old_grade: str | None
-    new_grade: str | None
+    old_grade: Grade | None
+    new_grade: Grade | None
     #: Documentation coverage (%), None before schema 2.0 or when no fact was read.
     old_coverage: float | None = None
     new_coverage: float | None = None
@@ -75,6 +99,79 @@ class ScoreChange:
         if self.old is None or self.new is None:
             return None
         return round(self.new - self.old, 1)
+
+
+@_closed
+class ScoreChangeJson(TypedDict):
+    """A score (0-100) before and after; null where the slice was not scored."""
+
+    key: str
+    old: float | None
+    new: float | None
+    old_grade: Grade | None
+    new_grade: Grade | None
+    old_coverage: float | None
+    new_coverage: float | None
+    delta: float | None
+
+
+@_closed
+class AuditJson(TypedDict):
+    as_of: str
+    catalogue: str
+
+
+@_closed
+class ScoresJson(TypedDict):
+    overall: ScoreChangeJson
+    by_family: list[ScoreChangeJson]
+    by_objective: list[ScoreChangeJson]
+
+
+@_closed
+class FindingsJson(TypedDict):
+    new: list[FindingChange]
+    resolved: list[FindingChange]
+    still_open: list[FindingChange]
+    documented: list[FindingChange]
+    to_document: list[FindingChange]
+    still_to_document: list[FindingChange]
+    set_aside: list[FindingChange]
+
+
+Count = Annotated[int, Field(ge=0)]
+
+
+@_closed
+class CountsJson(TypedDict):
+    new: Count
+    resolved: Count
+    still_open: Count
+    documented: Count
+    to_document: Count
+    still_to_document: Count
+    set_aside: Count
+    documented_gaps: Count
+
+
+@_closed
+class DiffDocument(TypedDict):
+    """What changed between two audit results (conformite diff --format json): the
+    two audits, score changes overall, by family and by protection objective, and the
+    findings in one category each (new, resolved, still open, documented, to document,
+    still to document, set aside) with their counts."""
+
+    schema_version: str
+    old: AuditJson
+    new: AuditJson
+    scores: ScoresJson
+    findings: FindingsJson
+    counts: CountsJson
+
+
+def diff_schema() -> dict[str, Any]:
+    """The published JSON Schema of ``diff --format json``."""
+    return publish(DiffDocument, kind="diff", version=DIFF_SCHEMA_VERSION)
 
 
 @dataclass
@@ -115,13 +212,14 @@ class Comparison:
             ("diff.h.set_aside", self.set_aside),
         ]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> DiffDocument:
         """A JSON-ready dictionary (deterministic order)."""
 
-        def score(change: ScoreChange) -> dict[str, Any]:
-            return {**asdict(change), "delta": change.delta}
+        def score(change: ScoreChange) -> ScoreChangeJson:
+            return {**asdict(change), "delta": change.delta}  # type: ignore[typeddict-item]
 
-        return {
+        return {  # type: ignore[return-value]
+            "schema_version": DIFF_SCHEMA_VERSION,
             "old": {"as_of": self.old_as_of, "catalogue": self.old_catalogue},
             "new": {"as_of": self.new_as_of, "catalogue": self.new_catalogue},
             "scores": {

@@ -37,14 +37,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from conformite._paths import builtin_catalogue_dir
-from conformite.catalogue.model import Catalogue, CompiledControl, Localized
+from conformite.catalogue.model import Catalogue, CompiledControl, Localized, Severity
 from conformite.engine.evaluation import evaluate
-from conformite.engine.results import Finding
+from conformite.engine.results import Finding, Outcome
 from conformite.engine.targets import EvaluationInput
 from conformite.errors import (
     InputError,
@@ -69,6 +69,12 @@ from conformite.inventory.reference import ReferenceData
 from conformite.inventory.safe_yaml import YamlDocument, load_yaml_file
 from conformite.inventory.validation import problems_from_validation_error
 from conformite.profiles.model import NOT_IN_PROFILE, ProfileRegistry
+from conformite.suppliers.screening_json import (
+    SCREENING_SCHEMA_VERSION,
+    ReasonJson,
+    ScreeningDocument,
+    Verdict,
+)
 
 __all__ = [
     "EXIT_CODES",
@@ -85,7 +91,6 @@ __all__ = [
     "selected_controls",
 ]
 
-Verdict = Literal["go", "conditional", "no-go"]
 #: Exit code of ``conformite screen`` per verdict (2 is an input error).
 EXIT_CODES: dict[str, int] = {"go": 0, "conditional": 3, "no-go": 4}
 SCREENING_FILE = "screening.yaml"
@@ -334,9 +339,9 @@ def selected_controls(catalogue: Catalogue, canton: str | None) -> list[Compiled
 @dataclass(frozen=True)
 class ScreeningReason:
     control_id: str
-    severity: str
+    severity: Severity
     title: str
-    outcome: str
+    outcome: Outcome
     messages: list[str]
     clause: str | None = None
 
@@ -359,8 +364,10 @@ class ScreeningResult:
     def exit_code(self) -> int:
         return EXIT_CODES[self.verdict]
 
-    def to_dict(self) -> dict[str, Any]:
-        def reason(r: ScreeningReason) -> dict[str, Any]:
+    def to_dict(self) -> ScreeningDocument:
+        """``screen --format json`` (schema: ``conformite schema screening``)."""
+
+        def reason(r: ScreeningReason) -> ReasonJson:
             return {
                 "control": r.control_id,
                 "severity": r.severity,
@@ -370,7 +377,8 @@ class ScreeningResult:
                 "clause": r.clause,
             }
 
-        return {
+        return {  # type: ignore[typeddict-item]
+            "schema_version": SCREENING_SCHEMA_VERSION,
             "vendor": {"id": self.vendor_id, "name": self.vendor_name},
             "verdict": self.verdict,
             "exit_code": self.exit_code,
