@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conformite._outputs import append_row
 from conformite.cli import cli
 from conformite.profiles.index import ProfileError, verify_index_signature
 from conformite.profiles.sync import STALE_AFTER_SECONDS, remove_stale_copies
@@ -55,13 +54,23 @@ def test_a_control_character_in_a_name_is_a_located_input_error(ws: Path) -> Non
 
 
 def test_spreadsheet_cells_replace_characters_xlsx_cannot_hold() -> None:
-    import openpyxl
+    import io
 
-    workbook = openpyxl.Workbook()
-    append_row(workbook.active, ["Evil\x01 SA", "=1", -1])
-    row = [cell.value for cell in workbook.active[1]]
-    assert row == ["Evil\ufffd SA", "=1", -1]
-    assert workbook.active["B1"].data_type == "s"
+    import openpyxl
+    import xlsxwriter
+
+    from conformite._outputs import SAFE_XLSXWRITER
+    from conformite.suppliers.questionnaire_xlsx import _write
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, SAFE_XLSXWRITER)
+    sheet = book.add_worksheet()
+    for col, value in enumerate(["Evil\x01 SA", "=1", -1]):
+        _write(sheet, 0, col, value, None)
+    book.close()
+    read = openpyxl.load_workbook(buffer).active
+    assert [cell.value for cell in read[1]] == ["Evil\ufffd SA", "=1", -1]
+    assert read["B1"].data_type == "s"
 
 
 def test_a_fifo_given_as_a_file_is_refused_at_once(tmp_path: Path) -> None:

@@ -24,11 +24,10 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from conformite._outputs import (
     FORMULA_TRIGGERS,
-    append_row,
     csv_cell,
     remove_stale_temporaries,
     write_atomically,
@@ -129,14 +128,21 @@ def test_the_one_cell_helper_escapes_text_and_keeps_numbers() -> None:
     assert [csv_cell(v) for v in (-1, -2.5, 0, "Commune", "a=b", None)] == [
         -1, -2.5, 0, "Commune", "a=b", None,
     ]  # fmt: skip
-    workbook = Workbook()
-    sheet = workbook.active
-    append_row(sheet, [*HOSTILE, "#N/A", -1, -2.5, dt.date(2026, 1, 2)])
+    import xlsxwriter
+
+    from conformite._outputs import SAFE_XLSXWRITER
+    from conformite.suppliers.questionnaire_xlsx import _write
+
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    book = xlsxwriter.Workbook(buffer, SAFE_XLSXWRITER)
+    sheet = book.add_worksheet()
+    date = book.add_format({"num_format": "yyyy-mm-dd"})  # as the questionnaire's dates
+    for col, value in enumerate([*HOSTILE, "#N/A", -1, -2.5, dt.date(2026, 1, 2)]):
+        _write(sheet, 0, col, value, date if isinstance(value, dt.date) else None)
+    book.close()
     cells = next(load_workbook(buffer).active.iter_rows())
-    # text cells, as written (openpyxl writes with lxml, which keeps the carriage return)
-    kept = [*HOSTILE[:5], "\r=1", "#N/A"]
+    # text cells, as written (a carriage return becomes a line break: still text)
+    kept = [*HOSTILE[:5], "\n=1", "#N/A"]
     assert [(c.data_type, c.value) for c in cells[:7]] == [("s", v) for v in kept]
     assert [(c.data_type, c.value) for c in cells[7:9]] == [("n", -1), ("n", -2.5)]
     assert cells[9].is_date

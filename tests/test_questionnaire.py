@@ -245,7 +245,7 @@ ARBONNE_OPEN = [  # a Swiss vendor: the DPF (US) and PIPEDA (Canada) questions a
     "data_location.processed_in",
     "data_location.support_access_from",
 ]
-HIGHLIGHT = "00FFF2CC"
+HIGHLIGHT = "FFFFF2CC"
 
 
 def demo_entry(vendor_id: str, directory: Path | None = None) -> dict:  # type: ignore[type-arg]

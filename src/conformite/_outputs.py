@@ -27,7 +27,6 @@ import stat
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,6 @@ __all__ = [
     "FORMULA_TRIGGERS",
     "SAFE_XLSXWRITER",
     "STALE_AFTER_SECONDS",
-    "append_row",
     "csv_cell",
     "deterministic_xlsx",
     "remove_stale_temporaries",
@@ -73,27 +71,6 @@ def csv_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
         return "'" + value
     return value
-
-
-def append_row(sheet: Any, values: Iterable[Any]) -> None:
-    """Append ``values`` to an openpyxl ``sheet`` as one row, text always as text.
-
-    openpyxl turns a string starting with ``=`` into a formula cell and a
-    string such as ``#N/A`` into an error cell; here every string is a string
-    cell, written as it is. Other values (numbers, dates) keep their type.
-    """
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-
-    cells = []
-    for value in values:
-        if isinstance(value, str):
-            # Control characters cannot be stored in XLSX (openpyxl raises).
-            value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-        cell = Cell(sheet, value=value)
-        if isinstance(value, str) and cell.data_type != "s":
-            cell.data_type = "s"
-        cells.append(cell)
-    sheet.append(cells)
 
 
 def deterministic_xlsx(data: bytes, when: dt.date) -> bytes:

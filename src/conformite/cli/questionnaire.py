@@ -127,7 +127,8 @@ def export(
     from conformite._paths import builtin_catalogue_dir
     from conformite.i18n import translate
     from conformite.inventory.reference import load_reference
-    from conformite.suppliers.questionnaire import export_xlsx, export_yaml
+    from conformite.suppliers.questionnaire import export_yaml
+    from conformite.suppliers.questionnaire_xlsx import export_xlsx
 
     prefilled = None
     if vendor_id is None:

@@ -20,7 +20,8 @@ __getattr__, __dir__, __all__ = attach(
     {
         "answers": ["import_answers", "vendor_entry_yaml"],
         "prefill": ["merge_answers", "prefill"],
-        "questionnaire": ["QUESTIONS", "TABLES", "export_xlsx", "export_yaml"],
+        "questionnaire": ["QUESTIONS", "TABLES", "export_yaml"],
+        "questionnaire_xlsx": ["export_xlsx"],
         "screening": [
             "Candidate",
             "ScreeningResult",

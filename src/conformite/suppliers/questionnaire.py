@@ -6,7 +6,8 @@ the countries where the service's data are stored, processed and accessed
 for support); :data:`TABLES` holds the repeating answers (sub-processors,
 certifications). Texts come from ``i18n/messages_screening.yaml``.
 
-* :func:`export_xlsx` / :func:`export_yaml` write an empty questionnaire in a
+* :func:`export_yaml` (and :func:`conformite.suppliers.questionnaire_xlsx.export_xlsx`)
+  write an empty questionnaire in a
   language, or one vendor's questionnaire pre-filled with what the inventory
   knows, the unknown facts flagged open (:mod:`conformite.suppliers.prefill`);
 * :mod:`conformite.suppliers.answers` reads a filled one back.
@@ -16,11 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import io
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from conformite._outputs import append_row, deterministic_xlsx
 from conformite.i18n import translate
 from conformite.inventory.facts import FactKind, fact_tree
 from conformite.inventory.model import Vendor
@@ -33,7 +32,6 @@ __all__ = [
     "Prefilled",
     "Question",
     "event_fields",
-    "export_xlsx",
     "export_yaml",
 ]
 
@@ -261,120 +259,3 @@ def _intro(key: str, lang: str, prefilled: Prefilled | None) -> str:
         id=prefilled.vendor_id,
         count=len(prefilled.open),
     )
-
-
-def export_xlsx(lang: str, reference: ReferenceData, prefilled: Prefilled | None = None) -> bytes:
-    """The questionnaire as an XLSX workbook (see the module doc).
-
-    With ``prefilled``, one vendor's: a sixth column gives each row's status
-    (to answer, to confirm, if any, our reference); the open questions come
-    first and only their answer cells are highlighted; the tables hold the
-    known rows, their unknown cells highlighted. Every text is a text cell.
-    """
-    from openpyxl import Workbook
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    workbook = Workbook()
-    stamp = dt.datetime(_STAMP.year, _STAMP.month, _STAMP.day)
-    workbook.properties.creator = workbook.properties.lastModifiedBy = "conformite"
-    workbook.properties.created = workbook.properties.modified = stamp
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = MAIN_SHEET
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="FFF2CC")
-    header = [_t(f"header.{k}", lang) for k in _HEADER_KEYS]
-    if prefilled is not None:
-        header.append(_t("header.status", lang))
-    append_row(sheet, header)
-    for cell in sheet[1]:
-        cell.font = bold
-    sheet.freeze_panes = "A2"
-    for width, letter in zip((34, 60, 28, 30, 80, 22), "ABCDEF", strict=True):
-        sheet.column_dimensions[letter].width = width
-    questions = list(QUESTIONS) if prefilled is None else prefilled.ordered()
-    for row, question in enumerate(questions, start=2):
-        values = [
-            question.field,
-            _t(f"q.{question.field}", lang) + (" *" if question.required else ""),
-            None if prefilled is None else prefilled.answers.get(question.field),
-            allowed_text(question, lang, reference),
-            _t(f"h.{question.field}", lang),
-        ]
-        if prefilled is not None:
-            values.append(_t(f"status.{prefilled.status(question)}", lang))
-        append_row(sheet, values)
-        answer = sheet.cell(row=row, column=3)
-        if prefilled is None or question.field in prefilled.open:
-            answer.fill = fill
-        if prefilled is not None and question.field in prefilled.open:
-            sheet.cell(row=row, column=_STATUS_COLUMN).font = bold
-        _validate_cell(sheet, answer.coordinate, question, lang, reference, DataValidation)
-        for column in (2, 5):
-            sheet.cell(row=row, column=column).alignment = Alignment(wrap_text=True)
-    for table, columns in TABLES.items():
-        ws = workbook.create_sheet(table)
-        append_row(
-            ws, [_t(f"q.{table}.{c.field}", lang) + (" *" if c.required else "") for c in columns]
-        )
-        if prefilled is not None:
-            for number, (values, open_cells) in enumerate(
-                zip(prefilled.rows[table], prefilled.open_cells[table], strict=True),
-                start=_FIRST_ROW,
-            ):
-                append_row(ws, [values[c.field] for c in columns])
-                for index, column in enumerate(columns, start=1):
-                    if column.field in open_cells:
-                        ws.cell(row=number, column=index).fill = fill
-        for index, column in enumerate(columns, start=1):
-            header_cell = ws.cell(row=1, column=index)
-            header_cell.font = bold
-            header_cell.comment = Comment(_t(f"h.{table}.{column.field}", lang), "conformite")
-            letter = header_cell.column_letter
-            ws.column_dimensions[letter].width = 30
-            cells = f"{letter}{_FIRST_ROW}:{letter}200"
-            _validate_cell(ws, cells, column, lang, reference, DataValidation)
-            if column.kind == "date":
-                for r in range(_FIRST_ROW, 201):
-                    ws.cell(row=r, column=index).number_format = "yyyy-mm-dd"
-        ws.freeze_panes = f"A{_FIRST_ROW}"
-        note = ws.cell(row=1, column=len(columns) + 2)
-        note.value = _t(f"table.{table}", lang)
-        note.data_type = "s"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return deterministic_xlsx(buffer.getvalue(), _STAMP)
-
-
-def _validate_cell(
-    sheet: Any,
-    cells: str,
-    question: Question,
-    lang: str,
-    reference: ReferenceData,
-    data_validation: Any,
-) -> None:
-    rule = None
-    if question.kind in ("yes_no", "choice"):
-        values = yes_no(lang) if question.kind == "yes_no" else _choices(question, reference)
-        rule = data_validation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True)
-    elif question.kind == "date":
-        rule = data_validation(type="date", operator="greaterThan", formula1="1", allow_blank=True)
-        if question.field in event_fields():
-            # "never" is a word, not a date: warn, but let it in.
-            rule.errorStyle = "warning"
-        for row in sheet[cells] if ":" in cells else [[sheet[cells]]]:
-            for cell in row:
-                cell.number_format = "yyyy-mm-dd"
-    elif question.kind == "number":
-        rule = data_validation(
-            type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True
-        )
-    if rule is None:
-        return
-    rule.error = allowed_text(question, lang, reference)
-    rule.prompt = allowed_text(question, lang, reference)
-    sheet.add_data_validation(rule)
-    rule.add(cells)
