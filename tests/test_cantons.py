@@ -199,7 +199,7 @@ def test_builtin_duties_name_every_commune_duty_and_existing_controls(catalogue)
 
 def test_audit_json_names_the_jurisdiction_and_the_version_applied() -> None:
     result = CliRunner().invoke(
-        cli, ["audit", "--demo", "--as-of", "2026-11-28", "--format", "json"]
+        cli, ["audit", "--demo", "--as-of", "2026-11-28", "--format", "json", "--schema", "2"]
     )
     jurisdiction = json.loads(result.output)["jurisdiction"]
     assert jurisdiction["canton"] == "VD"
@@ -266,7 +266,8 @@ def _workspace_in(tmp_path: Path, canton: str) -> Path:
 
 def _audit(ws: Path, as_of: str) -> dict:  # type: ignore[type-arg]
     result = CliRunner().invoke(
-        cli, ["audit", str(ws), "--as-of", as_of, "--format", "json", "--lang", "fr"]
+        cli,
+        ["audit", str(ws), "--as-of", as_of, "--format", "json", "--schema", "2", "--lang", "fr"],
     )
     assert result.exit_code in (0, 1), result.output
     return json.loads(result.output)

@@ -83,7 +83,8 @@ def _demo_copy(tmp_path: Path, big: bool) -> Path:
 def _audit(ws: Path) -> tuple[list[dict[str, Any]], float]:
     started = time.monotonic()
     result = CliRunner().invoke(
-        cli, ["audit", str(ws), "--as-of", AS_OF, "--format", "json", "--lang", "en"]
+        cli,
+        ["audit", str(ws), "--as-of", AS_OF, "--format", "json", "--schema", "2", "--lang", "en"],
     )
     elapsed = time.monotonic() - started
     assert result.exit_code in (0, 1), result.output

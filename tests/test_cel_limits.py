@@ -96,7 +96,20 @@ def _workspace(
 def _audit(ws: Path, *extra: str) -> tuple[int, list[dict], float]:  # type: ignore[type-arg]
     started = time.monotonic()
     result = CliRunner().invoke(
-        cli, ["audit", str(ws), "--as-of", AS_OF, "--format", "json", "--lang", "en", *extra]
+        cli,
+        [
+            "audit",
+            str(ws),
+            "--as-of",
+            AS_OF,
+            "--format",
+            "json",
+            "--schema",
+            "2",
+            "--lang",
+            "en",
+            *extra,
+        ],
     )
     elapsed = time.monotonic() - started
     assert result.exit_code in (0, 1), result.output
@@ -287,7 +300,9 @@ def test_normal_custom_controls_give_the_same_findings_as_in_process(
     ws = _workspace(
         tmp_path, {"CUS-OK": OK, "CUS-FAILS": FAILS, "CUS-ERROR": "int(service.owner) > 0"}
     )
-    guarded = CliRunner().invoke(cli, ["audit", str(ws), "--as-of", AS_OF, "--format", "json"])
+    guarded = CliRunner().invoke(
+        cli, ["audit", str(ws), "--as-of", AS_OF, "--format", "json", "--schema", "2"]
+    )
     findings = json.loads(guarded.output)["findings"]
     assert [f["outcome"] for f in _of(findings, "CUS-OK")] == ["pass"] * 3
     failing = _of(findings, "CUS-FAILS")
@@ -297,7 +312,9 @@ def test_normal_custom_controls_give_the_same_findings_as_in_process(
     ]
     assert "requirements.check" in _of(findings, "CUS-ERROR")[0]["messages"][0]
     monkeypatch.setattr(guard, "available", lambda: False)  # as before: all in this process
-    plain = CliRunner().invoke(cli, ["audit", str(ws), "--as-of", AS_OF, "--format", "json"])
+    plain = CliRunner().invoke(
+        cli, ["audit", str(ws), "--as-of", AS_OF, "--format", "json", "--schema", "2"]
+    )
     assert guarded.exit_code == plain.exit_code
     assert guarded.output == plain.output
 

@@ -59,7 +59,9 @@ def test_audit_lang_option_overrides_the_workspace() -> None:
 def test_audit_json_is_byte_identical_across_runs(tmp_path: Path) -> None:
     first, second = tmp_path / "a.json", tmp_path / "b.json"
     for out in (first, second):
-        result = run("audit", "--demo", "--as-of", AS_OF, "--format", "json", "-o", str(out))
+        result = run(
+            "audit", "--demo", "--as-of", AS_OF, "--format", "json", "--schema", "2", "-o", str(out)
+        )
         assert result.exit_code == 0, result.output
     assert first.read_bytes() == second.read_bytes()
     data = json.loads(first.read_text(encoding="utf-8"))
@@ -82,7 +84,7 @@ def test_audit_json_is_byte_identical_across_runs(tmp_path: Path) -> None:
 
 
 def test_audit_json_to_stdout_is_parseable() -> None:
-    result = run("audit", "--demo", "--as-of", AS_OF, "--format", "json")
+    result = run("audit", "--demo", "--as-of", AS_OF, "--format", "json", "--schema", "2")
     assert result.exit_code == 0
     assert json.loads(result.output)["workspace"]["services"] > 0
 
@@ -94,7 +96,7 @@ def test_fail_on_and_fail_under_exit_1() -> None:
 
 
 def test_demo_waivers_are_shown_with_their_status() -> None:
-    result = run("audit", "--demo", "--as-of", AS_OF, "--format", "json")
+    result = run("audit", "--demo", "--as-of", AS_OF, "--format", "json", "--schema", "2")
     waivers = json.loads(result.output)["waivers"]
     statuses = {w["control_id"]: w["status"] for w in waivers}
     assert statuses["SUP-DPA"] == "expired"
@@ -145,7 +147,9 @@ def test_init_writes_a_valid_workspace(tmp_path: Path) -> None:
         return [] if isinstance(node, list) else [node]
 
     assert set(scalars(org["organisation"])) == {None}
-    report = json.loads(run("audit", str(ws), "--as-of", AS_OF, "--format", "json").output)
+    report = json.loads(
+        run("audit", str(ws), "--as-of", AS_OF, "--format", "json", "--schema", "2").output
+    )
     organisation = [f for f in report["findings"] if f["target_kind"] == "organisation"]
     assert organisation
     assert not [f["control_id"] for f in organisation if f["outcome"] == "pass"]
@@ -196,7 +200,9 @@ def test_no_color_is_respected() -> None:
 
 def test_output_file_written_atomically(tmp_path: Path) -> None:
     out = tmp_path / "sub" / "audit.json"
-    result = run("audit", "--demo", "--as-of", AS_OF, "--format", "json", "-o", str(out))
+    result = run(
+        "audit", "--demo", "--as-of", AS_OF, "--format", "json", "--schema", "2", "-o", str(out)
+    )
     assert result.exit_code == 0
     assert json.loads(out.read_text(encoding="utf-8"))["as_of"] == AS_OF
     assert [p.name for p in out.parent.iterdir()] == ["audit.json"]
@@ -226,7 +232,10 @@ def test_output_files_get_the_usual_permissions(tmp_path: Path) -> None:
 
     out = tmp_path / "audit.json"
     assert (
-        run("audit", "--demo", "--as-of", AS_OF, "--format", "json", "-o", str(out)).exit_code == 0
+        run(
+            "audit", "--demo", "--as-of", AS_OF, "--format", "json", "--schema", "2", "-o", str(out)
+        ).exit_code
+        == 0
     )
     umask = os.umask(0)
     os.umask(umask)

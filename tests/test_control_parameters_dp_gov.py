@@ -138,7 +138,7 @@ def _workspace(tmp_path: Path, parameters: str) -> Path:
 
 def _composition(ws: Path) -> dict[str, Any]:
     result = CliRunner().invoke(
-        cli, ["audit", str(ws), "--as-of", AS_OF.isoformat(), "--format", "json"]
+        cli, ["audit", str(ws), "--as-of", AS_OF.isoformat(), "--format", "json", "--schema", "2"]
     )
     assert result.exit_code in (0, 1), result.output
     return next(

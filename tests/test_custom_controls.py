@@ -54,7 +54,9 @@ def _workspace(tmp_path: Path, expression: str, facts: str = "service.owner") ->
 
 
 def _finding(ws: Path) -> dict:  # type: ignore[type-arg]
-    result = CliRunner().invoke(cli, ["audit", str(ws), "--as-of", AS_OF, "--format", "json"])
+    result = CliRunner().invoke(
+        cli, ["audit", str(ws), "--as-of", AS_OF, "--format", "json", "--schema", "2"]
+    )
     assert result.exit_code == 0, result.output
     findings = json.loads(result.output)["findings"]
     return next(f for f in findings if f["control_id"] == "CUS-OWNER")
@@ -130,7 +132,9 @@ def test_readme_custom_control_example_works(tmp_path: Path) -> None:
         "  - {id: b, name: B, owner: Greffe, purpose: P, hosting: saas,"
         " data_categories: [identity], retention: {basis: Loi sur l'archivage}}\n"
     )
-    result = CliRunner().invoke(cli, ["audit", str(ws), "--as-of", AS_OF, "--format", "json"])
+    result = CliRunner().invoke(
+        cli, ["audit", str(ws), "--as-of", AS_OF, "--format", "json", "--schema", "2"]
+    )
     assert result.exit_code == 0, result.output
     findings = {
         f["target_id"]: f

@@ -280,7 +280,7 @@ def test_cli_refuses_loopback_unless_allowed_and_the_audit_shows_it_unchecked(
         (saved,) = (ws / "observations").glob("probe-*.json")
         (observation,) = json.loads(saved.read_text(encoding="utf-8"))["observations"]
         # The refused observation makes the endpoint controls to document (not checked).
-        audit = run("audit", str(ws), "--format", "json")
+        audit = run("audit", str(ws), "--format", "json", "--schema", "2")
         allowed = run("probe", str(ws), "--timeout", "2", "--allow-private-addresses")
         assert site.requests  # the flag lets it through
     assert refused.exit_code == 0, refused.output

@@ -24,7 +24,14 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from conformite.cli import cli
-from conformite.cli.schema import INVENTORY_KINDS, KINDS, OUTPUT_KINDS, schema_of, schema_text
+from conformite.cli.schema import (
+    EARLIER,
+    INVENTORY_KINDS,
+    KINDS,
+    OUTPUT_KINDS,
+    schema_of,
+    schema_text,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "src" / "conformite" / "demo"
@@ -36,30 +43,35 @@ def run(*args: str) -> Any:
     return CliRunner().invoke(cli, list(args))
 
 
-def validator(kind: str) -> Draft202012Validator:
-    return Draft202012Validator(schema_of(kind))
+def validator(kind: str, version: str | None = None) -> Draft202012Validator:
+    return Draft202012Validator(schema_of(kind, version))
 
 
-def errors(kind: str, document: Any) -> list[str]:
-    return [f"{list(e.absolute_path)}: {e.message}" for e in validator(kind).iter_errors(document)]
+def errors(kind: str, document: Any, version: str | None = None) -> list[str]:
+    found = validator(kind, version).iter_errors(document)
+    return [f"{list(e.absolute_path)}: {e.message}" for e in found]
 
 
-def assert_rejected(kind: str, document: Any, change: Any) -> None:
+def assert_rejected(kind: str, document: Any, change: Any, version: str | None = None) -> None:
     """A copy of ``document`` broken by ``change`` does not validate against ``kind``."""
     broken = copy.deepcopy(document)
     change(broken)
     with pytest.raises(ValidationError):
-        validator(kind).validate(broken)
+        validator(kind, version).validate(broken)
 
 
 @pytest.fixture(scope="module")
 def audits() -> dict[str, dict[str, Any]]:
-    """The demo's audit result in French (its own language) and English."""
+    """The demo's audit result in French (its own language) and English (3.0, compact),
+    and in English in the full form (key "en-2": audit --schema 2)."""
     out = {}
-    for lang in ("fr", "en"):
-        result = run("--lang", lang, "audit", "--demo", "--as-of", AS_OF, "--format", "json")
+    for key, lang, schema in (("fr", "fr", "3"), ("en", "en", "3"), ("en-2", "en", "2")):
+        result = run(
+            "--lang", lang, "audit", "--demo", "--as-of", AS_OF, "--format", "json",
+            "--schema", schema,
+        )  # fmt: skip
         assert result.exit_code == 0, result.output
-        out[lang] = json.loads(result.stdout)
+        out[key] = json.loads(result.stdout)
     return out
 
 
@@ -129,10 +141,17 @@ def test_schema_command_refuses_an_unknown_kind() -> None:
     assert "findings" in result.stderr
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_shipped_schemas_are_up_to_date(kind: str) -> None:
-    path = SHIPPED / f"{kind}.json"
-    expected = schema_text(kind)
+#: Every schema shipped in schemas/: (kind, earlier version or None) -> file name.
+SHIPPED_FILES = {
+    **{(kind, None): f"{kind}.json" for kind in KINDS},
+    **{(kind, version): f"{kind}-{version}.json" for kind, version in EARLIER},
+}
+
+
+@pytest.mark.parametrize(("kind", "version"), SHIPPED_FILES)
+def test_shipped_schemas_are_up_to_date(kind: str, version: str | None) -> None:
+    path = SHIPPED / SHIPPED_FILES[kind, version]
+    expected = schema_text(kind, version)
     if os.environ.get("CONFORMITE_UPDATE_SCHEMAS"):
         SHIPPED.mkdir(exist_ok=True)
         path.write_text(expected, encoding="utf-8")
@@ -143,7 +162,7 @@ def test_shipped_schemas_are_up_to_date(kind: str) -> None:
 
 
 def test_no_stale_schema_is_shipped() -> None:
-    assert sorted(p.name for p in SHIPPED.iterdir()) == sorted(f"{k}.json" for k in KINDS)
+    assert sorted(p.name for p in SHIPPED.iterdir()) == sorted(SHIPPED_FILES.values())
 
 
 # -- the audit result -----------------------------------------------------------
@@ -153,40 +172,68 @@ def test_no_stale_schema_is_shipped() -> None:
 def test_audit_json_validates(audits: dict[str, dict[str, Any]], lang: str) -> None:
     document = audits[lang]
     assert document["lang"] == lang
+    assert document["schema_version"] == "3.0"
     assert len(document["findings"]) > 100
     assert errors("result", document) == []
 
 
+def test_full_form_validates_against_the_2_0_schema(audits: dict[str, dict[str, Any]]) -> None:
+    document = audits["en-2"]
+    assert document["schema_version"] == "2.0"
+    assert len(document["findings"]) == len(audits["en"]["findings"])
+    assert errors("result", document, "2") == []
+    # Each form is refused by the other's schema.
+    assert errors("result", document) != []
+    assert errors("result", audits["en"], "2") != []
+
+
 def test_result_schema_version_is_the_one_written(audits: dict[str, dict[str, Any]]) -> None:
-    from conformite.engine.results import SCHEMA_VERSION
+    from conformite.engine.results import FULL_SCHEMA_VERSION, SCHEMA_VERSION
 
-    schema = schema_of("result")
-    assert schema["properties"]["schema_version"]["const"] == audits["fr"]["schema_version"]
-    assert audits["fr"]["schema_version"] == SCHEMA_VERSION
-    assert schema["$id"].endswith(":" + audits["fr"]["schema_version"])
+    for key, version, written in (("fr", None, SCHEMA_VERSION), ("en-2", "2", FULL_SCHEMA_VERSION)):
+        schema = schema_of("result", version)
+        assert schema["properties"]["schema_version"]["const"] == audits[key]["schema_version"]
+        assert audits[key]["schema_version"] == written
+        assert schema["$id"] == f"urn:conformite:schema:result:{written}"
 
 
-def test_result_schema_enumerates_outcomes_and_severities() -> None:
-    finding = schema_of("result")["$defs"]["Finding"]["properties"]
-    assert finding["outcome"]["enum"] == [
-        "pass",
-        "fail",
-        "unknown",
-        "waived",
-        "not_applicable",
-        "error",
-    ]
-    assert sorted(finding["severity"]["enum"]) == ["critical", "high", "low", "medium"]
+def test_result_schemas_enumerate_outcomes_and_severities() -> None:
+    outcomes = ["pass", "fail", "unknown", "waived", "not_applicable", "error"]
+    severities = ["critical", "high", "low", "medium"]
+    full = schema_of("result", "2")["$defs"]["Finding"]["properties"]
+    assert full["outcome"]["enum"] == outcomes
+    assert sorted(full["severity"]["enum"]) == severities
+    compact = schema_of("result")["$defs"]
+    assert compact["Row"]["properties"]["o"]["enum"] == outcomes
+    assert sorted(compact["ControlData"]["properties"]["severity"]["enum"]) == severities
+
+
+def test_schema_command_prints_an_earlier_version_or_refuses() -> None:
+    result = run("schema", "result", "--version", "2")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["$id"] == "urn:conformite:schema:result:2.0"
+    refused = run("--lang", "en", "schema", "result", "--version", "1")
+    assert refused.exit_code == 2
+    assert "There is no version 1 of the result schema (earlier versions published: 2)" in (
+        refused.stderr
+    )
+    assert run("schema", "diff", "--version", "2").exit_code == 2
+
+
+def _first_control(d: dict[str, Any]) -> dict[str, Any]:
+    return d["controls"][d["findings"][0]["c"]]
 
 
 BROKEN_RESULTS = {
-    "unknown outcome": lambda d: d["findings"][0].update(outcome="maybe"),
-    "unknown severity": lambda d: d["findings"][0].update(severity="severe"),
+    "unknown outcome": lambda d: d["findings"][0].update(o="maybe"),
+    "unknown severity": lambda d: _first_control(d).update(severity="severe"),
     "missing key": lambda d: d["scores"]["overall"].pop("grade"),
-    "missing key with a default": lambda d: d["findings"][0].pop("unknown_facts"),
+    "missing row key": lambda d: d["findings"][0].pop("w"),
+    "unknown row key": lambda d: d["findings"][0].update(z=1),
+    "position not a number": lambda d: d["findings"][0].update(t="accounting"),
     "extra key": lambda d: d["workspace"].update(mayor="Jane"),
     "wrong type": lambda d: d["workspace"].update(population="1900"),
-    "other version": lambda d: d.update(schema_version="1.0"),
+    "other version": lambda d: d.update(schema_version="2.0"),
     "grade out of range": lambda d: d["scores"]["overall"].update(grade="F"),
 }
 
@@ -194,6 +241,19 @@ BROKEN_RESULTS = {
 @pytest.mark.parametrize("name", BROKEN_RESULTS)
 def test_broken_results_are_rejected(audits: dict[str, dict[str, Any]], name: str) -> None:
     assert_rejected("result", audits["en"], BROKEN_RESULTS[name])
+
+
+BROKEN_FULL_RESULTS = {
+    "unknown outcome": lambda d: d["findings"][0].update(outcome="maybe"),
+    "unknown severity": lambda d: d["findings"][0].update(severity="severe"),
+    "missing key with a default": lambda d: d["findings"][0].pop("unknown_facts"),
+    "other version": lambda d: d.update(schema_version="3.0"),
+}
+
+
+@pytest.mark.parametrize("name", BROKEN_FULL_RESULTS)
+def test_broken_full_results_are_rejected(audits: dict[str, dict[str, Any]], name: str) -> None:
+    assert_rejected("result", audits["en-2"], BROKEN_FULL_RESULTS[name], "2")
 
 
 # -- the report ------------------------------------------------------------------
@@ -377,7 +437,8 @@ def diffs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]
         paths[as_of] = folder / f"audit-{as_of}.json"
         paths[as_of].write_text(result.stdout, encoding="utf-8")
     trimmed = json.loads(paths[AS_OF].read_text(encoding="utf-8"))
-    trimmed["findings"] = [f for f in trimmed["findings"] if f["target_id"] != "altocumulus"]
+    vendor = next(i for i, t in enumerate(trimmed["targets"]) if t[1] == "altocumulus")
+    trimmed["findings"] = [f for f in trimmed["findings"] if f["t"] != vendor]
     paths["trimmed"] = folder / "audit-trimmed.json"
     paths["trimmed"].write_text(json.dumps(trimmed), encoding="utf-8")
     out = {}

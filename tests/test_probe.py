@@ -272,7 +272,9 @@ def make_workspace(
 
 
 def findings(ws: Path, as_of: dt.date) -> dict[tuple[str, str], dict[str, Any]]:
-    result = run("audit", str(ws), "--as-of", as_of.isoformat(), "--format", "json")
+    result = run(
+        "audit", str(ws), "--as-of", as_of.isoformat(), "--format", "json", "--schema", "2"
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     return {(f["control_id"], f["target_id"]): f for f in data["findings"]}

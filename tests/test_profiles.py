@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from conformite._paths import builtin_profiles_dir
 from conformite.cli import cli
-from conformite.engine.results import SCHEMA_VERSION, AuditResult
+from conformite.engine.results import FULL_SCHEMA_VERSION, AuditResult
 from conformite.errors import InputError
 from conformite.profiles.model import (
     ProfileRegistry,
@@ -51,7 +51,9 @@ def _workspace(tmp_path: Path, vendors: str) -> Path:
 
 
 def _audit(folder: Path, as_of: str = "2026-11-28") -> dict:
-    result = CliRunner().invoke(cli, ["audit", str(folder), "--as-of", as_of, "--format", "json"])
+    result = CliRunner().invoke(
+        cli, ["audit", str(folder), "--as-of", as_of, "--format", "json", "--schema", "2"]
+    )
     assert result.exit_code in (0, 1), result.output
     return json.loads(result.stdout)
 
@@ -141,7 +143,7 @@ vendors:
 """,
     )
     audit = _audit(folder)
-    assert audit["schema_version"] == SCHEMA_VERSION == "2.0"
+    assert audit["schema_version"] == FULL_SCHEMA_VERSION == "2.0"  # --schema 2
     publisher = "profile nuage-alpin@2 (Exemple d'association de communes (fictive))"
     # The inventory's 96 hours win over the profile's 24: the control fails on it.
     notice = _finding(audit, "SUP-BREACH-NOTICE", "nuage")

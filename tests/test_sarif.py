@@ -49,7 +49,7 @@ def demo_sarif() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def demo_json() -> dict[str, Any]:
-    return audit("--demo", fmt="json")
+    return audit("--demo", "--schema", "2", fmt="json")  # the full form: findings whole
 
 
 def results_of(log: dict[str, Any]) -> list[dict[str, Any]]:

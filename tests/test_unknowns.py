@@ -211,7 +211,19 @@ def test_audit_json_carries_unknown_outcomes_and_coverage(tmp_path) -> None:
 
     out = tmp_path / "audit.json"
     result = CliRunner().invoke(
-        cli, ["audit", "--demo", "--as-of", "2026-11-28", "--format", "json", "-o", str(out)]
+        cli,
+        [
+            "audit",
+            "--demo",
+            "--as-of",
+            "2026-11-28",
+            "--format",
+            "json",
+            "--schema",
+            "2",
+            "-o",
+            str(out),
+        ],
     )
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text(encoding="utf-8"))
@@ -239,7 +251,19 @@ def test_a_result_written_before_schema_2_is_still_read(tmp_path) -> None:
     assert result.scores.overall.coverage is None
     new = tmp_path / "new.json"
     written = CliRunner().invoke(
-        cli, ["audit", "--demo", "--as-of", "2026-11-28", "--format", "json", "-o", str(new)]
+        cli,
+        [
+            "audit",
+            "--demo",
+            "--as-of",
+            "2026-11-28",
+            "--format",
+            "json",
+            "--schema",
+            "2",
+            "-o",
+            str(new),
+        ],
     )
     assert written.exit_code == 0, written.output
     compared = CliRunner().invoke(cli, ["diff", str(old), str(new), "--format", "json"])

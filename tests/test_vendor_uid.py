@@ -197,7 +197,7 @@ def test_the_demo_audit_is_the_same_with_or_without_uids(tmp_path: Path) -> None
     outputs = []
     for folder in (demo_dir(), without):
         result = CliRunner().invoke(
-            cli, ["audit", str(folder), "--as-of", AS_OF, "--format", "json"]
+            cli, ["audit", str(folder), "--as-of", AS_OF, "--format", "json", "--schema", "2"]
         )
         assert result.exit_code in (0, 1), result.output
         outputs.append(result.stdout)

@@ -58,6 +58,17 @@ SEVERITIES = ("low", "medium", "high", "critical")
     help="Exit 1 if the overall score is below this number.",
 )
 @click.option(
+    "--schema",
+    "schema_major",
+    type=click.Choice(["3", "2"]),
+    default="3",
+    show_default=True,
+    help=(
+        "Version of the JSON result (--format json): 3 compact (each control's data once), "
+        "2 the full form of earlier versions (each finding repeats its control's data)."
+    ),
+)
+@click.option(
     "--top",
     type=click.IntRange(1, 1000),
     default=10,
@@ -73,6 +84,7 @@ def audit(
     output: Path | None,
     fail_on: str | None,
     fail_under: float | None,
+    schema_major: str,
     top: int,
 ) -> None:
     """Audit a workspace: findings, scores and what to fix first.
@@ -83,6 +95,7 @@ def audit(
     Examples:
       conformite audit --demo
       conformite audit my-commune --as-of 2026-11-28 --format json -o audit.json
+      conformite audit my-commune --format json --schema 2   # the full 2.0 form
       conformite audit my-commune --fail-on high --fail-under 70   # for CI
       conformite audit my-commune --format sarif -o conformite.sarif
     """
@@ -123,6 +136,8 @@ def audit(
     else:
         if output_format == "sarif":
             text = _sarif(workspace, result, demo)
+        elif output_format == "json":
+            text = result.to_json(schema=int(schema_major))
         else:
             text = render(output_format, result, lang, top=top)
         emit(text, output, lang)

@@ -7,218 +7,107 @@ it carries ``schema_version`` and is byte-identical for the same inputs and
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict
+import re
 
 from conformite._json_schema import publish
-from conformite.catalogue.model import Language, Severity, TargetKind
+from conformite.engine.compact import (
+    COMPACT_SCHEMA_VERSION,
+    CompactResult,
+    compact_document,
+    compact_schema,
+    expand,
+)
+from conformite.engine.result_parts import (
+    AppliedWaiver,
+    CatalogueInfo,
+    FactResult,
+    Finding,
+    Grade,
+    JurisdictionInfo,
+    LegalCitation,
+    Outcome,
+    ResultHead,
+    Score,
+    Scores,
+    WaiverStatus,
+    WorkspaceInfo,
+)
 
 __all__ = [
+    "FULL_SCHEMA_VERSION",
     "SCHEMA_VERSION",
+    "AppliedWaiver",
     "AuditResult",
+    "CatalogueInfo",
     "FactResult",
     "Finding",
+    "Grade",
+    "JurisdictionInfo",
     "LegalCitation",
     "Outcome",
     "Score",
     "Scores",
     "WaiverStatus",
+    "WorkspaceInfo",
     "result_schema",
+    "result_schema_v2",
 ]
 
 #: Bump the major part on any change a consumer of the JSON must adapt to.
-SCHEMA_VERSION = "2.0"
+#: The version ``audit --format json`` writes: the compact form (see
+#: :mod:`conformite.engine.compact`).
+SCHEMA_VERSION = COMPACT_SCHEMA_VERSION
+#: The full form (every finding carries its control's data): ``audit --schema 2``
+#: and the result embedded in ``report --format json``. Kept for one major version.
+FULL_SCHEMA_VERSION = "2.0"
 #: Results with more findings than this are written without indentation.
 COMPACT_ABOVE = 5_000
 
-Outcome = Literal["pass", "fail", "unknown", "waived", "not_applicable", "error"]
-Grade = Literal["A", "B", "C", "D", "E"]
 
+class AuditResult(ResultHead):
+    """The audit result, full form (conformite audit --format json --schema 2): findings,
+    waivers and scores, each finding with its control's data. Also the 'result' part of
+    conformite report --format json."""
 
-class _Model(BaseModel):
-    # Every field is written, defaults too: the published schema requires them all.
-    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
-
-
-# Findings are created by the thousand on large inventories: they are plain
-# (slotted) dataclasses, which pydantic still validates when JSON is read
-# back and serialises in AuditResult.to_json.
-
-
-@dataclass(slots=True)
-class LegalCitation:
-    citation: str
-    url: str
-    canton: str | None = None
-
-
-@dataclass(slots=True)
-class FactResult:
-    """One named condition or requirement and whether it was met.
-
-    ``met`` is None when facts nobody gave decide it; ``details`` then names them.
-    """
-
-    name: str
-    kind: Literal["condition", "requirement", "dependency"]
-    met: bool | None
-    details: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class AppliedWaiver:
-    approver: str
-    decided_on: str
-    expires_on: str
-    risk: str
-    justification: str
-
-
-@dataclass(slots=True)
-class Finding:
-    """One control applied to one target.
-
-    ``evaluation._evaluate_targets`` builds findings with positional
-    arguments (its hot path): reordering these fields means updating it.
-    """
-
-    control_id: str
-    family: str
-    objectives: list[str]
-    severity: Severity
-    title: str
-    target_kind: TargetKind
-    target_id: str
-    target_name: str
-    protection_need: int
-    outcome: Outcome
-    legal_basis: list[LegalCitation]
-    messages: list[str]
-    facts: list[FactResult]
-    weight: float = 0.0
-    waiver: AppliedWaiver | None = None
-    expired_waiver: AppliedWaiver | None = None
-    #: For a vendor built on a supplier profile (and its services): each vendor
-    #: fact the control read -> "inventory" or "profile ID@VERSION (publisher)".
-    #: Keys are sorted; empty when no profile is involved. Since schema 1.2.
-    provenance: dict[str, str] = field(default_factory=dict)
-    #: How many facts (inventory values that may be unknown) the control read on
-    #: this target, and the names of those that are unknown. Since schema 2.0.
-    facts_read: int = 0
-    unknown_facts: list[str] = field(default_factory=list)
-
-
-class WaiverStatus(_Model):
-    control_id: str
-    target: str
-    status: Literal["applied", "unused", "expired", "not_yet_valid"]
-    approver: str
-    decided_on: str
-    expires_on: str
-    risk: str
-    justification: str
-
-
-class Score(_Model):
-    """Score of one slice: 0-100, from the weights of passed and not passed findings.
-
-    ``unknown`` findings (facts to document) count as not passed; ``coverage``
-    is the share of the facts read by the slice's applicable findings that are
-    known, and caps the grade (see :mod:`conformite.engine.scoring`).
-    """
-
-    score: float | None
-    grade: Grade | None
-    passed: int
-    failed: int
-    errors: int
-    waived: int
-    not_applicable: int
-    weight_passed: float
-    weight_total: float
-    # Since schema 2.0; the defaults let a result written by 1.x be read (diff, trend).
-    unknown: int = 0
-    weight_failed: float = 0.0
-    weight_unknown: float = 0.0
-    facts_read: int = 0
-    facts_unknown: int = 0
-    coverage: float | None = None
-    grade_capped: bool = False
-
-
-class Scores(_Model):
-    overall: Score
-    by_family: dict[str, Score]
-    by_objective: dict[str, Score]
-    by_service: dict[str, Score]
-    by_vendor: dict[str, Score]
-
-
-class CatalogueInfo(_Model):
-    version: str
-    sha256: str
-    controls: int
-
-
-class WorkspaceInfo(_Model):
-    commune: str
-    canton: str
-    population: int
-    services: int
-    vendors: int
-
-
-class JurisdictionInfo(_Model):
-    """The law that binds the commune: its canton's, or the federal baseline."""
-
-    canton: str
-    overlay: bool
-    law: str | None = None
-    law_abbreviation: str | None = None
-    law_url: str | None = None
-    #: The version of the cantonal law applied: in force from, and until (when
-    #: a later text replaced it) (schema 2.0).
-    law_in_force_from: dt.date | None = None
-    law_in_force_until: dt.date | None = None
-    supervisor: str | None = None
-    supervisor_url: str | None = None
-    certainty: str | None = None
-    note: str
-
-
-class AuditResult(_Model):
-    """The audit result (conformite audit --format json): findings, waivers and scores.
-    Also the 'result' part of conformite report --format json."""
-
-    schema_version: str = SCHEMA_VERSION
-    tool_version: str
-    as_of: str
-    lang: Language
-    workspace: WorkspaceInfo
-    jurisdiction: JurisdictionInfo | None = None
-    catalogue: CatalogueInfo
-    scores: Scores
+    schema_version: str = FULL_SCHEMA_VERSION
     findings: list[Finding]
     waivers: list[WaiverStatus]
 
     @classmethod
     def from_json(cls, text: str | bytes) -> AuditResult:
-        """Read a result written by :meth:`to_json` (validated)."""
-        return cls.model_validate_json(text)
+        """Read a result written by :meth:`to_json`, in either form (validated):
+        3.0 (compact) is expanded, 2.0 and 1.x are read as they are."""
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        match = _VERSION.search(data, 0, 400)
+        if match and int(match.group(1)) >= 3:
+            fields = expand(CompactResult.model_validate_json(data))
+            return cls.model_construct(schema_version=FULL_SCHEMA_VERSION, **fields)
+        return cls.model_validate_json(data)
 
-    def to_json(self) -> str:
-        """Deterministic JSON text (UTF-8 friendly, two-space indent, final newline)."""
+    def to_json(self, schema: int = 3) -> str:
+        """Deterministic JSON text (UTF-8, two-space indent, final newline), in the
+        compact form (``schema=3``, the default) or the full form (``schema=2``)."""
         # pydantic-core's serialiser: the standard library's pure-Python
         # indenting encoder takes seconds on 20,000 findings. Large results are
         # written compact (a third of the size, twice as fast to write and read);
         # 'python -m json.tool' indents them for reading.
         indent = 2 if len(self.findings) <= COMPACT_ABOVE else None
-        return self.model_dump_json(indent=indent) + "\n"
+        if schema == 2:
+            full = self.model_copy(update={"schema_version": FULL_SCHEMA_VERSION})
+            return full.model_dump_json(indent=indent) + "\n"
+        from pydantic_core import to_json
+
+        return to_json(compact_document(self), indent=indent).decode("utf-8") + "\n"
+
+
+_VERSION = re.compile(rb'"schema_version"\s*:\s*"(\d+)\.')
 
 
 def result_schema() -> dict[str, object]:
-    """The published JSON Schema of :class:`AuditResult` (``audit --format json``)."""
-    return publish(AuditResult, kind="result", version=SCHEMA_VERSION)
+    """The published JSON Schema of ``audit --format json`` (3.0, compact)."""
+    return compact_schema()
+
+
+def result_schema_v2() -> dict[str, object]:
+    """The published JSON Schema of the full form (``audit --schema 2``, 2.0)."""
+    return publish(AuditResult, kind="result", version=FULL_SCHEMA_VERSION)

@@ -19,7 +19,7 @@ from typing_extensions import TypedDict  # pydantic reads typing.TypedDict only 
 
 from conformite._json_schema import publish
 from conformite.catalogue.model import Language, Severity
-from conformite.engine.results import SCHEMA_VERSION, AuditResult, Grade
+from conformite.engine.results import FULL_SCHEMA_VERSION, AuditResult, Grade
 from conformite.report.model import Action, ActionPlan, Report, Risk
 
 __all__ = ["REPORT_SCHEMA_VERSION", "render_report_json", "report_schema"]
@@ -143,7 +143,7 @@ def report_schema() -> dict[str, Any]:
         version_key="report_schema_version",
     )
     result = schema["$defs"]["AuditResult"]["properties"]
-    result["schema_version"] = {"const": SCHEMA_VERSION}
+    result["schema_version"] = {"const": FULL_SCHEMA_VERSION}
     return schema
 
 
@@ -242,6 +242,6 @@ def render_report_json(r: Report) -> str:
     document: dict[str, Any] = {
         "report_schema_version": REPORT_SCHEMA_VERSION,
         "report": report,
-        "result": json.loads(r.result.to_json()),
+        "result": json.loads(r.result.to_json(schema=2)),  # the full form (2.0)
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
