@@ -165,3 +165,21 @@ def test_a_broken_compact_result_is_a_located_error(
     assert result.exit_code == 2
     assert "broken.json" in result.output and "findings.0" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("output_format", ["table", "sarif", "oscal"])
+def test_schema_with_another_format_is_a_usage_error(output_format: str, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run(
+        "--lang", "en", "audit", "--demo", "--as-of", "2026-11-28", "--format", output_format,
+        "--schema", "2", "-o", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "--schema chooses the version of the JSON result" in result.output
+    assert f"(not {output_format})" in result.output
+    assert not out.exists()  # nothing written
+
+
+def test_the_default_schema_needs_no_json_format() -> None:
+    result = run("--lang", "en", "audit", "--demo", "--as-of", "2026-11-28", "--top", "1")
+    assert result.exit_code == 0, result.output

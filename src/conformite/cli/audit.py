@@ -10,6 +10,7 @@ import click
 from conformite.cli._common import (
     EXIT_FINDINGS,
     OUTPUT,
+    CommandError,
     as_of_option,
     console,
     emit,
@@ -106,6 +107,10 @@ def audit(
 
     workspace = load(resolve_directory(directory, demo))
     lang = language(workspace)
+    source = click.get_current_context().get_parameter_source("schema_major")
+    if output_format != "json" and source == click.core.ParameterSource.COMMANDLINE:
+        # Said at once rather than ignored: the user expects a JSON result of that version.
+        raise CommandError(translate("audit.schema_needs_json", lang, format=output_format), lang)
     date = as_of or dt.date.today()
     total = evaluation_size(workspace.catalogue, workspace.inventory)
     out = console(stderr=True)
