@@ -64,35 +64,34 @@ def facts_in_words(message: str, target_kind: str, lang: str) -> str:
         path, value = match.group(2) or match.group(3), match.group(4)
         # A vendor's finding may quote its services' facts (``dpia.done_on``).
         kinds = (match.group(1),) if match.group(1) else (target_kind, "service")
-        label = next(
-            (fact_label(f"{k}.{path}", lang) for k in kinds
-             if fact_label(f"{k}.{path}", lang) != f"{k}.{path}"),
-            None,
-        )  # fmt: skip
+        label = next(filter(None, (_fact_label_or_none(f"{k}.{path}", lang) for k in kinds)), None)
         if label is None:  # not a fact: leave the text alone
             return match.group(0)
         if value is None:
             return label
-        value = value.strip()
-        if value.startswith("[") and value.endswith("]"):  # a list: each item in words
-            items = [item.strip() for item in value[1:-1].split(",") if item.strip()]
-            shown = ", ".join(_value_in_words(item, lang) for item in items)
-        else:
-            shown = _value_in_words(value, lang)
-        return f"{colon(label, lang)} {shown}"
+        return f"{colon(label, lang)} {_value_in_words(value.strip(), lang)}"
 
     def top_level(match: re.Match[str]) -> str:
-        label = fact_label(f"{target_kind}.{match.group(1)}", lang)
-        if label == f"{target_kind}.{match.group(1)}":
+        label = _fact_label_or_none(f"{target_kind}.{match.group(1)}", lang)
+        if label is None:
             return match.group(0)
         return f"{colon(label, lang)} {_value_in_words(match.group(2).strip(), lang)}"
 
     return _QUOTED_TOP_FACT.sub(top_level, _QUOTED_FACT.sub(words, message))
 
 
+def _fact_label_or_none(path: str, lang: str) -> str | None:
+    """The label of the fact at ``path``, or None when the inventory has no such fact."""
+    label = fact_label(path, lang)
+    return None if label == path else label
+
+
 def _value_in_words(value: str, lang: str) -> str:
-    """``false`` → ``non``, ``administrators`` → ``administrateurs seulement``; other
-    values (numbers, dates, names) unchanged."""
+    """``false`` → ``non``, ``administrators`` → ``administrateurs seulement``, a list
+    ``[access, changes]`` item by item; other values (numbers, dates, names) unchanged."""
+    if value.startswith("[") and value.endswith("]"):
+        items = [item.strip() for item in value[1:-1].split(",") if item.strip()]
+        return ", ".join(_value_in_words(item, lang) for item in items)
     key = _VALUE_KEYS.get(value) or (f"value.{value}" if f"value.{value}" in messages() else None)
     return translate(key, lang) if key else value
 
