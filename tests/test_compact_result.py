@@ -45,7 +45,17 @@ def test_default_is_the_compact_form(forms: dict[str, str]) -> None:
     compact, full = json.loads(forms["3"]), json.loads(forms["2"])
     assert forms["3"].startswith('{\n  "schema_version": "3.0",\n')
     assert full["schema_version"] == "2.0"
-    assert set(compact) - set(full) == {"controls", "targets", "messages", "facts"}
+    assert set(compact) - set(full) == {"controls", "targets", "messages", "facts", "vendors"}
+    # What names the commune and its vendors across communes (for a roll-up) is
+    # written in the compact form only: 2.0 stays byte for byte as it was.
+    assert compact["workspace"] == {**full["workspace"], "bfs_number": None}
+    assert {
+        "id": "helvetic-gov",
+        "name": "Helvetic Gov Solutions SA",
+        "uid": "CHE-999.999.996",
+        "profile": None,
+    } in compact["vendors"]
+    assert len(compact["vendors"]) == full["workspace"]["vendors"]
     assert len(compact["findings"]) == len(full["findings"])
     assert len(compact["controls"]) == len({f["control_id"] for f in full["findings"]})
     # The point of it: a third of the size or less.
@@ -58,8 +68,13 @@ def test_expanding_the_compact_form_gives_the_full_forms_findings(forms: dict[st
     full = json.loads(forms["2"])
     assert json.loads(expanded.to_json(schema=2))["findings"] == full["findings"]
     assert expanded.to_json(schema=2) == forms["2"]
-    # And back: the full form read and written compact gives the same bytes.
-    assert AuditResult.from_json(forms["2"]).to_json() == forms["3"]
+    # ... and the expanded result writes the same compact text again.
+    assert expanded.to_json() == forms["3"]
+    # And back: the full form read and written compact gives the same document,
+    # but for the vendors' identities, which 2.0 does not carry.
+    from_full = json.loads(AuditResult.from_json(forms["2"]).to_json())
+    assert from_full["vendors"] == []
+    assert from_full == {**json.loads(forms["3"]), "vendors": []}
 
 
 def test_the_full_form_is_written_as_before(forms: dict[str, str]) -> None:
@@ -183,3 +198,41 @@ def test_schema_with_another_format_is_a_usage_error(output_format: str, tmp_pat
 def test_the_default_schema_needs_no_json_format() -> None:
     result = run("--lang", "en", "audit", "--demo", "--as-of", "2026-11-28", "--top", "1")
     assert result.exit_code == 0, result.output
+
+
+def test_the_commune_number_from_init_reaches_the_compact_result(tmp_path: Path) -> None:
+    """bfs_number names the commune across years in a roll-up: init writes it, the
+    compact result carries it, the full form does not."""
+    folder = tmp_path / "commune"
+    made = run(
+        "init",
+        str(folder),
+        "--commune",
+        "Lausanne",
+        "--canton",
+        "VD",
+        "--population",
+        "140000",
+        "--bfs-number",
+        "5586",
+    )
+    assert made.exit_code == 0, made.output
+    assert "bfs_number = 5586" in (folder / "conformite.toml").read_text("utf-8")
+    out = tmp_path / "audit.json"
+    done = run("audit", str(folder), "--as-of", AS_OF, "--format", "json", "-o", str(out))
+    assert done.exit_code == 0, done.output
+    assert json.loads(out.read_text("utf-8"))["workspace"]["bfs_number"] == 5586
+    refused = run(
+        "init",
+        str(tmp_path / "other"),
+        "--commune",
+        "X",
+        "--canton",
+        "VD",
+        "--population",
+        "10",
+        "--bfs-number",
+        "10000",
+    )
+    assert refused.exit_code == 2
+    assert "10000" in refused.output

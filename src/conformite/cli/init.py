@@ -21,6 +21,11 @@ TEMPLATES = ("organisation.yaml", "services.yaml", "vendors.yaml", "waivers.yaml
 @click.option("--canton", type=click.Choice(CANTONS, case_sensitive=False), help="Canton, e.g. VD.")
 @click.option("--population", type=click.IntRange(1, 2_000_000), help="Number of inhabitants.")
 @click.option(
+    "--bfs-number",
+    type=click.IntRange(1, 9999),
+    help="The commune's number at the Federal Statistical Office (optional).",
+)
+@click.option(
     "--lang",
     "workspace_lang",
     type=LANG_CHOICE,
@@ -42,6 +47,7 @@ def init(
     commune: str | None,
     canton: str | None,
     population: int | None,
+    bfs_number: int | None,
     workspace_lang: str,
     demo: bool,
     workbook: Path | None,
@@ -67,7 +73,12 @@ def init(
             raise click.UsageError(translate("init.from_or_demo", lang))
         from conformite.cli.inventory import import_workbook
 
-        given = {"name": commune, "canton": canton and canton.upper(), "population": population}
+        given = {
+            "name": commune,
+            "canton": canton and canton.upper(),
+            "population": population,
+            "bfs_number": bfs_number,
+        }
         if ctx.get_parameter_source("workspace_lang") is not ParameterSource.DEFAULT:
             given["language"] = workspace_lang
         import_workbook(workbook, directory, force, {k: v for k, v in given.items() if v})
@@ -88,6 +99,7 @@ def init(
                 "canton": canton.upper(),
                 "population": population,
                 "language": workspace_lang,
+                **({"bfs_number": bfs_number} if bfs_number else {}),
             },
             "catalogue": {"extra": []},
         }

@@ -13,7 +13,13 @@ from conformite import __version__
 from conformite._gc import paused
 from conformite.catalogue.model import Catalogue
 from conformite.engine.evaluation import evaluate_workspace
-from conformite.engine.results import AuditResult, CatalogueInfo, JurisdictionInfo, WorkspaceInfo
+from conformite.engine.results import (
+    AuditResult,
+    CatalogueInfo,
+    JurisdictionInfo,
+    VendorIdentity,
+    WorkspaceInfo,
+)
 from conformite.engine.scoring import score_findings
 from conformite.engine.waivers import apply_waivers
 from conformite.engine.workspace import Workspace
@@ -110,6 +116,7 @@ def _run_audit(
             population=commune.population,
             services=len(workspace.inventory.services),
             vendors=len(workspace.inventory.vendors),
+            bfs_number=commune.bfs_number,
         ),
         jurisdiction=jurisdiction_info(workspace, lang, as_of),
         catalogue=CatalogueInfo(
@@ -118,6 +125,10 @@ def _run_audit(
             controls=len(workspace.catalogue.controls),
         ),
         scores=scores,
+        vendors=[
+            VendorIdentity(id=v.id, name=v.name, uid=v.uid, profile=v.profile)
+            for v in workspace.inventory.vendors
+        ],
         findings=findings,
         waivers=waiver_statuses,
     )

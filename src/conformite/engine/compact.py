@@ -43,7 +43,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, NonNegativeInt, with_config
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, with_config
 from typing_extensions import TypedDict
 
 from conformite._json_schema import publish
@@ -55,7 +55,9 @@ from conformite.engine.result_parts import (
     LegalCitation,
     Outcome,
     ResultHead,
+    VendorIdentity,
     WaiverStatus,
+    WorkspaceInfo,
 )
 
 __all__ = [
@@ -113,6 +115,13 @@ class Row(_RowKeys, total=False):
     legal_basis: list[LegalCitation]
 
 
+class CommuneInfo(WorkspaceInfo):
+    """What was audited; in the compact form with the commune's BFS number (null
+    when conformite.toml does not give it)."""
+
+    bfs_number: int | None = None
+
+
 class CompactResult(ResultHead):
     """The audit result (conformite audit --format json), compact form: each control's
     data once in 'controls', each target, message and fact once in 'targets',
@@ -123,6 +132,8 @@ class CompactResult(ResultHead):
     writes the full form (2.0)."""
 
     schema_version: str = COMPACT_SCHEMA_VERSION
+    workspace: CommuneInfo
+    vendors: list[VendorIdentity] = Field(default_factory=list)
     controls: dict[str, ControlData]
     targets: list[TargetRow]
     messages: list[str]
@@ -203,6 +214,8 @@ def compact_document(result: Any) -> dict[str, Any]:
                 if value is not getattr(first, name) and value != getattr(first, name):
                     row[name] = [asdict(c) for c in value] if name == "legal_basis" else value
         rows.append(row)
+    head["workspace"]["bfs_number"] = result.workspace.bfs_number
+    head["vendors"] = [v.model_dump(mode="json") for v in result.vendors]
     document: dict[str, Any] = {"schema_version": COMPACT_SCHEMA_VERSION}
     for key, value in head.items():
         if key != "schema_version":
@@ -272,7 +285,8 @@ def expand(compact: CompactResult) -> dict[str, Any]:
         "tool_version": compact.tool_version,
         "as_of": compact.as_of,
         "lang": compact.lang,
-        "workspace": compact.workspace,
+        "workspace": WorkspaceInfo(**compact.workspace.model_dump()),
+        "vendors": compact.vendors,
         "jurisdiction": compact.jurisdiction,
         "catalogue": compact.catalogue,
         "scores": compact.scores,

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from conformite.catalogue.model import Language, Severity, TargetKind
 
@@ -151,6 +151,21 @@ class WorkspaceInfo(_Model):
     population: int
     services: int
     vendors: int
+    #: The commune's number at the Federal Statistical Office (BFS/OFS/UST), when
+    #: conformite.toml gives it: names the commune across years and mergers in a
+    #: roll-up. Written in the compact form only (2.0 stays as it was).
+    bfs_number: int | None = Field(None, exclude=True)
+
+
+class VendorIdentity(_Model):
+    """What names a vendor across communes: its Swiss company number (UID) and the
+    supplier profile its entry is built on, when the inventory gives them."""
+
+    id: str
+    name: str
+    uid: str | None = None
+    #: The supplier profile, 'ID@VERSION'.
+    profile: str | None = None
 
 
 class JurisdictionInfo(_Model):
@@ -182,3 +197,6 @@ class ResultHead(_Model):
     jurisdiction: JurisdictionInfo | None = None
     catalogue: CatalogueInfo
     scores: Scores
+    #: Every vendor of the inventory with what names it across communes (compact
+    #: form only, after 'scores'; 2.0 stays as it was).
+    vendors: list[VendorIdentity] = Field(default_factory=list, exclude=True)

@@ -29,6 +29,7 @@ from conformite.engine.result_parts import (
     ResultHead,
     Score,
     Scores,
+    VendorIdentity,
     WaiverStatus,
     WorkspaceInfo,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "Outcome",
     "Score",
     "Scores",
+    "VendorIdentity",
     "WaiverStatus",
     "WorkspaceInfo",
     "result_schema",

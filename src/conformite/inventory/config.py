@@ -46,6 +46,9 @@ class Commune(_Strict):
     canton: Literal[CANTONS]  # type: ignore[valid-type]
     population: int = Field(ge=1, le=2_000_000)
     language: Literal["fr", "de", "it", "en"] = "en"
+    #: The commune's number at the Federal Statistical Office (BFS/OFS/UST,
+    #: e.g. 5586 for Lausanne): names it in a roll-up across years.
+    bfs_number: int | None = Field(None, ge=1, le=9999)
 
 
 class CatalogueOptions(_Strict):
