@@ -30,6 +30,7 @@ ALLOWED: dict[str, set[str]] = {
     "engine": {"foundation", "inventory", "catalogue", "profiles"},
     "suppliers": {"foundation", "inventory", "catalogue", "profiles", "engine"},
     "report": {"foundation", "inventory", "catalogue", "engine"},
+    "rollup": {"foundation", "inventory", "catalogue", "engine", "report"},
     "cli": {
         "foundation",
         "inventory",
@@ -39,6 +40,7 @@ ALLOWED: dict[str, set[str]] = {
         "engine",
         "suppliers",
         "report",
+        "rollup",
     },
 }
 STAGE_PACKAGES = {stage for stage in ALLOWED if stage != "foundation"}
