@@ -390,9 +390,9 @@ def trend_chart(trend: Sequence[TrendRow], lang: str, t: Callable[..., str]) -> 
             )
         if d.median is not None:
             points.append(f"{cx:.1f},{y_of(d.median):.1f}")
-            parts.append(
-                _text(cx + 20, y_of(d.median) + 4, format_score(d.median, lang), "start", 11)
-            )
+            # Above the quartile bar, clear of the line joining the medians.
+            above = y_of(d.p75 if d.p75 is not None else d.median) - 7
+            parts.append(_text(cx, max(above, 11), format_score(d.median, lang), "middle", 11))
         parts.append(_text(cx, bottom + 18, str(year.year), "middle", 12))
         desc.append(
             colon(str(year.year), lang) + " " + t(
