@@ -463,3 +463,30 @@ def test_private_workbook_has_no_commune() -> None:
 
 def test_same_model_same_workbook_bytes() -> None:
     assert render_rollup_xlsx(sample_rollup("fr")) == render_rollup_xlsx(sample_rollup("fr"))
+
+
+def test_a_commune_without_score_reads_as_unknown_never_as_a_figure() -> None:
+    rollup = sample_rollup("en")
+    blank = rollup.communes[1].model_copy(
+        update={"score": None, "grade": None, "coverage": None, "percentile_in_band": None}
+    )
+    html = render_rollup_html(rollup.model_copy(update={"communes": [blank]}))
+    row = re.search(r"<tr><th scope=\"row\"[^>]*>Cossonay</th>(.*?)</tr>", html)
+    assert row is not None
+    cells = [text_of(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))]
+    assert cells[4:8] == ["–", "–", "–", "–"]
+
+
+@pytest.mark.parametrize(
+    ("band", "lang", "expected"),
+    [
+        ("50000+", "de", "50'000+ Einwohner"),
+        ("1-999", "fr", "1–999 habitants"),
+        ("10000-19999", "it", "10'000–19'999 abitanti"),
+        ("unknown", "en", "unknown inhabitants"),
+    ],
+)
+def test_band_labels(band: str, lang: str, expected: str) -> None:
+    from conformite.rollup.render_html import band_label
+
+    assert band_label(band, lang) == expected
