@@ -423,7 +423,7 @@ def _environment() -> jinja2.Environment:
     print setup)."""
     import jinja2
 
-    from conformite.report.render.html import _environment as report_environment
+    from conformite.report.render.html import report_environment
 
     report = report_environment()
     assert report.loader is not None

@@ -19,7 +19,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from conformite.i18n import translate
-from conformite.report.render.xlsx import _Book, _sheet
+from conformite.report.render.xlsx import XlsxBook, write_sheet
 from conformite.rollup.model import PRIVACY_MIN_COMMUNES
 from conformite.rollup.render_html import (
     band_label,
@@ -52,14 +52,14 @@ def render_rollup_xlsx(rollup: Rollup) -> bytes:
         return translate(key, lang, **values)
 
     as_of = dt.date.fromisoformat(rollup.as_of_until[:10]) if rollup.as_of_until else NO_DATE
-    book = _Book(as_of)
+    book = XlsxBook(as_of)
     _summary(book, rollup, t)
     quantile_header = [
         t("rollup.render.col.min"), t("rollup.render.col.p25"), t("rollup.render.col.median"),
         t("rollup.render.col.p75"), t("rollup.render.col.max"), t("rollup.render.col.mean"),
     ]  # fmt: skip
     suppressed = t("rollup.render.suppressed", min=PRIVACY_MIN_COMMUNES)
-    _sheet(
+    write_sheet(
         book,
         t("rollup.render.sheet.groups"),
         [t("rollup.render.col.dimension"), t("rollup.render.col.group"),
@@ -78,7 +78,7 @@ def render_rollup_xlsx(rollup: Rollup) -> bytes:
         dict.fromkeys(range(3, 10), SCORE),
     )  # fmt: skip
     if not rollup.private:
-        _sheet(
+        write_sheet(
             book,
             t("rollup.render.sheet.communes"),
             [t("rollup.render.col.commune"), t("rollup.render.col.canton"), "BFS",
@@ -95,7 +95,7 @@ def render_rollup_xlsx(rollup: Rollup) -> bytes:
             ),
             {3: "#,##0", 6: SCORE, 8: SCORE, 11: SCORE},
         )  # fmt: skip
-    _sheet(
+    write_sheet(
         book,
         t("rollup.render.sheet.controls"),
         [t("column.control"), t("column.title"), t("column.family"), t("column.severity"),
@@ -110,7 +110,7 @@ def render_rollup_xlsx(rollup: Rollup) -> bytes:
         ),
     )  # fmt: skip
     _vendors(book, rollup, t)
-    _sheet(
+    write_sheet(
         book,
         t("rollup.render.sheet.trend"),
         [t("rollup.render.col.year"), t("rollup.render.col.communes"), *quantile_header,
@@ -125,7 +125,7 @@ def render_rollup_xlsx(rollup: Rollup) -> bytes:
     return book.save()
 
 
-def _summary(book: _Book, rollup: Rollup, t: Any) -> None:
+def _summary(book: XlsxBook, rollup: Rollup, t: Any) -> None:
     signature = t("rollup.render.fact.signatures")
     hidden = sum(1 for v in rollup.vendors if v.suppressed)
     rows: list[tuple[str, Any]] = [
@@ -152,11 +152,11 @@ def _summary(book: _Book, rollup: Rollup, t: Any) -> None:
         ),
         ("conformite", rollup.tool_version),
     ]  # fmt: skip
-    _sheet(book, t("rollup.render.sheet.summary"), [t("report.col.item"), t("report.col.value")],
-           rows)  # fmt: skip
+    header = [t("report.col.item"), t("report.col.value")]
+    write_sheet(book, t("rollup.render.sheet.summary"), header, rows)
 
 
-def _vendors(book: _Book, rollup: Rollup, t: Any) -> None:
+def _vendors(book: XlsxBook, rollup: Rollup, t: Any) -> None:
     """One row per vendor (no control), then one per vendor and control with open findings."""
     lang = rollup.lang
     shown = [v for v in rollup.vendors if not v.suppressed]
@@ -181,4 +181,4 @@ def _vendors(book: _Book, rollup: Rollup, t: Any) -> None:
         header.append(t("rollup.render.vendor.communes"))
     else:
         rows = [row[:-1] for row in rows]
-    _sheet(book, t("rollup.render.sheet.vendors"), header, rows, {5: SCORE})
+    write_sheet(book, t("rollup.render.sheet.vendors"), header, rows, {5: SCORE})

@@ -31,6 +31,7 @@ __all__ = [
     "render_html",
     "render_public_html",
     "render_register_html",
+    "report_environment",
 ]
 
 #: Fill colours of grades; each has at least 4.5:1 contrast with white text
@@ -46,7 +47,9 @@ NO_GRADE = "#5f6368"
 
 
 @functools.cache
-def _environment() -> jinja2.Environment:
+def report_environment() -> jinja2.Environment:
+    """The report templates' Jinja2 environment (autoescaping, strict undefined, the
+    report's filters and globals); the roll-up page builds on it."""
     import jinja2
 
     env = jinja2.Environment(
@@ -133,7 +136,7 @@ def render_html(report: Report) -> str:
     from conformite.report.summary import fact_list, facts_named
 
     return (
-        _environment()
+        report_environment()
         .get_template("report.html.j2")
         .render(
             r=report,
@@ -153,7 +156,7 @@ def render_register_html(register: Register) -> str:
         return translate(key, register.lang, **values)
 
     return (
-        _environment()
+        report_environment()
         .get_template("register.html.j2")
         .render(reg=register, t=t, colon=lambda text: colon(text, register.lang))
     )
@@ -170,7 +173,7 @@ def render_public_html(summary: PublicSummary) -> str:
         return translate(key, lang, **values)
 
     return (
-        _environment()
+        report_environment()
         .get_template("public.html.j2")
         .render(
             p=summary,

@@ -37,7 +37,7 @@ from conformite.report.register import COLUMNS as register_columns
 from conformite.report.register import Register
 from conformite.report.register import rows as register_rows
 
-__all__ = ["open_groups", "render_register_xlsx", "render_xlsx"]
+__all__ = ["XlsxBook", "open_groups", "render_register_xlsx", "render_xlsx", "write_sheet"]
 
 DATE_FORMAT = "dd.mm.yyyy"
 CHF_FORMAT = "#,##0"
@@ -79,7 +79,7 @@ def _typed(value: Any) -> Any:
     return value
 
 
-class _Book:
+class XlsxBook:
     """An xlsxwriter workbook with the formats every sheet uses."""
 
     def __init__(self, as_of: dt.date) -> None:
@@ -115,7 +115,7 @@ class _Book:
 
 
 def _write(
-    book: _Book, sheet: Any, row: int, column: int, value: Any, number_format: str | None
+    book: XlsxBook, sheet: Any, row: int, column: int, value: Any, number_format: str | None
 ) -> None:
     value = _typed(value)
     if value is None or value == "":
@@ -132,8 +132,8 @@ def _write(
         sheet.write_string(row, column, _ILLEGAL.sub("\ufffd", str(value)), book.text)
 
 
-def _sheet(
-    book: _Book,
+def write_sheet(
+    book: XlsxBook,
     title: str,
     header: Sequence[str],
     rows: Iterable[Sequence[Any]],
@@ -181,13 +181,13 @@ def _lines(text: str, width: int) -> int:
     return sum(max(1, math.ceil(len(part) / width)) for part in text.split("\n"))
 
 
-def _register_sheet(book: _Book, register: Register) -> None:
+def _register_sheet(book: XlsxBook, register: Register) -> None:
     lang = register.lang
 
     def t(key: str) -> str:
         return translate(key, lang)
 
-    _sheet(
+    write_sheet(
         book,
         t("xlsx.sheet.register"),
         [t(key) for key in register_columns],
@@ -199,7 +199,7 @@ def render_xlsx(r: Report) -> bytes:
     """The report's lists as an XLSX workbook."""
     t = r.t
     as_of = dt.date.fromisoformat(r.as_of)
-    book = _Book(as_of)
+    book = XlsxBook(as_of)
     summary = [
         (t("report.cover.commune"), r.commune),
         (t("report.cover.canton"), r.canton),
@@ -236,7 +236,9 @@ def render_xlsx(r: Report) -> bytes:
         ),
         *((t("report.h.decisions"), d) for d in r.decisions),
     ]
-    _sheet(book, t("xlsx.sheet.summary"), [t("report.col.item"), t("report.col.value")], summary)
+    write_sheet(
+        book, t("xlsx.sheet.summary"), [t("report.col.item"), t("report.col.value")], summary
+    )
     score_rows = []
     for kind, rows in (
         (t("audit.by_family"), r.by_family),
@@ -251,7 +253,7 @@ def render_xlsx(r: Report) -> bytes:
                     [kind, row.label, s.score, s.grade, s.passed, row.gaps, row.unknown,
                      s.waived, s.coverage, t("report.yes") if s.grade_capped else t("report.no")]
                 )  # fmt: skip
-    _sheet(
+    write_sheet(
         book,
         t("xlsx.sheet.scores"),
         [t("xlsx.scores.kind"), t("report.col.name"), t("column.score"), t("column.grade"),
@@ -260,7 +262,7 @@ def render_xlsx(r: Report) -> bytes:
         score_rows,
         {2: "0.0", 8: "0.0"},
     )  # fmt: skip
-    _sheet(
+    write_sheet(
         book,
         t("xlsx.sheet.findings"),
         [
@@ -287,7 +289,7 @@ def render_xlsx(r: Report) -> bytes:
     )  # fmt: skip
     _plan_sheet(book, r)
     soon = f" — {t('report.waivers.soon')}"
-    _sheet(
+    write_sheet(
         book,
         t("xlsx.sheet.waivers"),
         [
@@ -306,7 +308,7 @@ def render_xlsx(r: Report) -> bytes:
         ),
         {7: DATE_FORMAT, 8: DATE_FORMAT},
     )  # fmt: skip
-    _sheet(
+    write_sheet(
         book,
         t("xlsx.sheet.suppliers"),
         [
@@ -343,7 +345,7 @@ def render_xlsx(r: Report) -> bytes:
 
 def render_register_xlsx(register: Register, as_of: dt.date) -> bytes:
     """The record of processing activities on its own, as an XLSX workbook."""
-    book = _Book(as_of)
+    book = XlsxBook(as_of)
     _register_sheet(book, register)
     return book.save()
 
@@ -352,7 +354,7 @@ def render_register_xlsx(register: Register, as_of: dt.date) -> bytes:
 STATUSES = ("report.status.open", "report.status.in_progress", "report.status.done")
 
 
-def _plan_sheet(book: _Book, r: Report) -> None:
+def _plan_sheet(book: XlsxBook, r: Report) -> None:
     """The action plan as a working list: every action, planned or not, with the
     columns the IT manager fills in (status from a drop-down, due date, responsible,
     comment)."""
@@ -370,7 +372,7 @@ def _plan_sheet(book: _Book, r: Report) -> None:
     def part(a: Any) -> str:
         return t("report.plan.part", part=a.part, parts=a.parts)
 
-    sheet = _sheet(
+    sheet = write_sheet(
         book,
         t("xlsx.sheet.plan"),
         header,
