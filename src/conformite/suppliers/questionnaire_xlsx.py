@@ -48,7 +48,7 @@ _HIGHLIGHT = "#FFF2CC"
 _DATE = "yyyy-mm-dd"
 
 
-class XlsxBook:
+class _Book:
     """The workbook and the few cell formats the questionnaire uses."""
 
     def __init__(self) -> None:
@@ -131,7 +131,7 @@ def export_xlsx(lang: str, reference: ReferenceData, prefilled: Prefilled | None
     first and only their answer cells are highlighted; the tables hold the
     known rows, their unknown cells highlighted. Every text is a text cell.
     """
-    out = XlsxBook()
+    out = _Book()
     bold = out.fmt(bold=True)
     wrap = out.fmt(text_wrap=True, valign="top")
     sheet = out.book.add_worksheet(MAIN_SHEET)
@@ -169,7 +169,7 @@ def export_xlsx(lang: str, reference: ReferenceData, prefilled: Prefilled | None
 
 
 def _table_sheet(
-    out: XlsxBook,
+    out: _Book,
     table: str,
     columns: tuple[Question, ...],
     lang: str,
