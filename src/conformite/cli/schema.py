@@ -18,6 +18,7 @@ OUTPUT_KINDS = {
     "diff": ("conformite.report.compare", "diff_schema"),
     "screening": ("conformite.suppliers.screening_json", "screening_schema"),
     "controls": ("conformite.catalogue.listing_json", "controls_schema"),
+    "rollup": ("conformite.rollup.export", "rollup_schema"),
 }
 KINDS = (*INVENTORY_KINDS, *OUTPUT_KINDS)
 #: Earlier versions still written (``schema KIND --version N``) -> (module, function).
