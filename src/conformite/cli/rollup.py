@@ -174,7 +174,7 @@ def _write(
 
 
 @click.command()
-@click.argument("results", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("results", nargs=-1, metavar="[RESULT]...", type=click.Path(path_type=Path))
 @click.option(
     "--output",
     "-o",
