@@ -7,7 +7,7 @@ can be checked by hand:
 
 * quantiles (p25, median, p75) interpolate linearly between the sorted values
   (the "inclusive" method, numpy's default); figures are rounded to 0.1, the
-  mean to 0.01;
+  mean to 0.01, halves up on the shortest decimal form (48.05 gives 48.1);
 * a commune's percentile in its band: the share of the communes of its band
   that have a score (itself included) whose score is lower, in %;
 * a commune's outcome on a control is its worst finding of that control:
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from conformite.rollup.model import (
@@ -48,13 +49,20 @@ from conformite.rollup.vendors import Entry, match_vendors
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["compute_rollup", "distribution", "quantile", "refresh_vendor_groups"]
+__all__ = ["compute_rollup", "distribution", "half_up", "quantile", "refresh_vendor_groups"]
 
 _LATEST = """
 CREATE OR REPLACE TEMP VIEW latest AS
 SELECT * FROM results
 QUALIFY row_number() OVER (PARTITION BY commune_key ORDER BY as_of DESC, result_id DESC) = 1
 """
+
+
+def half_up(value: float, places: int = 1) -> float:
+    """``value`` rounded as people do by hand: to ``places`` decimals, halves up, on its
+    shortest decimal form (48.05 is 48.1, although the float is 48.04999…)."""
+    step = Decimal(1).scaleb(-places)
+    return float(Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP))
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -74,12 +82,12 @@ def distribution(values: list[float | None]) -> Distribution:
         )
     return Distribution(
         count=len(known),
-        minimum=round(known[0], 1),
-        p25=round(quantile(known, 0.25), 1),
-        median=round(quantile(known, 0.5), 1),
-        p75=round(quantile(known, 0.75), 1),
-        maximum=round(known[-1], 1),
-        mean=round(math.fsum(known) / len(known), 2),
+        minimum=half_up(known[0]),
+        p25=half_up(quantile(known, 0.25)),
+        median=half_up(quantile(known, 0.5)),
+        p75=half_up(quantile(known, 0.75)),
+        maximum=half_up(known[-1]),
+        mean=half_up(math.fsum(known) / len(known), 2),
     )
 
 
@@ -144,7 +152,7 @@ def _percentiles(communes: list[dict[str, Any]]) -> dict[str, float | None]:
             out[c["commune_key"]] = None
             continue
         lower = sum(1 for s in peers if s < c["score"])
-        out[c["commune_key"]] = round(100 * lower / len(peers), 1)
+        out[c["commune_key"]] = half_up(100 * lower / len(peers))
     return out
 
 
@@ -273,7 +281,7 @@ def _vendors(
                 uid=_most_frequent(vendor["uids"]) if vendor["uids"] else None,
                 profile=_most_frequent(vendor["profiles"]) if vendor["profiles"] else None,
                 communes=count,
-                share=round(100 * count / total, 1) if total else 0.0,
+                share=half_up(100 * count / total) if total else 0.0,
                 commune_names=names,
                 findings=findings,
                 suppressed=hidden,
@@ -309,7 +317,7 @@ def _trend(con: duckdb.DuckDBPyConnection, private: bool) -> list[TrendRow]:
                 communes=len(values),
                 score=distribution([v[0] for v in values]),
                 coverage=distribution([v[1] for v in values]),
-                failures_per_commune=round(sum(v[2] for v in values) / len(values), 2),
+                failures_per_commune=half_up(sum(v[2] for v in values) / len(values), 2),
             )
         )
     return out
