@@ -37,33 +37,33 @@ _ROLLUP_TABLES: dict[str, str] = {
         "score_count INTEGER, score_min DOUBLE, score_p25 DOUBLE, score_median DOUBLE, "
         "score_p75 DOUBLE, score_max DOUBLE, score_mean DOUBLE, coverage_count INTEGER, "
         "coverage_min DOUBLE, coverage_p25 DOUBLE, coverage_median DOUBLE, "
-        "coverage_p75 DOUBLE, coverage_max DOUBLE, coverage_mean DOUBLE",
+        "coverage_p75 DOUBLE, coverage_max DOUBLE, coverage_mean DOUBLE"
     ),
     "communes": (
         "key VARCHAR, name VARCHAR, bfs_number INTEGER, canton VARCHAR, population INTEGER, "
         "band VARCHAR, as_of DATE, score DOUBLE, grade VARCHAR, coverage DOUBLE, "
-        "services INTEGER, vendors INTEGER, percentile_in_band DOUBLE, signature VARCHAR",
+        "services INTEGER, vendors INTEGER, percentile_in_band DOUBLE, signature VARCHAR"
     ),
     "controls": (
         "control_id VARCHAR, title VARCHAR, family VARCHAR, severity VARCHAR, "
         "communes_fail INTEGER, communes_unknown INTEGER, communes_pass INTEGER, "
         "communes_not_applicable INTEGER, findings_fail INTEGER, findings_unknown INTEGER, "
-        "findings_pass INTEGER",
+        "findings_pass INTEGER"
     ),
     "vendors": (
         "key VARCHAR, matched_by VARCHAR, name VARCHAR, uid VARCHAR, profile VARCHAR, "
-        "communes INTEGER, share DOUBLE, suppressed BOOLEAN",
+        "communes INTEGER, share DOUBLE, suppressed BOOLEAN"
     ),
     "vendor_controls": (
         "vendor_key VARCHAR, control_id VARCHAR, title VARCHAR, severity VARCHAR, "
-        "communes_fail INTEGER, communes_unknown INTEGER, communes_pass INTEGER",
+        "communes_fail INTEGER, communes_unknown INTEGER, communes_pass INTEGER"
     ),
     "trend": (
         "year INTEGER, communes INTEGER, score_median DOUBLE, score_mean DOUBLE, "
-        "coverage_median DOUBLE, coverage_mean DOUBLE, failures_per_commune DOUBLE",
+        "coverage_median DOUBLE, coverage_mean DOUBLE, failures_per_commune DOUBLE"
     ),
 }
-#: The database's tables (not in a private roll-up), with their sort keys.
+#: The database's tables (not in a private roll-up): the query of each, in a fixed order.
 _STORE_TABLES: dict[str, str] = {
     "results": "SELECT * FROM results ORDER BY result_id",
     "control_outcomes": "SELECT * FROM control_outcomes ORDER BY result_id, control_id",
@@ -72,7 +72,7 @@ _STORE_TABLES: dict[str, str] = {
         "ON e.name = g.name AND e.uid IS NOT DISTINCT FROM g.uid "
         "AND e.profile IS NOT DISTINCT FROM g.profile ORDER BY e.result_id, e.vendor_id"
     ),
-    "vendor_outcomes": ("SELECT * FROM vendor_outcomes ORDER BY result_id, vendor_id, control_id"),
+    "vendor_outcomes": "SELECT * FROM vendor_outcomes ORDER BY result_id, vendor_id, control_id",
 }
 PARQUET_TABLES = (*_ROLLUP_TABLES, *_STORE_TABLES)
 _PUBLIC_TABLES = ("groups", "controls", "vendors", "vendor_controls", "trend")
