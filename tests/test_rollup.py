@@ -10,6 +10,8 @@ README states, not by the roll-up's code.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from conformite.cli.schema import schema_of
+from conformite.rollup.model import ROLLUP_SCHEMA_VERSION
 from conformite.rollup.vendors import Entry, match_vendors, normalise_name, normalise_uid
 from rollup_fixtures import build, findings, load, run
 
@@ -329,6 +332,37 @@ def test_private_roll_up(files: dict[str, Path], tmp_path: Path) -> None:
     assert not helvetic["suppressed"] and helvetic["name"] == "Helvetic Gov Solutions SA"
     assert helvetic["commune_names"] == [] and helvetic["findings"]
     assert [t["year"] for t in rolled["trend"]] == [2026]
+    # Controls applied in at least 3 communes only (Vaud's video control: 3 communes).
+    full = load_full_controls(files, LATEST)
+    assert {c["control_id"] for c in rolled["controls"]} == {
+        c for c, applied in full.items() if applied >= 3
+    }
+    assert full["CAN-VD-VIDEO-AUTHORISATION"] == 3
+
+
+def test_private_leaves_out_controls_applied_in_fewer_than_3_communes(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "private.json"
+    names = ("a", "c", "d")  # two communes of Vaud, one of Fribourg
+    result = run("rollup", *(str(files[n]) for n in names), "--private", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    shown = {c["control_id"] for c in load(out)["controls"]}
+    full = load_full_controls(files, names)
+    assert full["CAN-VD-VIDEO-AUTHORISATION"] == 2
+    assert "CAN-VD-VIDEO-AUTHORISATION" not in shown
+    assert shown == {c for c, applied in full.items() if applied >= 3}
+
+
+def load_full_controls(files: dict[str, Path], names: tuple[str, ...]) -> dict[str, int]:
+    """Per control: the communes where it applies (some finding not not-applicable)."""
+    applied: dict[str, set[str]] = {}
+    for name in names:
+        for control, _, _, outcome in findings(load(files[name])):
+            applied.setdefault(control, set())
+            if outcome != "not_applicable":
+                applied[control].add(name)
+    return {c: len(n) for c, n in applied.items()}
 
 
 def test_private_needs_three_communes(files: dict[str, Path], tmp_path: Path) -> None:
@@ -357,3 +391,32 @@ def test_summary_on_the_terminal(files: dict[str, Path]) -> None:
     assert result.exit_code == 0, result.output
     assert "Consolidation : 4 communes, 4 résultats" in result.output
     assert "Altocumulus Office Ireland Ltd" in result.output
+
+
+def test_schema_version_is_the_one_written(rolled: dict[str, Any]) -> None:
+    schema = schema_of("rollup")
+    assert rolled["schema_version"] == ROLLUP_SCHEMA_VERSION
+    assert schema["properties"]["schema_version"]["const"] == ROLLUP_SCHEMA_VERSION
+    assert schema["$id"] == f"urn:conformite:schema:rollup:{ROLLUP_SCHEMA_VERSION}"
+    printed = run("schema", "rollup")
+    assert printed.exit_code == 0 and json.loads(printed.stdout) == schema
+
+
+def test_other_commands_do_not_import_duckdb() -> None:
+    code = "import sys, conformite.cli; assert 'duckdb' not in sys.modules, 'imported'"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_parquet_is_byte_identical_run_after_run(files: dict[str, Path], tmp_path: Path) -> None:
+    written = []
+    for n in range(2):
+        folder = tmp_path / f"t{n}"
+        assert (
+            run(
+                "rollup", str(files["a"].parent), "--format", "parquet", "-o", str(folder)
+            ).exit_code
+            == 0
+        )
+        written.append({p.name: p.read_bytes() for p in folder.iterdir()})
+    assert len(written[0]) == 10 and written[0] == written[1]

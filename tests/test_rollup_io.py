@@ -231,6 +231,10 @@ def test_parquet_tables_read_back(files: dict[str, Path], tmp_path: Path) -> Non
 
 def test_private_parquet_has_no_commune_tables(files: dict[str, Path], tmp_path: Path) -> None:
     tables = tmp_path / "tables"
+    # Written over a full roll-up's tables: those with communes' names are removed.
+    full = run("rollup", str(files["a"].parent), "--format", "parquet", "-o", str(tables))
+    assert full.exit_code == 0 and (tables / "communes.parquet").exists()
+    (tables / "notes.txt").write_text("kept", encoding="utf-8")
     result = run(
         "rollup", str(files["a"].parent), "--private", "--format", "parquet", "-o", str(tables)
     )
@@ -238,6 +242,7 @@ def test_private_parquet_has_no_commune_tables(files: dict[str, Path], tmp_path:
     assert sorted(p.stem for p in tables.iterdir()) == [
         "controls",
         "groups",
+        "notes",
         "trend",
         "vendor_controls",
         "vendors",

@@ -16,7 +16,10 @@ can be checked by hand:
 * vendors: entries matched as :mod:`.vendors` says; a vendor's control
   outcome in a commune is the worst over that commune's entries of it;
 * the trend: per calendar year of ``as_of``, each commune's latest result of
-  that year.
+  that year;
+* private: groups and vendors of fewer than 3 communes keep their row (flagged
+  ``suppressed``, no figures); controls applicable in fewer than 3 communes and
+  trend years of fewer than 3 communes are left out.
 
 Orders: groups all, then cantons, then bands (smallest first); communes by
 canton, name, key; controls by communes failing (most first), then unknown,
@@ -344,6 +347,14 @@ def compute_rollup(
     versions = con.execute("SELECT DISTINCT catalogue_version FROM results ORDER BY 1").fetchall()
     dates = sorted(c["as_of"] for c in communes)
     controls = _controls(con, lang)
+    # Private: a control applied in one or two communes (a canton's own, say) would
+    # show their outcomes.
+    shown = [
+        c
+        for c in controls
+        if not private
+        or c.communes_fail + c.communes_unknown + c.communes_pass >= PRIVACY_MIN_COMMUNES
+    ]
     return Rollup(
         tool_version=tool_version,
         lang=lang,
@@ -379,7 +390,7 @@ def compute_rollup(
             )
             for c in communes
         ],
-        controls=controls,
+        controls=shown,
         vendors=_vendors(con, len(communes), private, controls),
         trend=_trend(con, private),
     )

@@ -12,7 +12,8 @@ run leaves the folder as it was. Tables (columns in the README):
 
 A private roll-up writes only the tables of figures drawn from at least
 :data:`~conformite.rollup.model.PRIVACY_MIN_COMMUNES` communes (suppressed
-rows have no figures).
+rows have no figures), and removes the other tables' files left in the folder
+by an earlier run.
 """
 
 from __future__ import annotations
@@ -201,6 +202,11 @@ def write_parquet(con: duckdb.DuckDBPyConnection, rollup: Rollup, folder: Path) 
             targets.append(target)
         for temporary, target in zip(temporaries, targets, strict=True):
             temporary.replace(target)
+        # A table of an earlier run that this one does not write (a private roll-up
+        # written over a full one) must not stay behind with the communes' names.
+        for name in PARQUET_TABLES:
+            if name not in names:
+                (folder / f"{name}.parquet").unlink(missing_ok=True)
     finally:
         for temporary in temporaries:
             temporary.unlink(missing_ok=True)
