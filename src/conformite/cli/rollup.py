@@ -89,7 +89,7 @@ def _summary(rollup: Rollup, lang: str) -> str:
     from rich.console import Console
     from rich.table import Table
 
-    from conformite.i18n.formats import format_score
+    from conformite.i18n.formats import format_number, format_score
 
     buffer = io.StringIO()
     out = Console(file=buffer, width=120, color_system=None, highlight=False)
@@ -127,7 +127,7 @@ def _summary(rollup: Rollup, lang: str) -> str:
         for v in vendors:
             failed = [f for f in v.findings if f.communes_fail][:3]
             worst = ", ".join(f"{f.control_id} ({f.communes_fail})" for f in failed)
-            table.add_row(v.name, str(v.communes), f"{v.share:g} %", worst)
+            table.add_row(v.name, str(v.communes), f"{format_number(v.share, lang, 1)} %", worst)
         out.print()
         out.print(table)
     return buffer.getvalue()
@@ -162,7 +162,10 @@ def _write(
         from conformite.rollup.render_html import render_rollup_html
 
         text = render_rollup_html(rollup)
-        write_file(output, text, lang=lang) if output else to_stdout(text)
+        if output is None:
+            to_stdout(text)
+        else:
+            write_file(output, text, lang=lang)
     else:
         from conformite.rollup.render_xlsx import render_rollup_xlsx
 
