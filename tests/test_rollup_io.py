@@ -357,3 +357,26 @@ def test_the_readme_sql_queries_run(
         rows = con.execute(queries[1]).fetchall()
     # Val-d'Arbonne, 2025 then 2026: its score went from 50.2 to 48.4.
     assert rows == [("Val-d'Arbonne", 2025, 50.2), ("Val-d'Arbonne", 2026, 48.4)]
+
+
+def test_in_one_run_the_later_copy_of_a_commune_and_date_stays(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    document = load(files["a"])
+    document["scores"]["overall"]["score"] = 12.5
+    corrected = tmp_path / "corrected.json"
+    corrected.write_text(json.dumps(document), encoding="utf-8")
+    _, rolled = rollup_json(str(files["a"]), str(corrected), out=tmp_path / "r.json")
+    assert rolled is not None and rolled["results"] == 1
+    assert [s["file"] for s in rolled["sources"]] == [str(corrected)]
+    assert [c["score"] for c in rolled["communes"]] == [12.5]
+    _, twice = rollup_json(str(files["a"]), str(files["a"]), out=tmp_path / "twice.json")
+    assert twice is not None and twice["results"] == 1  # the same file twice counts once
+
+
+def test_private_summary_names_no_commune(files: dict[str, Path]) -> None:
+    result = run("rollup", str(files["a"].parent), "--private")
+    assert result.exit_code == 0, result.output
+    for name in ("Val-d'Arbonne", "Montagny", "Vallorbe", "Orbe-Dessus"):
+        assert name not in result.output
+    assert "Altocumulus Office Ireland Ltd" in result.output
