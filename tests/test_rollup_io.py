@@ -278,11 +278,26 @@ def _hostile(files: dict[str, Path], tmp_path: Path) -> dict[str, tuple[Path, st
     document = json.loads(text)
     document["as_of"] = "yesterday"
     write("bad-date", json.dumps(document), "as_of")
+    write("nan", text.replace('"score": 48.4', '"score": NaN', 1), "scores.overall.score")
+    write("over-100", text.replace('"coverage": 86.0', '"coverage": 860.0', 1), "coverage")
+    write("deep", "[" * 100_000 + "]" * 100_000, "recursion limit")
     return made
 
 
 @pytest.mark.parametrize(
-    "name", ["not-json", "truncated", "wrong-type", "list", "newer", "dangling", "bad-date"]
+    "name",
+    [
+        "not-json",
+        "truncated",
+        "wrong-type",
+        "list",
+        "newer",
+        "dangling",
+        "bad-date",
+        "nan",
+        "over-100",
+        "deep",
+    ],
 )
 def test_hostile_results_are_located_errors(
     files: dict[str, Path], tmp_path: Path, name: str

@@ -16,6 +16,7 @@ result. None beside it: ``unsigned``. One beside it but no public key given:
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -227,6 +228,11 @@ def _head(document: Any, shown: str) -> LoadedResult:
     """The fields both forms share (validated already)."""
     workspace = document.workspace
     overall = document.scores.overall
+    for name in ("score", "coverage"):
+        value = getattr(overall, name)
+        if value is not None and not (math.isfinite(value) and 0 <= value <= 100):
+            detail = f"scores.overall.{name}: a number from 0 to 100 expected, not {value}"
+            raise ResultError("rollup.not_a_result", path=shown, detail=detail)
     bfs = getattr(workspace, "bfs_number", None)
     return LoadedResult(
         file=shown,
