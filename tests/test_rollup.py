@@ -420,3 +420,35 @@ def test_parquet_is_byte_identical_run_after_run(files: dict[str, Path], tmp_pat
         )
         written.append({p.name: p.read_bytes() for p in folder.iterdir()})
     assert len(written[0]) == 10 and written[0] == written[1]
+
+
+def test_a_commune_without_score_counts_but_has_no_rank(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    document = load(files["b"])
+    document["scores"]["overall"].update(score=None, grade=None, coverage=None)
+    blank = tmp_path / "b-blank.json"
+    blank.write_text(json.dumps(document), encoding="utf-8")
+    out = tmp_path / "r.json"
+    result = run("rollup", str(blank), str(files["a"]), str(files["c"]), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    rolled = load(out)
+    ranks = {c["name"]: (c["score"], c["percentile_in_band"]) for c in rolled["communes"]}
+    assert ranks == {
+        "Montagny": (None, None),
+        "Val-d'Arbonne": (48.4, 0.0),  # alone with a score in 2000-4999
+        "Vallorbe-les-Bains": (47.7, 0.0),
+    }
+    everything = rolled["groups"][0]
+    assert everything["communes"] == 3
+    # 47.7 and 48.4: p25 = 47.875 -> 47.9, median 48.05 -> 48.1, p75 48.225 -> 48.2.
+    assert everything["score"] == {
+        "count": 2,
+        "minimum": 47.7,
+        "p25": 47.9,
+        "median": 48.1,
+        "p75": 48.2,
+        "maximum": 48.4,
+        "mean": 48.05,
+    }
+    assert everything["coverage"]["count"] == 2
