@@ -69,8 +69,8 @@ def schema(kind: str, version: str | None) -> None:
     Outputs, to validate what tools read: result (audit --format json), report
     (report --format json), problems (validate --format json), observations
     (the files probe writes), diff (diff --format json), screening (screen
-    --format json), controls (controls list --format json). Their $id carries
-    the version the output writes.
+    --format json), controls (controls list --format json), rollup (rollup
+    --format json). Their $id carries the version the output writes.
 
     \b
     Examples:
