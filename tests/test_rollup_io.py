@@ -395,3 +395,21 @@ def test_private_summary_names_no_commune(files: dict[str, Path]) -> None:
     for name in ("Val-d'Arbonne", "Montagny", "Vallorbe", "Orbe-Dessus"):
         assert name not in result.output
     assert "Altocumulus Office Ireland Ltd" in result.output
+
+
+# --- the renderers' call sites (conformite.rollup.render_html / render_xlsx) ----
+
+
+def test_html_and_xlsx_from_the_command(files: dict[str, Path], tmp_path: Path) -> None:
+    """The renderers come from the branch rollup-render (merged into main): the
+    command calls them and writes their output atomically."""
+    import zipfile
+
+    folder = str(files["a"].parent)
+    page, book, public = tmp_path / "r.html", tmp_path / "r.xlsx", tmp_path / "p.html"
+    assert run("rollup", folder, "-o", str(page)).exit_code == 0
+    assert run("rollup", folder, "-o", str(book)).exit_code == 0
+    assert run("rollup", folder, "--private", "--format", "html", "-o", str(public)).exit_code == 0
+    assert "Montagny" in page.read_text(encoding="utf-8")
+    assert "Montagny" not in public.read_text(encoding="utf-8")
+    assert zipfile.is_zipfile(book)
