@@ -71,6 +71,7 @@ COMMAND_MODULES = (
     "screen",
     "questionnaire",
     "inventory",
+    "rollup",
 )
 
 for _name in COMMAND_MODULES:

@@ -18,6 +18,7 @@ OUTPUT_KINDS = {
     "diff": ("conformite.report.compare", "diff_schema"),
     "screening": ("conformite.suppliers.screening_json", "screening_schema"),
     "controls": ("conformite.catalogue.listing_json", "controls_schema"),
+    "rollup": ("conformite.rollup.export", "rollup_schema"),
 }
 KINDS = (*INVENTORY_KINDS, *OUTPUT_KINDS)
 #: Earlier versions still written (``schema KIND --version N``) -> (module, function).
@@ -68,8 +69,8 @@ def schema(kind: str, version: str | None) -> None:
     Outputs, to validate what tools read: result (audit --format json), report
     (report --format json), problems (validate --format json), observations
     (the files probe writes), diff (diff --format json), screening (screen
-    --format json), controls (controls list --format json). Their $id carries
-    the version the output writes.
+    --format json), controls (controls list --format json), rollup (rollup
+    --format json). Their $id carries the version the output writes.
 
     \b
     Examples:

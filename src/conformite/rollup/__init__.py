@@ -14,5 +14,10 @@ __getattr__, __dir__, __all__ = attach(
     __name__,
     {
         "model": ["Rollup", "ROLLUP_SCHEMA_VERSION"],
+        "analysis": ["compute_rollup"],
+        "export": ["rollup_json", "rollup_schema", "write_parquet"],
+        "load": ["read_result"],
+        "store": ["add_results", "open_store"],
+        "vendors": ["match_vendors"],
     },
 )
