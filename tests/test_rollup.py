@@ -133,10 +133,10 @@ def test_percentile_among_the_communes_of_the_band(rolled: dict[str, Any]) -> No
     shares = {c["name"]: (c["band"], c["percentile_in_band"]) for c in rolled["communes"]}
     # Band 2000-4999: Montagny 47.6, Orbe-Dessus 48.4, Val-d'Arbonne 48.4.
     assert shares == {
-        "Montagny": ("2000-4999", 0.0),  # nobody lower
-        "Orbe-Dessus": ("2000-4999", 33.3),  # 1 of 3 lower
-        "Val-d'Arbonne": ("2000-4999", 33.3),  # a tie is not lower
-        "Vallorbe-les-Bains": ("10000-19999", 0.0),  # alone in its band
+        "Montagny": ("2000-4999", 16.7),  # (0 lower + 1/2 of 1 equal) / 3
+        "Orbe-Dessus": ("2000-4999", 66.7),  # (1 lower + 1/2 of 2 equal) / 3
+        "Val-d'Arbonne": ("2000-4999", 66.7),  # a tie shares the rank
+        "Vallorbe-les-Bains": ("10000-19999", None),  # alone in its band: no peer
     }
 
 
@@ -436,8 +436,8 @@ def test_a_commune_without_score_counts_but_has_no_rank(
     ranks = {c["name"]: (c["score"], c["percentile_in_band"]) for c in rolled["communes"]}
     assert ranks == {
         "Montagny": (None, None),
-        "Val-d'Arbonne": (48.4, 0.0),  # alone with a score in 2000-4999
-        "Vallorbe-les-Bains": (47.7, 0.0),
+        "Val-d'Arbonne": (48.4, None),  # alone with a score in 2000-4999
+        "Vallorbe-les-Bains": (47.7, None),
     }
     everything = rolled["groups"][0]
     assert everything["communes"] == 3

@@ -413,3 +413,37 @@ def test_html_and_xlsx_from_the_command(files: dict[str, Path], tmp_path: Path) 
     assert "Montagny" in page.read_text(encoding="utf-8")
     assert "Montagny" not in public.read_text(encoding="utf-8")
     assert zipfile.is_zipfile(book)
+
+
+def test_the_roll_up_speaks_the_results_language_unless_told(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    """The demo's results are in French: so is the roll-up, unless --lang says
+    otherwise; results in several languages give English."""
+
+    def lang_of(*args: str) -> str:
+        out = tmp_path / "r.json"
+        result = run(*args, "-o", str(out))
+        assert result.exit_code == 0, result.output
+        return str(load(out)["lang"])
+
+    both = (str(files["a"]), str(files["b"]))
+    assert lang_of("rollup", *both) == "fr"
+    assert lang_of("--lang", "de", "rollup", *both) == "de"
+    assert lang_of("rollup", *both, "--lang", "it") == "it"
+    english = tmp_path / "a-en.json"
+    done = run(
+        "audit",
+        str(files["a"].parents[1] / "work" / "a"),
+        "--as-of",
+        "2026-11-28",
+        "--lang",
+        "en",
+        "--format",
+        "json",
+        "-o",
+        str(english),
+    )
+    assert done.exit_code in (0, 1), done.output
+    assert load(english)["lang"] == "en"
+    assert lang_of("rollup", str(files["b"]), str(english)) == "en"

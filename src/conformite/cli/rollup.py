@@ -218,7 +218,8 @@ def _write(
     "rollup_lang",
     type=LANG_CHOICE,
     default=None,
-    help="Language of the roll-up (control titles, messages). Default: the global --lang, else en.",
+    help="Language of the roll-up (control titles, messages). Default: the global "
+    "--lang, else the results' language when they all share one, else en.",
 )
 def rollup(
     results: tuple[Path, ...],
@@ -281,6 +282,12 @@ def rollup(
                 ),
                 err=True,
             )
+        if rollup_lang is None and not (click.get_current_context().find_root().obj or {}).get(
+            "lang"
+        ):
+            # Nobody chose: the results' own language when they all share one.
+            shared = con.execute("SELECT DISTINCT lang FROM results").fetchall()
+            lang = shared[0][0] if len(shared) == 1 else lang
         rolled = compute_rollup(con, lang=lang, private=private, tool_version=__version__)
         _write(rolled, con, chosen, output, lang)
     finally:

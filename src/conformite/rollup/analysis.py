@@ -8,8 +8,10 @@ can be checked by hand:
 * quantiles (p25, median, p75) interpolate linearly between the sorted values
   (the "inclusive" method, numpy's default); figures are rounded to 0.1, the
   mean to 0.01, halves up on the shortest decimal form (48.05 gives 48.1);
-* a commune's percentile in its band: the share of the communes of its band
-  that have a score (itself included) whose score is lower, in %;
+* a commune's percentile in its band is its percentile rank among the communes
+  of its band that have a score (itself included): (lower + half of equal) /
+  count, in % (ties share one rank; the lowest of three has 16.7, the highest
+  83.3); None when no other commune of its band has a score;
 * a commune's outcome on a control is its worst finding of that control:
   fail (or error) > unknown > pass (or waived); not applicable when every
   finding is;
@@ -151,11 +153,12 @@ def _percentiles(communes: list[dict[str, Any]]) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
     for c in communes:
         peers = by_band.get(c["band"], [])
-        if c["score"] is None or not peers:
+        if c["score"] is None or len(peers) < 2:  # no peer to be compared with
             out[c["commune_key"]] = None
             continue
         lower = sum(1 for s in peers if s < c["score"])
-        out[c["commune_key"]] = half_up(100 * lower / len(peers))
+        equal = sum(1 for s in peers if s == c["score"])  # itself included
+        out[c["commune_key"]] = half_up(100 * (lower + equal / 2) / len(peers))
     return out
 
 

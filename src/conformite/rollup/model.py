@@ -88,8 +88,9 @@ class CommuneRow(_Model):
     coverage: float | None
     services: int
     vendors: int
-    #: Share of the communes of its band (same population band, all cantons)
-    #: with a lower score, in % (0-100); None when it has no score.
+    #: Percentile rank among the communes of its band (same population band, all
+    #: cantons) with a score: (lower + half of equal, itself included) / count, in
+    #: %; None when it has no score or no other commune of its band has one.
     percentile_in_band: float | None
     signature: SignatureState
 
