@@ -113,6 +113,7 @@ def _evaluate_targets(
         controls = plan.by_kind[kind]
         if not controls:
             continue
+        target = target.with_facts()  # dropped with the next target (memory)
         tree = plan.projections[kind]
         context = contexts.get(kind)
         if context is None:
