@@ -89,6 +89,9 @@ class _Plan:
 
 
 _NONE: list[str] = []  # the unknown facts of a finding that reads none (shared)
+#: The provenance of a finding no supplier profile is involved in (shared: most
+#: findings; one empty dict each was 24 MiB on 10,000 services). Never mutated.
+_NO_SOURCES: dict[str, str] = {}
 
 
 def _evaluate_targets(
@@ -182,7 +185,9 @@ def _evaluate_targets(
                     0.0,
                     None,
                     None,
-                    provenance_of(statics.vendor_paths, sources) if sources else {},
+                    (provenance_of(statics.vendor_paths, sources) or _NO_SOURCES)
+                    if sources
+                    else _NO_SOURCES,
                     sum([counts.get(norm, 0) for norm in statics.fact_norms]),
                     unknown_facts,
                 )
@@ -288,9 +293,9 @@ def _unpack(plan: _Plan, packed: _Packed) -> Finding:
         legal_basis=statics.citations,
         messages=messages,
         facts=facts,
-        provenance=provenance,
+        provenance=provenance or _NO_SOURCES,
         facts_read=facts_read,
-        unknown_facts=unknown_facts,
+        unknown_facts=unknown_facts or _NONE,
     )
 
 
