@@ -28,20 +28,25 @@ Waivers (``waived``) are applied afterwards by :mod:`conformite.engine.waivers`.
 from __future__ import annotations
 
 import datetime as dt
-import marshal
 import os
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
 from conformite.catalogue.model import Catalogue, CompiledControl
 from conformite.engine import guard
-from conformite.engine.children import reap, unmarshal_list
+from conformite.engine.children import (
+    Incomplete,
+    pieces_received,
+    reap,
+    send_in_pieces,
+)
 from conformite.engine.derive import derive
 from conformite.engine.results import FactResult, Finding
+from conformite.engine.sharing import Shared
 from conformite.engine.targets import (
     EvaluationInput,
     Target,
@@ -86,9 +91,13 @@ class _Plan:
     statics: dict[str, _ControlStatics]
     #: The organisation as the ``org`` variable holds it (for unknown facts).
     organisation: dict[str, Any]
+    #: The texts and facts the findings share (see engine.sharing).
+    shared: Shared = field(default_factory=Shared)
 
 
 _NONE: list[str] = []  # the unknown facts of a finding that reads none (shared)
+#: Outcomes whose messages and facts are made for the finding (else the control's).
+_MADE_FOR_IT = ("fail", "unknown", "error")
 #: The provenance of a finding no supplier profile is involved in (shared: most
 #: findings; one empty dict each was 24 MiB on 10,000 services). Never mutated.
 _NO_SOURCES: dict[str, str] = {}
@@ -110,7 +119,8 @@ def _evaluate_targets(
     #: Per kind, the raw value last handed to CEL under each name: a value
     #: shared by consecutive targets (the vendor of services) is converted once.
     handed: dict[str, dict[str, Any]] = {}
-    shared: dict[str, Any] | None = None  # for cost formulas (catalogue.cost)
+    budget: dict[str, Any] | None = None  # for cost formulas (catalogue.cost)
+    shared = plan.shared
     for target in targets:
         kind = target.kind
         controls = plan.by_kind[kind]
@@ -141,9 +151,9 @@ def _evaluate_targets(
             unknown_facts = _NONE
             decision = None
             if control.cost is not None:
-                if shared is None:
-                    shared = budget_values(plan.data)
-                decision = over_budget(control, target.variables, shared, counted, lang)
+                if budget is None:
+                    budget = budget_values(plan.data)
+                decision = over_budget(control, target.variables, budget, counted, lang)
             if decision is not None:
                 outcome, messages, facts = decision
             elif known is not None and statics.reads.touches(known):
@@ -157,6 +167,10 @@ def _evaluate_targets(
                 )
             else:
                 outcome, messages, facts = decide(control, statics, context, lang)
+            if outcome in _MADE_FOR_IT:
+                shared.texts_in(messages), shared.facts_in(facts), shared.texts_in(unknown_facts)
+            if not messages:
+                messages = _NONE  # one empty list for every finding without message
             if note is not None and outcome in ("pass", "fail"):
                 messages = [*messages, note]
             objectives = statics.objectives
@@ -279,6 +293,8 @@ def _unpack(plan: _Plan, packed: _Packed) -> Finding:
         _, _, messages, facts = statics.conditions[facts]
     else:
         facts = [FactResult(*fact) for fact in facts]
+        plan.shared.facts_in(facts)
+    plan.shared.texts_in(messages), plan.shared.texts_in(unknown_facts)
     return Finding(
         control_id=control_id,
         family=statics.family,
@@ -305,7 +321,7 @@ def _evaluate_in_two_processes(
     """Evaluate ``plan.targets[:split]`` here and the rest in a forked child.
 
     The child inherits the plan (compiled CEL programs cannot be pickled),
-    sends its findings back through a pipe as one ``marshal`` blob and exits
+    sends its findings back through a pipe in ``marshal`` pieces and exits
     without running any clean-up of the parent's. If it fails for any reason,
     its part is evaluated here: the result never depends on the split. If
     this process's own part raises (an interrupted progress callback), the
@@ -319,10 +335,7 @@ def _evaluate_in_two_processes(
             os.close(read_end)
             packed = _pack(plan, _evaluate_targets(plan, plan.targets[split:], None))
             with os.fdopen(write_end, "wb") as pipe:
-                for start in range(0, len(packed), _PIECE):
-                    blob = marshal.dumps(packed[start : start + _PIECE])
-                    pipe.write(len(blob).to_bytes(8, "little") + blob)
-                pipe.write(bytes(8))  # an empty piece: all sent
+                send_in_pieces(pipe, packed)
             status = 0
         finally:
             os._exit(status)
@@ -348,27 +361,15 @@ def _evaluate_in_two_processes(
     return findings
 
 
-#: Findings the worker sends per piece: the parent unpacks one piece at a time
-#: instead of holding the whole blob and its unpacked list beside the findings
-#: (10,000 services: about 50 MiB at the audit's peak).
-_PIECE = 5_000
-
-
 def _receive(plan: _Plan, pipe: Any) -> list[Finding] | None:
-    """The worker's findings, read piece by piece (each an 8-byte length and a
-    ``marshal`` blob, an empty piece at the end); None if anything is missing."""
+    """The worker's findings, unpacked one piece at a time; None if any is missing."""
     findings: list[Finding] = []
-    while True:
-        head = pipe.read(8)
-        if len(head) != 8:
-            return None  # the worker stopped before saying it was done
-        size = int.from_bytes(head, "little")
-        if size == 0:
-            return findings
-        piece = unmarshal_list(pipe.read(size))
-        if piece is None:
-            return None
-        findings.extend(_unpack(plan, packed) for packed in piece)
+    try:
+        for piece in pieces_received(pipe):
+            findings.extend(_unpack(plan, packed) for packed in piece)
+    except Incomplete:
+        return None
+    return findings
 
 
 def _grouped_by_vendor(targets: list[Target]) -> list[Target]:
