@@ -48,20 +48,7 @@ def build_from_nodes(loader: Any, node: yaml.Node) -> Any:
     """
     kind = type(node)
     if kind is yaml.ScalarNode:
-        tag = node.tag
-        if tag == STR:
-            return node.value
-        if tag == _NULL:
-            return None
-        if tag == _BOOL:
-            return node.value.lower() == "true"  # the resolver matched true or false
-        if tag == _INT:
-            return loader.construct_yaml_int(node)
-        if tag == _FLOAT:
-            return loader.construct_yaml_float(node)
-        if tag == _TIMESTAMP:
-            return loader.construct_yaml_timestamp(node)
-        raise Unusual
+        return _scalar(loader, node.tag, node.value, node)
     if kind is yaml.SequenceNode:
         return [build_from_nodes(loader, item) for item in node.value]
     keys = []
@@ -75,23 +62,25 @@ def build_from_nodes(loader: Any, node: yaml.Node) -> Any:
     return {key: build_from_nodes(loader, value) for key, (_, value) in pairs}
 
 
-def _scalar(loader: Any, event: Any) -> Any:
-    """The value of a plain or quoted scalar event, as :func:`build_from_nodes` gives it."""
-    tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+def _scalar(loader: Any, tag: str, value: str, source: Any) -> Any:
+    """The value of a scalar by its resolved tag; ``source`` (its node, or the
+    parser's event) gives the position of a number or date that is refused."""
     if tag == STR:
-        return event.value
+        return value
     if tag == _NULL:
         return None
     if tag == _BOOL:
-        return event.value.lower() == "true"
-    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
+        return value.lower() == "true"  # the resolver matched true or false
+    if tag not in (_INT, _FLOAT, _TIMESTAMP):
+        raise Unusual
+    node = source
+    if type(node) is not yaml.ScalarNode:
+        node = yaml.ScalarNode(tag, value, source.start_mark, source.end_mark)
     if tag == _INT:
         return loader.construct_yaml_int(node)
     if tag == _FLOAT:
         return loader.construct_yaml_float(node)
-    if tag == _TIMESTAMP:
-        return loader.construct_yaml_timestamp(node)
-    raise Unusual
+    return loader.construct_yaml_timestamp(node)
 
 
 def build_from_event(loader: Any, event: Any, depth: int) -> Any:
@@ -100,7 +89,8 @@ def build_from_event(loader: Any, event: Any, depth: int) -> Any:
     if kind is yaml.AliasEvent or event.anchor is not None or event.tag is not None:
         raise Unusual  # anchors and tags: the composed path checks and reports them
     if kind is yaml.ScalarEvent:
-        return _scalar(loader, event)
+        value = event.value
+        return _scalar(loader, loader.resolve(yaml.ScalarNode, value, event.implicit), value, event)
     if depth >= MAX_DEPTH:
         raise Unusual  # refused with its line by the node check
     get = loader.get_event
