@@ -167,12 +167,12 @@ def _evaluate_targets(
                 )
             else:
                 outcome, messages, facts = decide(control, statics, context, lang)
+            if note is not None and outcome in ("pass", "fail"):
+                messages = [*messages, note]
             if outcome in _MADE_FOR_IT:
                 shared.texts_in(messages), shared.facts_in(facts), shared.texts_in(unknown_facts)
             if not messages:
                 messages = _NONE  # one empty list for every finding without message
-            if note is not None and outcome in ("pass", "fail"):
-                messages = [*messages, note]
             objectives = statics.objectives
             if not objectives:
                 need = target.need
@@ -307,7 +307,7 @@ def _unpack(plan: _Plan, packed: _Packed) -> Finding:
         protection_need=need,
         outcome=outcome,
         legal_basis=statics.citations,
-        messages=messages,
+        messages=messages or _NONE,
         facts=facts,
         provenance=provenance or _NO_SOURCES,
         facts_read=facts_read,
