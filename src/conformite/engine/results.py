@@ -110,7 +110,7 @@ class AuditResult(ResultHead):
         """:meth:`to_json`'s text, byte for byte, as UTF-8 pieces to write one after
         the other: a large result is serialised a few thousand findings at a time
         instead of as one document (10,000 services: the compact text is 44 MB,
-        and the whole document as Python data and as text took about 170 MiB)."""
+        and the whole document as Python data and as text took about 135 MiB)."""
         if len(self.findings) <= COMPACT_ABOVE:  # indented, and small: in one piece
             yield self.to_json(schema).encode("utf-8")
             return
