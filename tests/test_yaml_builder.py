@@ -33,7 +33,8 @@ def same(a: object, b: object) -> bool:
 
 
 def both(text: str) -> tuple[object, object]:
-    """(direct builder's value, PyYAML constructor's value) of ``text``."""
+    """(direct builder's value, PyYAML constructor's value) of ``text``; the value
+    built from the parser's events without nodes is checked to be the direct one."""
     direct = safe_yaml._Loader(text)
     reference = safe_yaml._Loader(text)
     try:
@@ -42,6 +43,8 @@ def both(text: str) -> tuple[object, object]:
     finally:
         direct.dispose()
         reference.dispose()
+    if "!!" not in text:  # a tag is left to the composed path
+        assert same(safe_yaml._parse_streaming(text), built)
     return built, constructed
 
 
@@ -83,6 +86,40 @@ def test_unusual_documents_are_left_to_pyyaml(text: str) -> None:
             safe_yaml._build(loader, loader.get_single_node())
     finally:
         loader.dispose()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("base: &b {x: 1}\nother:\n  <<: *b\n  y: 2\n", id="merge key"),
+        pytest.param("other:\n  <<: {x: 1}\n  y: 2\n", id="inline merge key"),
+        pytest.param("a: 1\na: 2\n", id="repeated key"),
+        pytest.param("1: a\n01: b\n", id="keys equal as values"),
+        pytest.param("? [1, 2]\n: pair\n", id="collection as a key"),
+        pytest.param("a: !!str 1\n", id="tag"),
+        pytest.param("a: !!python/object:os.system x\n", id="python tag"),
+        pytest.param("a: &x 1\n", id="anchor"),
+        pytest.param("a: [1, 2]\n---\nb: 1\n", id="two documents"),
+        pytest.param("[" * 201 + "]" * 201 + "\n", id="too deep"),
+        pytest.param("a: [1, 2\n", id="syntax error"),
+        pytest.param("count: 0x" + "f" * 5000 + "\n", id="integer too long"),
+    ],
+)
+def test_documents_the_event_builder_leaves_to_the_composed_path(text: str) -> None:
+    with pytest.raises((safe_yaml._Unusual, safe_yaml.yaml.YAMLError)):
+        safe_yaml._parse_streaming(text)
+
+
+def test_the_event_builder_reads_empty_and_nested_documents() -> None:
+    assert safe_yaml._parse_streaming("") is None
+    assert safe_yaml._parse_streaming("# only a comment\n") is None
+    assert safe_yaml._parse_streaming("---\n") is None
+    nested = "[" * 199 + "1" + "]" * 199 + "\n"  # deepest allowed: built, not refused
+    value = safe_yaml._parse_streaming(nested)
+    for _ in range(199):
+        assert isinstance(value, list) and len(value) == 1
+        value = value[0]
+    assert value == 1
 
 
 def test_a_repeated_key_is_still_a_located_error_through_the_public_reader() -> None:

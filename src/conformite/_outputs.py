@@ -27,6 +27,7 @@ import stat
 import tempfile
 import time
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -166,28 +167,38 @@ def _current_umask() -> int:
 _UMASK = _current_umask()
 
 
-def write_atomically(path: Path, content: str | bytes) -> None:
-    """Write ``content`` (text as UTF-8) to ``path`` so that no reader ever sees a
-    half-written file: a temporary file beside it, flushed to disk, then renamed.
+def write_atomically(path: Path, content: str | bytes | Iterable[bytes]) -> None:
+    """Write ``content`` (text as UTF-8, bytes, or pieces of bytes written one after
+    the other) to ``path`` so that no reader ever sees a half-written file: a
+    temporary file beside it, flushed to disk, then renamed. If producing a piece
+    raises, the temporary file is removed and the target left as it was.
 
     A target that exists and is not a regular file (``/dev/null``, a named pipe, a
     terminal) is written to in place: renaming over it would replace the device or
     the pipe with a plain file."""
-    data = content.encode("utf-8") if isinstance(content, str) else content
+    pieces: Iterable[bytes]
+    if isinstance(content, str):
+        pieces = (content.encode("utf-8"),)
+    elif isinstance(content, bytes | bytearray | memoryview):
+        pieces = (content,)
+    else:
+        pieces = content
     try:
         mode = Path(path).stat().st_mode
     except OSError:
         mode = None
     if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
         with Path(path).open("wb") as handle:
-            handle.write(data)
+            for piece in pieces:
+                handle.write(piece)
         return
     fd, tmp = temporary_beside(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             # mkstemp creates the file 0600; give it the mode a plain open() would.
             os.fchmod(handle.fileno(), 0o666 & ~_UMASK)
-            handle.write(data)
+            for piece in pieces:
+                handle.write(piece)
             handle.flush()
             os.fsync(handle.fileno())
         tmp.replace(path)

@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -220,11 +220,18 @@ def emit(text: str, output: Path | None, lang: str | None = None) -> None:
 
 
 def write_file(
-    path: Path, content: str | bytes, *, binary: bool = False, lang: str | None = None
+    path: Path,
+    content: str | bytes | Iterable[bytes],
+    *,
+    binary: bool = False,
+    lang: str | None = None,
 ) -> None:
     """:func:`write_atomically`, with a plain error (exit 2) when the path cannot be
-    written; ``-o -`` (:data:`STDOUT`) goes to standard output (see :func:`to_stdout`)."""
+    written; ``-o -`` (:data:`STDOUT`) goes to standard output (see :func:`to_stdout`).
+    ``content`` may be UTF-8 pieces written one after the other (a large result)."""
     if is_stdout(path):
+        if not isinstance(content, str | bytes):
+            content = b"".join(content)
         to_stdout(content, binary=binary, lang=lang)
         return
     try:

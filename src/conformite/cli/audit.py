@@ -21,6 +21,7 @@ from conformite.cli._common import (
     load,
     resolve_directory,
     workspace_argument,
+    write_file,
 )
 
 SEVERITIES = ("low", "medium", "high", "critical")
@@ -142,10 +143,16 @@ def audit(
         if output_format == "sarif":
             text = _sarif(workspace, result, demo)
         elif output_format == "json":
-            text = result.to_json(schema=int(schema_major))
+            if output is not None and not is_stdout(output):
+                # Written piece by piece: a large result never held whole as text.
+                write_file(output, result.json_chunks(schema=int(schema_major)), lang=lang)
+                text = None
+            else:
+                text = result.to_json(schema=int(schema_major))
         else:
             text = render(output_format, result, lang, top=top)
-        emit(text, output, lang)
+        if text is not None:
+            emit(text, output, lang)
         if output is not None and not is_stdout(output):
             out.print(translate("audit.written", lang, path=output))
 

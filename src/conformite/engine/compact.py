@@ -64,6 +64,7 @@ __all__ = [
     "COMPACT_SCHEMA_VERSION",
     "CompactResult",
     "compact_document",
+    "compact_parts",
     "compact_schema",
     "expand",
 ]
@@ -166,38 +167,49 @@ def _position(table: dict[Any, int], key: Any) -> int:
     return position
 
 
-def compact_document(result: Any) -> dict[str, Any]:
-    """The 3.0 document of ``result`` (an :class:`~conformite.engine.results.AuditResult`:
-    plain JSON data, keys in a fixed order)."""
-    head = result.model_dump(mode="json", exclude={"findings", "waivers"})
-    controls: dict[str, dict[str, Any]] = {}
-    targets: dict[tuple[str, str, str], int] = {}
-    messages: dict[str, int] = {}
-    facts: dict[tuple[Any, ...], int] = {}
-    rows: list[dict[str, Any]] = []
-    seen: dict[str, Finding] = {}
-    for f in result.findings:
-        first = seen.get(f.control_id)
-        if first is None:
-            seen[f.control_id] = f
-            controls[f.control_id] = {
-                "title": f.title,
-                "family": f.family,
-                "objectives": list(f.objectives),
-                "severity": f.severity,
-                "legal_basis": [asdict(c) for c in f.legal_basis],
-            }
+class _Index:
+    """The tables of a result's compact form, filled by a first pass over its
+    findings: each control's data, and the positions of targets, messages and
+    facts in order of first use."""
+
+    __slots__ = ("controls", "facts", "first", "messages", "targets")
+
+    def __init__(self, findings: list[Finding]) -> None:
+        self.controls: dict[str, dict[str, Any]] = {}
+        self.targets: dict[tuple[str, str, str], int] = {}
+        self.messages: dict[str, int] = {}
+        self.facts: dict[tuple[Any, ...], int] = {}
+        #: The first finding of each control, which the others are compared with.
+        self.first: dict[str, Finding] = {}
+        for f in findings:
+            if f.control_id not in self.first:
+                self.first[f.control_id] = f
+                self.controls[f.control_id] = {
+                    "title": f.title,
+                    "family": f.family,
+                    "objectives": list(f.objectives),
+                    "severity": f.severity,
+                    "legal_basis": [asdict(c) for c in f.legal_basis],
+                }
+            _position(self.targets, (f.target_kind, f.target_id, f.target_name))
+            for m in f.messages:
+                _position(self.messages, m)
+            for fact in f.facts:
+                _position(self.facts, _fact_key(fact))
+
+    def row(self, f: Finding) -> dict[str, Any]:
+        """The compact row of one finding (every table filled already)."""
         row: dict[str, Any] = {
             "c": f.control_id,
-            "t": _position(targets, (f.target_kind, f.target_id, f.target_name)),
+            "t": self.targets[(f.target_kind, f.target_id, f.target_name)],
             "p": f.protection_need,
             "o": f.outcome,
             "w": f.weight,
         }
         if f.messages:
-            row["m"] = [_position(messages, m) for m in f.messages]
+            row["m"] = [self.messages[m] for m in f.messages]
         if f.facts:
-            row["f"] = [_position(facts, _fact_key(fact)) for fact in f.facts]
+            row["f"] = [self.facts[_fact_key(fact)] for fact in f.facts]
         if f.facts_read:
             row["r"] = f.facts_read
         if f.unknown_facts:
@@ -208,24 +220,42 @@ def compact_document(result: Any) -> dict[str, Any]:
             row["x"] = asdict(f.expired_waiver)
         if f.provenance:
             row["s"] = f.provenance
-        if first is not None:
+        first = self.first[f.control_id]
+        if first is not f:
             for name in _PER_CONTROL:
                 value = getattr(f, name)
                 if value is not getattr(first, name) and value != getattr(first, name):
                     row[name] = [asdict(c) for c in value] if name == "legal_basis" else value
-        rows.append(row)
+        return row
+
+
+def compact_parts(result: Any) -> tuple[dict[str, Any], _Index, list[Any]]:
+    """The 3.0 document of ``result`` in three parts, for writing it piece by piece:
+    everything before ``findings`` (keys in order), the index whose
+    :meth:`_Index.row` gives each finding's row, and ``waivers`` (plain JSON data)."""
+    head = result.model_dump(mode="json", exclude={"findings", "waivers"})
+    index = _Index(result.findings)
     head["workspace"]["bfs_number"] = result.workspace.bfs_number
     head["vendors"] = [v.model_dump(mode="json") for v in result.vendors]
     document: dict[str, Any] = {"schema_version": COMPACT_SCHEMA_VERSION}
     for key, value in head.items():
         if key != "schema_version":
             document[key] = value
-    document["controls"] = controls
-    document["targets"] = [list(t) for t in targets]
-    document["messages"] = list(messages)
-    document["facts"] = [[*key[:3], list(key[3])] if len(key) > 3 else list(key) for key in facts]
-    document["findings"] = rows
-    document["waivers"] = [w.model_dump(mode="json") for w in result.waivers]
+    document["controls"] = index.controls
+    document["targets"] = [list(t) for t in index.targets]
+    document["messages"] = list(index.messages)
+    document["facts"] = [
+        [*key[:3], list(key[3])] if len(key) > 3 else list(key) for key in index.facts
+    ]
+    return document, index, [w.model_dump(mode="json") for w in result.waivers]
+
+
+def compact_document(result: Any) -> dict[str, Any]:
+    """The 3.0 document of ``result`` (an :class:`~conformite.engine.results.AuditResult`:
+    plain JSON data, keys in a fixed order)."""
+    document, index, waivers = compact_parts(result)
+    document["findings"] = [index.row(f) for f in result.findings]
+    document["waivers"] = waivers
     return document
 
 

@@ -62,9 +62,21 @@ COVERAGE_CAPS = ((50.0, "D"), (75.0, "C"), (90.0, "B"))
 _LETTERS = "ABCDE"
 
 
+#: Every weight there is, one float object each: the findings share them (a
+#: float per finding was 9 MiB on 10,000 services).
+_WEIGHTS = {
+    (severity, need): SEVERITY_WEIGHT[severity] * factor
+    for severity in SEVERITY_WEIGHT
+    for need, factor in NEED_FACTOR.items()
+}
+
+
 def weigh(finding: Finding) -> float:
     """The weight of one finding in every score it belongs to."""
-    return SEVERITY_WEIGHT[finding.severity] * NEED_FACTOR.get(finding.protection_need, 1.0)
+    weight = _WEIGHTS.get((finding.severity, finding.protection_need))
+    if weight is None:
+        return SEVERITY_WEIGHT[finding.severity] * NEED_FACTOR.get(finding.protection_need, 1.0)
+    return weight
 
 
 def grade(value: float | None, coverage: float | None = None) -> str | None:
