@@ -14,7 +14,7 @@ from typing import Any
 from conformite.catalogue.cel import PRESENCE
 from conformite.catalogue.model import CompiledControl
 
-__all__ = ["_project", "paths_tree", "projection"]
+__all__ = ["Handover", "_project", "functions_called", "paths_tree", "projection"]
 
 
 #: In a projection, the whole value is kept.
@@ -29,6 +29,24 @@ def projection(controls: list[CompiledControl]) -> dict[str, Any]:
     makes a target's conversion several times cheaper.
     """
     return paths_tree(path for control in controls for path in control.paths)
+
+
+def functions_called(controls: Iterable[CompiledControl]) -> frozenset[str]:
+    """The names of the functions the controls' programs call (``Program.functions()``).
+
+    A context then holds only those (see ``celbinding.add_functions``).
+    """
+    names: set[str] = set()
+    for control in controls:
+        programs = [program for _, program in control.conditions]
+        programs += [program for _, program, _ in control.unknown_when]
+        for requirement in control.requirements:
+            programs.append(requirement.program)
+            if requirement.facts is not None:
+                programs.append(requirement.facts)
+        for program in programs:
+            names.update(program.functions())
+    return frozenset(names)
 
 
 def paths_tree(paths: Iterable[tuple[str, ...]]) -> dict[str, Any]:
@@ -68,3 +86,33 @@ def _project(value: Any, tree: Any) -> Any:
         element = tree.get("[]")
         return value if element is None else [_project(v, element) for v in value]
     return value
+
+
+_ABSENT = object()
+
+
+class Handover:
+    """Hands the targets of one kind, one after the other, to the kind's CEL context.
+
+    The binding converts a value field by field when it is added, and copies
+    the whole context at the next evaluation; a variable is handed again only
+    when it changed: the same object as the last target's (the vendor of
+    consecutive services) is skipped.
+    """
+
+    __slots__ = ("_raw", "context", "tree")
+
+    def __init__(self, context: Any, tree: dict[str, Any]) -> None:
+        self.context = context
+        self.tree = tree
+        self._raw: dict[str, Any] = {}  # the value last handed under each name
+
+    def hand(self, variables: dict[str, Any]) -> None:
+        """Set the target's ``variables`` that its kind's controls read."""
+        tree, raw = self.tree, self._raw
+        for name, value in variables.items():
+            sub = tree.get(name, _ABSENT)
+            if sub is _ABSENT or raw.get(name, _ABSENT) is value:
+                continue
+            self.context.add_variable(name, _project(value, sub))
+            raw[name] = value
