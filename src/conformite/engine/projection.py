@@ -8,6 +8,7 @@ fields before they are handed over.
 
 from __future__ import annotations
 
+import marshal
 from collections.abc import Iterable
 from typing import Any
 
@@ -94,25 +95,40 @@ _ABSENT = object()
 class Handover:
     """Hands the targets of one kind, one after the other, to the kind's CEL context.
 
-    The binding converts a value field by field when it is added, and copies
-    the whole context at the next evaluation; a variable is handed again only
-    when it changed: the same object as the last target's (the vendor of
-    consecutive services) is skipped.
+    The binding converts a value field by field when it is added (0.5 to
+    0.8 µs for each string, list, map and map key: it tries several numeric
+    and date types first) and copies the whole context at the next
+    evaluation. A variable is handed again only when it changed: the same
+    object as the last target's (the vendor of consecutive services) is
+    skipped at once; a projected value equal to the last one (compared
+    type-strictly, by its ``marshal`` bytes: ``1``, ``1.0`` and ``true``
+    differ in CEL) is not converted again.
     """
 
-    __slots__ = ("_raw", "context", "tree")
+    __slots__ = ("_raw", "_sent", "context", "tree")
 
     def __init__(self, context: Any, tree: dict[str, Any]) -> None:
         self.context = context
         self.tree = tree
         self._raw: dict[str, Any] = {}  # the value last handed under each name
+        self._sent: dict[str, bytes | None] = {}  # its projection, marshalled
 
     def hand(self, variables: dict[str, Any]) -> None:
         """Set the target's ``variables`` that its kind's controls read."""
-        tree, raw = self.tree, self._raw
+        tree, raw, sent = self.tree, self._raw, self._sent
         for name, value in variables.items():
             sub = tree.get(name, _ABSENT)
             if sub is _ABSENT or raw.get(name, _ABSENT) is value:
                 continue
-            self.context.add_variable(name, _project(value, sub))
+            projected = _project(value, sub)
+            try:
+                # Version 2 writes no back-references, whose flags depend on
+                # reference counts: equal values give equal bytes.
+                key: bytes | None = marshal.dumps(projected, 2)
+            except ValueError:  # not a JSON-like value: always converted
+                key = None
+            if key is None or sent.get(name) != key:
+                sent[name] = None  # until the binding holds it
+                self.context.add_variable(name, projected)
+                sent[name] = key
             raw[name] = value
