@@ -45,13 +45,13 @@ from conformite.engine.children import (
     send_in_pieces,
 )
 from conformite.engine.derive import derive
+from conformite.engine.projection import Handover, functions_called
 from conformite.engine.results import FactResult, Finding
 from conformite.engine.sharing import Shared
 from conformite.engine.targets import (
     EvaluationInput,
     Target,
     _base_context,
-    _project,
     iter_targets,
     organisation_context,
     projection,
@@ -113,12 +113,9 @@ def _evaluate_targets(
     append = findings.append
     lang = plan.data.lang
     as_of = plan.data.as_of.isoformat()
-    contexts: dict[str, Any] = {}
     scratches: dict[str, Any] = {}  # per kind, where unknown facts are tried
     memo: dict[Any, Any] = {}  # answers of expressions reading unknown facts
-    #: Per kind, the raw value last handed to CEL under each name: a value
-    #: shared by consecutive targets (the vendor of services) is converted once.
-    handed: dict[str, dict[str, Any]] = {}
+    handovers: dict[str, Handover] = {}  # per kind, what its context holds
     budget: dict[str, Any] | None = None  # for cost formulas (catalogue.cost)
     shared = plan.shared
     for target in targets:
@@ -128,15 +125,12 @@ def _evaluate_targets(
             continue
         target = target.with_facts()  # dropped with the next target (memory)
         tree = plan.projections[kind]
-        context = contexts.get(kind)
-        if context is None:
-            context = contexts[kind] = _base_context(plan.data, tree)
-            handed[kind] = {}
-        last = handed[kind]
-        for name, value in target.variables.items():
-            if name in tree and (name not in last or last[name] is not value):
-                context.add_variable(name, _project(value, tree[name]))
-                last[name] = value
+        handover = handovers.get(kind)
+        if handover is None:
+            context = _base_context(plan.data, tree, functions_called(controls))
+            handover = handovers[kind] = Handover(context, tree)
+        handover.hand(target.variables)
+        context = handover.context
         note = _observation_note(target, lang)
         target_id, target_name, needs = target.id, target.name, target.needs
         sources = target.provenance
@@ -161,7 +155,9 @@ def _evaluate_targets(
                     variables = {**target.variables, "org": plan.organisation}
                 scratch = scratches.get(kind)
                 if scratch is None:
-                    scratch = scratches[kind] = _base_context(plan.data, tree)
+                    scratch = scratches[kind] = _base_context(
+                        plan.data, tree, functions_called(controls)
+                    )
                 outcome, messages, facts, unknown_facts = decide_with_unknowns(
                     control, statics, context, lang, target, variables, scratch, as_of, memo
                 )

@@ -8,13 +8,14 @@ fields before they are handed over.
 
 from __future__ import annotations
 
+import marshal
 from collections.abc import Iterable
 from typing import Any
 
 from conformite.catalogue.cel import PRESENCE
 from conformite.catalogue.model import CompiledControl
 
-__all__ = ["_project", "paths_tree", "projection"]
+__all__ = ["Handover", "_project", "functions_called", "paths_tree", "projection"]
 
 
 #: In a projection, the whole value is kept.
@@ -29,6 +30,24 @@ def projection(controls: list[CompiledControl]) -> dict[str, Any]:
     makes a target's conversion several times cheaper.
     """
     return paths_tree(path for control in controls for path in control.paths)
+
+
+def functions_called(controls: Iterable[CompiledControl]) -> frozenset[str]:
+    """The names of the functions the controls' programs call (``Program.functions()``).
+
+    A context then holds only those (see ``celbinding.add_functions``).
+    """
+    names: set[str] = set()
+    for control in controls:
+        programs = [program for _, program in control.conditions]
+        programs += [program for _, program, _ in control.unknown_when]
+        for requirement in control.requirements:
+            programs.append(requirement.program)
+            if requirement.facts is not None:
+                programs.append(requirement.facts)
+        for program in programs:
+            names.update(program.functions())
+    return frozenset(names)
 
 
 def paths_tree(paths: Iterable[tuple[str, ...]]) -> dict[str, Any]:
@@ -68,3 +87,48 @@ def _project(value: Any, tree: Any) -> Any:
         element = tree.get("[]")
         return value if element is None else [_project(v, element) for v in value]
     return value
+
+
+_ABSENT = object()
+
+
+class Handover:
+    """Hands the targets of one kind, one after the other, to the kind's CEL context.
+
+    The binding converts a value field by field when it is added (0.5 to
+    0.8 µs for each string, list, map and map key: it tries several numeric
+    and date types first) and copies the whole context at the next
+    evaluation. A variable is handed again only when it changed: the same
+    object as the last target's (the vendor of consecutive services) is
+    skipped at once; a projected value equal to the last one (compared
+    type-strictly, by its ``marshal`` bytes: ``1``, ``1.0`` and ``true``
+    differ in CEL) is not converted again.
+    """
+
+    __slots__ = ("_raw", "_sent", "context", "tree")
+
+    def __init__(self, context: Any, tree: dict[str, Any]) -> None:
+        self.context = context
+        self.tree = tree
+        self._raw: dict[str, Any] = {}  # the value last handed under each name
+        self._sent: dict[str, bytes | None] = {}  # its projection, marshalled
+
+    def hand(self, variables: dict[str, Any]) -> None:
+        """Set the target's ``variables`` that its kind's controls read."""
+        tree, raw, sent = self.tree, self._raw, self._sent
+        for name, value in variables.items():
+            sub = tree.get(name, _ABSENT)
+            if sub is _ABSENT or raw.get(name, _ABSENT) is value:
+                continue
+            projected = _project(value, sub)
+            try:
+                # Version 2 writes no back-references, whose flags depend on
+                # reference counts: equal values give equal bytes.
+                key: bytes | None = marshal.dumps(projected, 2)
+            except ValueError:  # not a JSON-like value: always converted
+                key = None
+            if key is None or sent.get(name) != key:
+                sent[name] = None  # until the binding holds it
+                self.context.add_variable(name, projected)
+                sent[name] = key
+            raw[name] = value

@@ -10,12 +10,12 @@ to CEL is the costliest step of an audit.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformite.catalogue.celbinding import add_stdlib_to_context, cel
+from conformite.catalogue.celbinding import add_functions, cel
 from conformite.catalogue.context import make_functions
 from conformite.engine.derive import LOCATION_FIELDS, Derived
 from conformite.engine.projection import _project, projection
@@ -258,16 +258,17 @@ def iter_targets(data: EvaluationInput, derived: Derived) -> Iterator[Target]:
         )
 
 
-def _base_context(data: EvaluationInput, tree: dict[str, Any]) -> Any:
-    """The variables shared by every target of a kind, cut to what its controls read.
+def _base_context(
+    data: EvaluationInput, tree: dict[str, Any], functions: Collection[str] | None = None
+) -> Any:
+    """The variables shared by every target of a kind, cut to what its controls read,
+    and the functions its controls call (``functions``; None: all).
 
     The binding copies every variable in full whenever the context changes
     (once per target), so what no control reads is left out.
     """
     context = cel.Context()
-    add_stdlib_to_context(context, ["core", "strings", "math", "sets", "lists"])
-    for name, function in make_functions(data.as_of).items():
-        context.add_function(name, function)
+    add_functions(context, make_functions(data.as_of), functions)
     shared = {
         "as_of": data.as_of.isoformat(),
         "commune": data.commune,
