@@ -71,6 +71,11 @@ def test_the_command_writes_to_a_file_what_it_prints(schema: str, tmp_path: Path
     assert written.exit_code == 0, written.output
     assert out.read_text(encoding="utf-8") == printed.stdout
     assert [p.name for p in tmp_path.iterdir()] == ["audit.json"]
+    # Standard output gets the same pieces, never joined first (-o - or no -o).
+    dashed = CliRunner().invoke(cli, [*common, "-o", "-"])
+    assert dashed.exit_code == 0, dashed.output
+    assert dashed.stdout == printed.stdout
+    assert json.loads(printed.stdout)["schema_version"] == f"{schema}.0"
 
 
 def test_a_failure_half_way_leaves_the_target_as_it_was(tmp_path: Path) -> None:

@@ -230,9 +230,14 @@ def write_file(
     written; ``-o -`` (:data:`STDOUT`) goes to standard output (see :func:`to_stdout`).
     ``content`` may be UTF-8 pieces written one after the other (a large result)."""
     if is_stdout(path):
-        if not isinstance(content, str | bytes):
-            content = b"".join(content)
-        to_stdout(content, binary=binary, lang=lang)
+        if isinstance(content, str | bytes):
+            to_stdout(content, binary=binary, lang=lang)
+            return
+        # Pieces (a large result) go out one after the other, never joined.
+        sys.stdout.flush()
+        for piece in content:
+            sys.stdout.buffer.write(piece)
+        sys.stdout.buffer.flush()
         return
     try:
         write_atomically(path, content)

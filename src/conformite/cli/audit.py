@@ -10,6 +10,7 @@ import click
 from conformite.cli._common import (
     EXIT_FINDINGS,
     OUTPUT,
+    STDOUT,
     CommandError,
     as_of_option,
     console,
@@ -143,12 +144,11 @@ def audit(
         if output_format == "sarif":
             text = _sarif(workspace, result, demo)
         elif output_format == "json":
-            if output is not None and not is_stdout(output):
-                # Written piece by piece: a large result never held whole as text.
-                write_file(output, result.json_chunks(schema=int(schema_major)), lang=lang)
-                text = None
-            else:
-                text = result.to_json(schema=int(schema_major))
+            # Written piece by piece, to the file or standard output: a large
+            # result is never held whole as text.
+            chunks = result.json_chunks(schema=int(schema_major))
+            write_file(STDOUT if output is None else output, chunks, lang=lang)
+            text = None
         else:
             text = render(output_format, result, lang, top=top)
         if text is not None:
