@@ -39,16 +39,19 @@ def functions_called(controls: Iterable[CompiledControl]) -> frozenset[str]:
     A context then holds only those (see ``celbinding.add_functions``).
     """
     names: set[str] = set()
-    for control in controls:
-        programs = [program for _, program in control.conditions]
-        programs += [program for _, program, _ in control.unknown_when]
-        for requirement in control.requirements:
-            programs.append(requirement.program)
-            if requirement.facts is not None:
-                programs.append(requirement.facts)
-        for program in programs:
-            names.update(program.functions())
+    for program in _programs(controls):
+        names.update(program.functions())
     return frozenset(names)
+
+
+def _programs(controls: Iterable[CompiledControl]) -> Iterator[Any]:
+    for control in controls:
+        yield from (program for _, program in control.conditions)
+        yield from (program for _, program, _ in control.unknown_when)
+        for requirement in control.requirements:
+            yield requirement.program
+            if requirement.facts is not None:
+                yield requirement.facts
 
 
 def paths_tree(paths: Iterable[tuple[str, ...]]) -> dict[str, Any]:
@@ -133,16 +136,6 @@ class Handover:
                 self.context.add_variable(name, projected)
                 sent[name] = key
             raw[name] = value
-
-
-def _programs(controls: Iterable[CompiledControl]) -> Iterator[Any]:
-    for control in controls:
-        yield from (program for _, program in control.conditions)
-        yield from (program for _, program, _ in control.unknown_when)
-        for requirement in control.requirements:
-            yield requirement.program
-            if requirement.facts is not None:
-                yield requirement.facts
 
 
 class LeafHandover:
