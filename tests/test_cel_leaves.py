@@ -167,3 +167,74 @@ def test_a_custom_control_reading_a_null_map_errors_as_before(tmp_path: Path) ->
 def test_a_custom_control_with_a_path_in_a_string(tmp_path: Path) -> None:
     finding = _finding(_workspace(tmp_path, "\"'service.owner' != service.owner\""))
     assert finding["outcome"] == "pass"
+
+
+def _changed(value: Any, path: tuple[str, ...], new: Any) -> Any:
+    """A copy of ``value`` with ``path`` set to ``new`` (``_DELETE``: removed)."""
+    if len(path) == 1:
+        out = dict(value)
+        if new is _DELETE:
+            out.pop(path[0], None)
+        else:
+            out[path[0]] = new
+        return out
+    return {**value, path[0]: _changed(value[path[0]], path[1:], new)}
+
+
+_DELETE = object()
+
+
+def _mutations(variables: dict[str, Any], chains: set[tuple[str, ...]]) -> Any:
+    """The target as it is, then with each map along each chain null, missing,
+    a string, a list; and each root null."""
+    yield variables
+    prefixes = {chain[:i] for chain in chains for i in range(1, len(chain))}
+    for prefix in sorted(prefixes):
+        root, fields = prefix[0], prefix[1:]
+        value = variables.get(root)
+        if not fields:
+            yield {**variables, root: None}
+            continue
+        walked = value
+        for name in fields[:-1]:
+            walked = walked.get(name) if isinstance(walked, dict) else None
+        if not isinstance(walked, dict):
+            continue
+        for new in (None, _DELETE, "text", []):
+            yield {**variables, root: _changed(value, fields, new)}
+
+
+def test_flat_and_nested_agree_on_every_control_of_the_demo() -> None:
+    """Every built-in expression on the demo's services, vendors and endpoints, and on
+    copies with each map along each flat chain broken: the engine's contexts give
+    the value or error, type and message, that the expression as written gives."""
+    from conformite._paths import demo_dir
+    from conformite.engine.derive import derive
+    from conformite.engine.evaluation import evaluation_input
+    from conformite.engine.projection import Handover, _programs, functions_called
+    from conformite.engine.targets import _base_context, iter_targets, projection
+    from conformite.engine.workspace import load_workspace
+
+    data = evaluation_input(load_workspace(demo_dir()), AS_OF, "en")
+    catalogue = load_workspace(demo_dir()).catalogue
+    targets = list(iter_targets(data, derive(data.inventory, data.reference)))
+    compared = broken = errors = 0
+    for kind in ("service", "vendor", "endpoint"):
+        controls = [c for c in catalogue.controls if c.control.target == kind]
+        programs = list(_programs(controls))
+        tree = projection(controls)
+        functions = functions_called(controls)
+        nested = Handover(_base_context(data, tree, functions), tree)
+        flat = LeafHandover(_base_context(data, tree, functions), tree, controls)
+        chains = {(root, *fields) for p in programs for root, fields in p.leaves.values()}
+        for target in [t for t in targets if t.kind == kind][:4]:
+            for variables in _mutations(target.variables, chains):
+                nested.hand(variables)
+                flat.hand(variables)
+                broken += bool(flat.context.broken)
+                for program in programs:
+                    expected = _outcome(program.nested, nested.context)
+                    assert _outcome(program, flat.context) == expected, program.leaves
+                    compared += 1
+                    errors += expected[0] == "error"
+    assert compared > 90_000 and broken > 500 and errors > 9_000

@@ -42,8 +42,12 @@ FLAT_ROOTS = {
     "endpoint": frozenset({"endpoint", "observation"}),
 }
 
-_CHAIN = re.compile(r"(?<![\w.])([A-Za-z_]\w*)((?:\s*\.\s*[A-Za-z_]\w*)*)(\s*\()?")
-_SEGMENT = re.compile(r"\.\s*([A-Za-z_]\w*)")
+_ROOT = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
+_DOT = re.compile(r"\s*\.\s*([A-Za-z_]\w*)")
+#: ``["field"]``, as ``catalogue.cel.index_fields`` writes a selection (read in
+#: the expression; the blanked text must show a literal starting there).
+_INDEX = re.compile(r"\s*\[\s*\"([A-Za-z_]\w*)\"\s*\]")
+_CALL = re.compile(r"\s*\(")
 _BINDING = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
 _HAS_BEFORE = re.compile(r"(?<![\w.])has\s*\(\s*$")
 _SAFE_FIELD = re.compile(r"[A-Za-z0-9](?:_?[A-Za-z0-9])*")
@@ -54,40 +58,71 @@ def flat_name(root: str, fields: tuple[str, ...]) -> str:
     return root + "__" + "__".join(fields)
 
 
+def _steps(expression: str, blanked: str, position: int) -> list[tuple[str, int, bool]]:
+    """The field selections from ``position`` on: (field, end offset, written with a
+    dot), up to a method call, anything else, or a field no flat name can hold."""
+    steps: list[tuple[str, int, bool]] = []
+    while True:
+        dot = _DOT.match(blanked, position)
+        if dot is not None:
+            if _CALL.match(blanked, dot.end()):
+                return steps  # a method: ``.exists(``, ``.size(``
+            name, end, with_dot = dot.group(1), dot.end(), True
+        else:
+            index = _INDEX.match(expression, position)
+            if index is None or blanked[index.start(1) - 1 : index.start(1) + 1] != '""':
+                return steps
+            name, end, with_dot = index.group(1), index.end(), False
+        if not _SAFE_FIELD.fullmatch(name):
+            return steps  # ``a_.b`` and ``a._b`` would give the same name
+        steps.append((name, end, with_dot))
+        position = end
+
+
 def flatten(
     expression: str, blanked: str, roots: frozenset[str]
 ) -> tuple[str, dict[str, tuple[str, tuple[str, ...]]]] | None:
     """``expression`` with its chains on ``roots`` replaced by flat variables.
 
     ``blanked`` is ``expression`` with its literals and comments blanked (same
-    offsets). Returns the flat source and, for each flat variable, the root
-    and fields it stands for; None when the expression must stay nested.
+    offsets). A chain is the root followed by ``.field`` or ``["field"]``
+    selections; a method call, an index of another kind or any operator ends
+    it, and applies to the flat variable as it applied to the map. Returns
+    the flat source and, for each flat variable, the root and fields it
+    stands for; None when the expression must stay nested.
     """
     if "__" in blanked or any(m.group(1) in roots for m in _BINDING.finditer(blanked)):
         return None
     leaves: dict[str, tuple[str, tuple[str, ...]]] = {}
     out: list[str] = []
     last = 0
-    for match in _CHAIN.finditer(blanked):
-        root = match.group(1)
+    for match in _ROOT.finditer(blanked):
+        root = match.group(0)
         if root not in roots:
             continue
-        segments = _SEGMENT.findall(match.group(2) or "")
-        is_call = bool(match.group(3))
-        if is_call and not segments:
+        if _CALL.match(blanked, match.end()):
             return None  # a root called as a function: leave it to the checker
-        fields, kept = (segments[:-1], segments[-1:]) if is_call else (segments, [])
-        if not is_call and fields and _HAS_BEFORE.search(blanked, 0, match.start()):
-            fields, kept = fields[:-1], fields[-1:]  # has() needs a selection
-        if not all(_SAFE_FIELD.fullmatch(name) for name in fields):
-            return None  # ``a_.b`` and ``a._b`` would give the same name
-        name = flat_name(root, tuple(fields))
-        leaves[name] = (root, tuple(fields))
+        steps = _steps(expression, blanked, match.end())
+        end = steps[-1][1] if steps else match.end()
+        kept = ""
+        if steps and _HAS_BEFORE.search(blanked, 0, match.start()):
+            # has() needs a selection: the last field stays one, if it is whole.
+            if not steps[-1][2] or end != _closing(blanked, end):
+                return None
+            kept = "." + steps.pop()[0]
+        fields = tuple(name for name, _, _ in steps)
+        name = flat_name(root, fields)
+        leaves[name] = (root, fields)
         out.append(expression[last : match.start()])
-        out.append(name + "".join(f".{k}" for k in kept))
-        last = match.start(3) if is_call else match.end(2)
+        out.append(name + kept)
+        last = end
     out.append(expression[last:])
     return "".join(out), leaves
+
+
+def _closing(blanked: str, end: int) -> int:
+    """``end`` when only a closing parenthesis follows it (``has(a.b)``), else -1."""
+    return end if re.match(r"\s*\)", blanked[end:]) else -1
 
 
 class LeafContext:
