@@ -197,8 +197,9 @@ def _cel_context(context: Any, programs: list[Any]) -> Any:
     bound: a condition that is false spares the requirements)."""
     if type(context) is not LeafContext:
         return context
-    if any(p.flat is None or not context.broken.isdisjoint(p.leaves) for p in programs):
-        return context.nested()
+    for program in programs:
+        if program.flat is None or not context.broken.isdisjoint(program.leaves):
+            context.nested(program.roots)
     return context.cel
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from conformite.catalogue.celbinding import cel
 from conformite.catalogue.context import ANY, FUNCTIONS, Shape, context_shape
-from conformite.catalogue.leaves import FLAT_ROOTS, Dual, flatten
+from conformite.catalogue.leaves import FLAT_ROOTS, Dual, cut_after, flatten
 from conformite.errors import Text, closest, did_you_mean
 
 __all__ = ["ExpressionError", "cel", "compile_checked"]
@@ -532,26 +532,13 @@ def compile_checked(
 
 def _flat_program(
     bound: str, blanked: str, target: str
-) -> tuple[Any, dict[str, tuple[str, tuple[str, ...]]], frozenset[tuple[str, ...]]] | None:
-    """The flat form of ``bound`` (see :mod:`conformite.catalogue.leaves`): program,
-    flat variables and the paths it reads from them; None where it has none."""
+) -> tuple[Any, dict[str, tuple[str, tuple[str, ...]]]] | None:
+    """The flat form of ``bound`` (see :mod:`conformite.catalogue.leaves`): its
+    program and flat variables; None where it has none. ``bound`` was checked:
+    the flat form reads the same fields, each through one variable."""
     roots = FLAT_ROOTS.get(target)
-    found = flatten(bound, blanked, roots) if roots else None
+    found = flatten(bound, blanked, roots, cut_after(target)) if roots else None
     if found is None:
         return None
     source, leaves = found
-    context = context_shape(target)
-    used = {root for root, _ in leaves.values()}
-    # Only the roots' flat variables are read, not the roots themselves.
-    shape = {name: value for name, value in context.items() if name not in used}
-    for name, (root, fields) in leaves.items():
-        reached = context[root]
-        for field in fields:
-            reached = _field_shape(reached, field) or ANY
-        shape[name] = reached
-    try:
-        read = check_expression(source, shape, FUNCTIONS)
-    except ExpressionError:  # pragma: no cover - the nested form passed the same check
-        return None
-    flat_paths = frozenset(p for p in read if p[0] in leaves)
-    return _compile(index_fields(source)), leaves, flat_paths
+    return _compile(index_fields(source)), leaves

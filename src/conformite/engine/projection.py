@@ -138,15 +138,25 @@ class Handover:
             raw[name] = value
 
 
+def _subtree(tree: Any, fields: tuple[str, ...]) -> Any:
+    """The projection ``tree`` of a variable, walked down ``fields``."""
+    for name in fields:
+        if tree is _WHOLE:
+            break
+        tree = tree.get(name, _WHOLE)  # every chain's fields are in the tree
+    return tree
+
+
 class LeafHandover:
     """Hands targets of one kind as flat variables (see ``catalogue.leaves``).
 
     Each flat variable the kind's programs read gets the value at the end of
-    its chain, projected to what they read of it, and is converted only when
+    its chain, projected as the nested value is there (the kind's tree, walked
+    down the chain): the very value the nested program reaches; it is converted only when
     it changed (compared type-strictly); a chain that does not reach its end
     (a null or missing map) is *broken* on the target, and the programs
     reading it run nested: the target's variables are then handed as maps
-    too, by a :class:`Handover`, once per target at most.
+    too (those the program reads), by a :class:`Handover`, once per target at most.
     """
 
     __slots__ = ("_items", "_sent", "_variables", "context", "flat_roots", "nested")
@@ -154,14 +164,11 @@ class LeafHandover:
     def __init__(self, context: Any, tree: dict[str, Any], controls: list[CompiledControl]):
         self.nested = Handover(context, tree)
         leaves: dict[str, tuple[str, tuple[str, ...]]] = {}
-        paths: list[tuple[str, ...]] = []
         for program in _programs(controls):
             if getattr(program, "flat", None) is not None:
                 leaves.update(program.leaves)
-                paths.extend(program.paths)
-        trees = paths_tree(paths)
         self._items = [
-            (name, root, fields, trees.get(name, _WHOLE))
+            (name, root, fields, _subtree(tree.get(root, _WHOLE), fields))
             for name, (root, fields) in sorted(leaves.items())
         ]
         self.flat_roots = frozenset(root for root, _ in leaves.values())
@@ -169,8 +176,11 @@ class LeafHandover:
         self._variables: dict[str, Any] = {}
         self.context: Any = LeafContext(context, self._hand_nested) if leaves else context
 
-    def _hand_nested(self) -> None:
-        self.nested.hand(self._variables)
+    def _hand_nested(self, roots: frozenset[str] | None) -> None:
+        variables = self._variables
+        if roots is not None:
+            variables = {name: variables[name] for name in roots if name in variables}
+        self.nested.hand(variables)
 
     def hand(self, variables: dict[str, Any]) -> None:
         """Set the target's variables: flat ones, and nested ones of other roots."""
