@@ -135,6 +135,8 @@ def test_string_literals_and_comments_are_not_rewritten() -> None:
     [
         "service.owner__x == 1",  # a name with __ could meet a flat variable
         "[1].exists(service, service == 1)",  # a comprehension variable named like a root
+        "{1: 2}.all(k, service, service == 2)",  # ... the second of two
+        "size([service, 1]) == 2",  # a root followed by a comma: taken for one
     ],
 )
 def test_expressions_that_stay_nested(expression: str) -> None:

@@ -53,7 +53,6 @@ _DOT = re.compile(r"\s*\.\s*([A-Za-z_]\w*)")
 #: the expression; the blanked text must show a literal starting there).
 _INDEX = re.compile(r"\s*\[\s*\"([A-Za-z_]\w*)\"\s*\]")
 _CALL = re.compile(r"\s*\(")
-_BINDING = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
 _HAS_BEFORE = re.compile(r"(?<![\w.])has\s*\(\s*$")
 _SAFE_FIELD = re.compile(r"[A-Za-z0-9](?:_?[A-Za-z0-9])*")
 
@@ -146,7 +145,7 @@ def flatten(
     the flat source and, for each flat variable, the root and fields it
     stands for; None when the expression must stay nested.
     """
-    if "__" in blanked or any(m.group(1) in roots for m in _BINDING.finditer(blanked)):
+    if "__" in blanked or _binds_a_root(blanked, roots):
         return None
     leaves: dict[str, tuple[str, tuple[str, ...]]] = {}
     out: list[str] = []
@@ -173,6 +172,17 @@ def flatten(
         last = end
     out.append(expression[last:])
     return "".join(out), leaves
+
+
+def _binds_a_root(blanked: str, roots: frozenset[str]) -> bool:
+    """Whether a root's name is followed by a comma: what a comprehension's
+    variables (``exists(vendor, ...)``, ``all(i, service, ...)``) and
+    ``cel.bind(service, ...)`` look like, where the name is another value.
+    (A root passed as an argument looks alike: it then stays nested too.)"""
+    return any(
+        match.group(0) in roots and blanked[match.end() :].lstrip().startswith(",")
+        for match in _ROOT.finditer(blanked)
+    )
 
 
 def _closed(blanked: str, end: int) -> bool:
