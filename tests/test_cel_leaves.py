@@ -121,7 +121,7 @@ def test_null_vendor_runs_nested_and_a_vendor_runs_flat() -> None:
 
 def test_string_literals_and_comments_are_not_rewritten() -> None:
     expression = "service.name == 'service.name' && vendor.id != \"vendor.dpa\" // service.x"
-    source, leaves = flatten(
+    source, _, leaves = flatten(
         expression, _blank_strings(expression), frozenset({"service", "vendor"})
     )  # type: ignore[misc]
     assert source == (

@@ -540,5 +540,5 @@ def _flat_program(
     found = flatten(bound, blanked, roots, cut_after(target)) if roots else None
     if found is None:
         return None
-    source, leaves = found
-    return _compile(index_fields(source)), leaves
+    source, blanked_source, leaves = found
+    return _compile(index_fields(source, blanked_source)), leaves

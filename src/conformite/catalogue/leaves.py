@@ -134,7 +134,7 @@ def flatten(
     blanked: str,
     roots: frozenset[str],
     cut: frozenset[tuple[str, ...]] = frozenset(),
-) -> tuple[str, dict[str, tuple[str, tuple[str, ...]]]] | None:
+) -> tuple[str, str, dict[str, tuple[str, tuple[str, ...]]]] | None:
     """``expression`` with its chains on ``roots`` replaced by flat variables.
 
     ``blanked`` is ``expression`` with its literals and comments blanked (same
@@ -142,13 +142,14 @@ def flatten(
     selections; a method call, an index of another kind or any operator ends
     it, and applies to the flat variable as it applied to the map; so does
     what follows a path in ``cut`` (see :func:`cut_after`). Returns
-    the flat source and, for each flat variable, the root and fields it
-    stands for; None when the expression must stay nested.
+    the flat source, the same blanked, and for each flat variable the root
+    and fields it stands for; None when the expression must stay nested.
     """
     if "__" in blanked or _binds_a_root(blanked, roots):
         return None
     leaves: dict[str, tuple[str, tuple[str, ...]]] = {}
     out: list[str] = []
+    blank: list[str] = []  # the same, with the literals blanked
     last = 0
     for match in _ROOT.finditer(blanked):
         root = match.group(0)
@@ -167,11 +168,12 @@ def flatten(
         fields = tuple(name for name, _, _ in steps)
         name = flat_name(root, fields)
         leaves[name] = (root, fields)
-        out.append(expression[last : match.start()])
-        out.append(name + kept)
+        out += (expression[last : match.start()], name + kept)
+        blank += (blanked[last : match.start()], name + kept)
         last = end
     out.append(expression[last:])
-    return "".join(out), leaves
+    blank.append(blanked[last:])
+    return "".join(out), "".join(blank), leaves
 
 
 def _binds_a_root(blanked: str, roots: frozenset[str]) -> bool:
