@@ -2,6 +2,7 @@
 
     pip install cel-expr-python        # optional, never a conformite dependency
     python benchmarks/bench_cel_runtimes.py
+    python benchmarks/bench_cel_runtimes.py --nested   # (a') as before flat variables
 
 On the generated workspace of ``bench_audit.py`` (1,000 services, 300
 vendors), six controls (their ``applies_when`` conditions and requirements,
@@ -11,22 +12,32 @@ field selections as map indexing) are evaluated on every target:
 * (a) conformite's engine itself (``_evaluate_targets``: unknown facts,
   messages and facts of failures included);
 * (a') the same ``common-expression-language`` contexts the engine builds,
-  running only the conditions and requirements (what (b) runs);
+  running only the conditions and requirements (what (b) runs): leaf fields
+  as flat variables (``catalogue.leaves``), nested maps where a chain breaks;
+  with ``--nested``, every target's variables as maps and the programs as
+  written, as before flat variables existed;
 * (b) ``cel-expr-python`` (the CEL C++ runtime), each expression compiled
-  once, one activation per target holding the same projected values.
+  once, one activation per target holding the same projected values. It runs
+  in a child process (``bench_cel_cpp.py``), which imports neither conformite
+  nor the other binding: two CEL runtimes loaded in one process crashed on
+  compile. The child is given the targets, projection trees and bound
+  expressions in a JSON file and gives back its outcomes and times in another.
 
 Every outcome of (b) must equal (a')'s and (a)'s; a mismatch is printed
 with its control and target and the script exits with status 1. The part
 of (a')'s time spent handing values to the binding is measured apart, and
 split into projecting them (Python), converting them (``add_variable``) and
 the copy of the context the binding makes at the next evaluation.
-Each timing is the best of five runs. Finally a field typo shows what each
+Each timing is the best of five runs, in CPU time of the process (the
+development machine is shared: wall-clock times vary by half). Finally a field typo shows what each
 runtime says about it when the expression is loaded.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import importlib.util
+import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,12 +48,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_audit import AS_OF, generate
-from bench_audit import best_of as _best_of
+from bench_cel_cpp import best, decide
 
 from conformite._gc import freeze_after_pauses
 from conformite.catalogue import cel as _cel
 from conformite.catalogue.celbinding import cel
 from conformite.catalogue.context import NEVER
+from conformite.catalogue.leaves import LeafContext
 from conformite.catalogue.model import CompiledControl
 from conformite.engine.derive import derive
 from conformite.engine.evaluation import (
@@ -52,7 +64,7 @@ from conformite.engine.evaluation import (
     _plan,
     evaluation_input,
 )
-from conformite.engine.projection import Handover, functions_called
+from conformite.engine.projection import _WHOLE, Handover, LeafHandover, functions_called
 from conformite.engine.targets import _base_context, _project, iter_targets
 from conformite.engine.verdict import _statics
 from conformite.engine.workspace import load_workspace
@@ -66,10 +78,13 @@ CONTROLS = (
     "SUP-DISCLOSURE-ABROAD",
 )
 RUNS = 5
+#: ``--nested``: (a') hands maps and runs the programs as written (the way before).
+NESTED = "--nested" in sys.argv
 
 
 def best_of(func: Callable[[], Any]) -> float:
-    return _best_of(RUNS, func)
+    """Best CPU time of :data:`RUNS` calls."""
+    return best(RUNS, func)
 
 
 Outcomes = dict[tuple[str, str], str]
@@ -107,26 +122,6 @@ def bound_sources(control: CompiledControl) -> tuple[list[str], list[str]]:
     return conditions, requirements
 
 
-def decide(conditions: list[Any], requirements: list[Any], value: Callable[[Any], Any]) -> str:
-    """``_decide``'s outcome: the conditions in order, then every requirement;
-    ``value(program)`` is the program's value on the target (an exception or an
-    error value when it fails)."""
-    for program in conditions:
-        result = value(program)
-        if result is False:
-            return "not_applicable"
-        if result is not True:
-            return "error"
-    outcome = "pass"
-    for program in requirements:
-        result = value(program)
-        if result is False:
-            outcome = "fail"
-        elif result is not True:
-            return "error"
-    return outcome
-
-
 def run_engine(plan: _Plan) -> Outcomes:
     """(a): conformite's engine, one process."""
     findings = _evaluate_targets(plan, plan.targets, None)
@@ -136,19 +131,20 @@ def run_engine(plan: _Plan) -> Outcomes:
 def _binding_contexts(plan: _Plan, inert: bool = False) -> Callable[[Any], Any]:
     """The engine's per-kind contexts, handed each target as ``_evaluate_targets`` does;
     with ``inert``, contexts that keep nothing (to time the projection alone)."""
-    handovers: dict[str, Handover] = {}
+    handovers: dict[str, Any] = {}
 
     def context_for(target: Any) -> Any:
         kind = target.kind
         handover = handovers.get(kind)
         if handover is None:
             tree = plan.projections[kind]
+            controls = plan.by_kind[kind]
             context = (
-                _Inert()
-                if inert
-                else _base_context(plan.data, tree, functions_called(plan.by_kind[kind]))
+                _Inert() if inert else _base_context(plan.data, tree, functions_called(controls))
             )
-            handover = handovers[kind] = Handover(context, tree)
+            handover = handovers[kind] = (
+                Handover(context, tree) if NESTED else LeafHandover(context, tree, controls)
+            )
         handover.hand(target.variables)
         return handover.context
 
@@ -189,6 +185,24 @@ def run_binding(plan: _Plan) -> Outcomes:
     return outcomes
 
 
+def _programs(controls: list[CompiledControl]) -> list[Any]:
+    return [p for c in controls for _, p in c.conditions] + [
+        r.program for c in controls for r in c.requirements
+    ]
+
+
+def _cel_context(context: Any, programs: list[Any]) -> Any:
+    """The binding's context behind ``context``, with the target's nested maps
+    handed too when one of ``programs`` would run nested on it (an upper
+    bound: a condition that is false spares the requirements)."""
+    if type(context) is not LeafContext:
+        return context
+    for program in programs:
+        if program.flat is None or not context.broken.isdisjoint(program.leaves):
+            context.nested(program.roots)
+    return context.cel
+
+
 def conversion_time(plan: _Plan) -> tuple[float, float, float]:
     """Time (a') spends handing each target's values to the binding: contexts
     updated and a trivial program run per target (the binding copies a changed
@@ -197,21 +211,22 @@ def conversion_time(plan: _Plan) -> tuple[float, float, float]:
     them (``add_variable``). The rest is the copy at the first evaluation."""
     trivial = cel.compile("true")
     targets = [t for t in plan.targets if plan.by_kind[t.kind]]
+    programs = {kind: _programs(controls) for kind, controls in plan.by_kind.items()}
 
     def hand(execute: bool, inert: bool = False) -> None:
         context_for = _binding_contexts(plan, inert)
         for target in targets:
-            context = context_for(target)
+            context = _cel_context(context_for(target), programs[target.kind])
             if execute:
                 trivial.execute(context)
 
     def without() -> None:
         context_for = _binding_contexts(plan)
-        context = {t.kind: context_for(t) for t in targets}
-        start = time.perf_counter()
+        context = {t.kind: _cel_context(context_for(t), []) for t in targets}
+        start = time.process_time()
         for target in targets:
             trivial.execute(context[target.kind])
-        without.spent = time.perf_counter() - start  # type: ignore[attr-defined]
+        without.spent = time.process_time() - start  # type: ignore[attr-defined]
 
     handing = best_of(lambda: hand(True))
     added = best_of(lambda: hand(False))
@@ -223,107 +238,71 @@ def conversion_time(plan: _Plan) -> tuple[float, float, float]:
     return handing - min(spent), projecting, added - projecting
 
 
-def cpp_runtime(plan: _Plan) -> tuple[Callable[[], Outcomes], Callable[[], None]] | None:
-    """(b): the CEL C++ runtime, or None when cel-expr-python is not installed."""
-    try:
-        from cel_expr_python import cel as cpp
-        from cel_expr_python.ext.ext_strings import ExtStrings
-    except ImportError:
+def _tree_json(tree: Any) -> Any:
+    """A projection tree as JSON: ``null`` where the whole value is kept."""
+    if tree is _WHOLE:
         return None
+    return {name: _tree_json(sub) for name, sub in tree.items()}
 
-    def since(value: Any) -> int:
-        return NEVER if value is None else (AS_OF - dt.date.fromisoformat(value[:10])).days
 
-    def until(value: Any) -> int:
-        return NEVER if value is None else (dt.date.fromisoformat(value[:10]) - AS_OF).days
+TYPO = "vendor.dpa.signd_on != null"
 
-    functions = [
-        cpp.FunctionDecl(
-            name,
-            [
-                cpp.Overload(f"{name}_{kind}", cpp.Type.INT, [of], impl=impl)
-                for kind, of in (("string", cpp.Type.STRING), ("null", cpp.Type.NULL))
-            ],
-        )
-        for name, impl in (("days_since", since), ("days_until", until))
-    ]
-    unchecked: list[str] = []
 
-    def checked_or_not(env: Any, source: str) -> Any:
-        """Compiled with the type checker, or without it where the checker refuses
-        a comprehension over a ``dyn`` value (``vendor["certifications"].exists``)."""
-        try:
-            return env.compile(source)
-        except RuntimeError as exc:
-            unchecked.append(str(exc).splitlines()[0])
-            return env.compile(source, disable_check=True)
-
-    envs: dict[str, Any] = {}
-    shared: dict[str, dict[str, Any]] = {}
-    compiled: dict[str, tuple[list[Any], list[Any]]] = {}
+def cpp_runtime(plan: _Plan, tmp: Path) -> dict[str, Any] | None:
+    """(b): the CEL C++ runtime, run in a child process (``bench_cel_cpp.py``);
+    None when cel-expr-python is not installed. Its outcomes, keyed
+    ``(control, target)``, its best times and its answer to the field typo."""
+    if importlib.util.find_spec("cel_expr_python") is None:
+        return None
+    kinds = {}
     for kind, controls in plan.by_kind.items():
-        if not controls:
-            continue
-        tree = plan.projections[kind]
-        env = envs[kind] = cpp.NewEnv(
-            variables=dict.fromkeys(tree, cpp.Type.DYN),
-            extensions=[ExtStrings()],
-            functions=functions,
-        )
-        shared[kind] = {
-            name: _project(value, tree[name])
-            for name, value in _shared_values(plan).items()
-            if name in tree
-        }
-        for control in controls:
+        if controls:
+            tree = plan.projections[kind]
+            kinds[kind] = {
+                "trees": {name: _tree_json(sub) for name, sub in tree.items()},
+                "shared": {
+                    name: _project(value, tree[name])
+                    for name, value in _shared_values(plan).items()
+                    if name in tree
+                },
+            }
+    controls = {}
+    for kind, kind_controls in plan.by_kind.items():
+        for control in kind_controls:
             conditions, requirements = bound_sources(control)
-            compiled[control.id] = (
-                [checked_or_not(env, s) for s in conditions],
-                [checked_or_not(env, s) for s in requirements],
-            )
+            controls[control.id] = {
+                "kind": kind,
+                "conditions": conditions,
+                "requirements": requirements,
+            }
 
-    def value(expression: Any, activation: Any) -> Any:
-        result = expression.eval(activation)
-        return result.value() if result.type() == cpp.Type.BOOL else result
-
-    def activation_of(target: Any) -> Any:
+    def variables(target: Any) -> dict[str, Any]:
         tree = plan.projections[target.kind]
-        data = dict(shared[target.kind])
-        for name, raw in target.variables.items():
-            if name in tree:
-                data[name] = _project(raw, tree[name])
-        return envs[target.kind].Activation(data)
+        return {name: value for name, value in target.variables.items() if name in tree}
 
-    # The activation converts a variable when an expression first reads it (then
-    # keeps it): reading every variable once measures the conversion.
-    readers = {
-        kind: env.compile(f"size([{', '.join(plan.projections[kind])}]) >= 0")
-        for kind, env in envs.items()
+    vendor = next(t for t in plan.targets if t.kind == "vendor")
+    spec = {
+        "as_of": AS_OF.isoformat(),
+        "never": NEVER,
+        "runs": RUNS,
+        "kinds": kinds,
+        "controls": controls,
+        "targets": [
+            {"kind": t.kind, "id": t.id, "variables": variables(t)}
+            for t in plan.targets
+            if t.kind in kinds
+        ],
+        "typo": {"indexed": _cel.index_fields(TYPO), "variables": variables(vendor)},
     }
-
-    def activations() -> None:
-        for target in plan.targets:
-            if plan.by_kind[target.kind]:
-                readers[target.kind].eval(activation_of(target))
-
-    def run() -> Outcomes:
-        outcomes: Outcomes = {}
-        for target in plan.targets:
-            controls = plan.by_kind[target.kind]
-            if not controls:
-                continue
-            activation = activation_of(target)
-            for control in controls:
-                outcomes[control.id, target.id] = decide(
-                    *compiled[control.id],
-                    lambda expression: value(expression, activation),  # noqa: B023
-                )
-        return outcomes
-
-    if unchecked:
-        print(f"(b)  {len(unchecked)} expression(s) compiled with disable_check=True, the checker")
-        print(f"     refusing them: {unchecked[0]}")
-    return run, activations
+    given, answer = tmp / "cpp-in.json", tmp / "cpp-out.json"
+    given.write_text(json.dumps(spec), encoding="utf-8")
+    child = Path(__file__).resolve().with_name("bench_cel_cpp.py")
+    subprocess.run([sys.executable, str(child), str(given), str(answer)], check=True)
+    result: dict[str, Any] = json.loads(answer.read_text(encoding="utf-8"))
+    result["outcomes"] = {
+        tuple(key.split("\t")): outcome for key, outcome in result["outcomes"].items()
+    }
+    return result
 
 
 def _shared_values(plan: _Plan) -> dict[str, Any]:
@@ -361,31 +340,16 @@ def compare(name: str, reference: Outcomes, other: Outcomes, *, engine: bool = F
     return mismatches
 
 
-def typo_demo(plan: _Plan) -> None:
+def typo_demo(cpp: dict[str, Any] | None) -> None:
     """What each runtime says about a misspelt field when the expression is loaded."""
-    typo = "vendor.dpa.signd_on != null"
-    print(f"\nfield typo at load time: {typo!r} (SUP-DPA's requirement misspelt)")
+    print(f"\nfield typo at load time: {TYPO!r} (SUP-DPA's requirement misspelt)")
     try:
-        _cel.compile_checked(typo, "vendor", parameters={}, variables={})
+        _cel.compile_checked(TYPO, "vendor", parameters={}, variables={})
         print("  conformite: accepted")
     except _cel.ExpressionError as exc:
         print(f"  conformite: refused at load: {exc.message} ({exc.hint})")
-    try:
-        from cel_expr_python import cel as cpp
-    except ImportError:
-        return
-    tree = plan.projections["vendor"]
-    env = cpp.NewEnv(variables=dict.fromkeys(tree, cpp.Type.DYN))
-    expression = env.compile(_cel.index_fields(typo))
-    print("  cel-expr-python (variables declared dyn): compiled without complaint")
-    target = next(t for t in plan.targets if t.kind == "vendor")
-    data = {n: _project(v, tree[n]) for n, v in target.variables.items() if n in tree}
-    print(f"    on a vendor at run time: {expression.eval(env.Activation(data)).value()}")
-    try:
-        env.compile("vendr.dpa.signed_on != null")
-        print("  cel-expr-python, misspelt variable: accepted")
-    except RuntimeError as exc:
-        print(f"  cel-expr-python, misspelt variable 'vendr': {str(exc).splitlines()[0]}")
+    for line in cpp["typo"] if cpp is not None else []:
+        print(line)
 
 
 def main() -> None:
@@ -394,7 +358,8 @@ def main() -> None:
         workspace_dir = Path(tmp) / "big"
         generate(workspace_dir)
         workspace = load_workspace(workspace_dir)
-    plan = build_plan(workspace)
+        plan = build_plan(workspace)
+        cpp = cpp_runtime(plan, Path(tmp))
     engine = run_engine(plan)
     binding = run_binding(plan)
     findings = len(engine)
@@ -431,14 +396,18 @@ def main() -> None:
     line("         projecting them (Python)", converting[1])
     line("         converting them (add_variable)", converting[2])
     line("         copying the context (first evaluation)", converting[0] - sum(converting[1:]))
-    cpp = cpp_runtime(plan)
     if cpp is None:
         print("(b)  cel-expr-python: not installed, skipped (pip install cel-expr-python)")
     else:
-        run_cpp, activations = cpp
-        cpp_outcomes = run_cpp()
-        line("(b)  cel-expr-python (CEL C++), compiled once", best_of(run_cpp))
-        line("       of which converting values (activation, first read)", best_of(activations))
+        cpp_outcomes = cpp["outcomes"]
+        if cpp["unchecked"]:
+            print(
+                f"(b)  {len(cpp['unchecked'])} expression(s) compiled with disable_check=True, "
+                "the checker"
+            )
+            print(f"     refusing them: {cpp['unchecked'][0]}")
+        line("(b)  cel-expr-python (CEL C++), compiled once", cpp["run"])
+        line("       of which converting values (activation, first read)", cpp["activations"])
         failures += compare("(a') vs (b) cel-expr-python", binding, cpp_outcomes)
         failures += compare("(a) vs (b) cel-expr-python", engine, cpp_outcomes, engine=True)
         same = sum(1 for key, outcome in binding.items() if cpp_outcomes.get(key) == outcome)
@@ -450,7 +419,9 @@ def main() -> None:
         )
         print(f"outcomes compared (a) vs (b), unknown left out: {findings - unknown:,}, ", end="")
         print(f"identical: {same:,}")
-    typo_demo(plan)
+        print(f"ratio (a') / (b): {binding_time / cpp['run']:.2f}; handing values / converting")
+        print(f"  them in (b): {converting[0] / cpp['activations']:.2f}")
+    typo_demo(cpp)
     if failures:
         print(f"\n{failures} mismatching outcome(s)")
         sys.exit(1)

@@ -5,7 +5,8 @@ folders), the commune's parameter overrides and the cantonal overlays.
 Gives out a compiled :class:`Catalogue` (:mod:`.loader` reads, validates and
 compiles; :mod:`.model` says what a control is): every CEL expression
 compiled and checked against the evaluation context (:mod:`.cel`,
-:mod:`.context`) and given a cost formula (:mod:`.cost`) when it loads,
+:mod:`.context`), also in a form reading leaf fields as variables of their
+own (:mod:`.leaves`), and given a cost formula (:mod:`.cost`) when it loads,
 with the citations of the canton that binds the commune (:mod:`.cantons`),
 and the generated reference pages (:mod:`.docs`).
 

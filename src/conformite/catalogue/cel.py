@@ -25,6 +25,7 @@ from typing import Any
 
 from conformite.catalogue.celbinding import cel
 from conformite.catalogue.context import ANY, FUNCTIONS, Shape, context_shape
+from conformite.catalogue.leaves import FLAT_ROOTS, Dual, cut_after, flatten
 from conformite.errors import Text, closest, did_you_mean
 
 __all__ = ["ExpressionError", "cel", "compile_checked"]
@@ -519,7 +520,25 @@ def compile_checked(
     bound = bind(expression, parameters, variables)
     blanked = _blank_strings(bound)
     check_cost(bound, blanked)
+    flat = _flat_program(bound, blanked, target)
     bound = index_fields(bound, blanked)
     # Variables are inlined: what they read is read by the expression too.
     paths = {p for p in paths if p[0] not in ("params", "variables")}
-    return _compile(bound), bound, paths
+    program = _compile(bound)
+    if flat is None:
+        return Dual(program), bound, paths
+    return Dual(program, *flat), bound, paths
+
+
+def _flat_program(
+    bound: str, blanked: str, target: str
+) -> tuple[Any, dict[str, tuple[str, tuple[str, ...]]]] | None:
+    """The flat form of ``bound`` (see :mod:`conformite.catalogue.leaves`): its
+    program and flat variables; None where it has none. ``bound`` was checked:
+    the flat form reads the same fields, each through one variable."""
+    roots = FLAT_ROOTS.get(target)
+    found = flatten(bound, blanked, roots, cut_after(target)) if roots else None
+    if found is None:
+        return None
+    source, blanked_source, leaves = found
+    return _compile(index_fields(source, blanked_source)), leaves

@@ -45,7 +45,7 @@ from conformite.engine.children import (
     send_in_pieces,
 )
 from conformite.engine.derive import derive
-from conformite.engine.projection import Handover, functions_called
+from conformite.engine.projection import LeafHandover, functions_called
 from conformite.engine.results import FactResult, Finding
 from conformite.engine.sharing import Shared
 from conformite.engine.targets import (
@@ -115,7 +115,7 @@ def _evaluate_targets(
     as_of = plan.data.as_of.isoformat()
     scratches: dict[str, Any] = {}  # per kind, where unknown facts are tried
     memo: dict[Any, Any] = {}  # answers of expressions reading unknown facts
-    handovers: dict[str, Handover] = {}  # per kind, what its context holds
+    handovers: dict[str, LeafHandover] = {}  # per kind, what its context holds
     budget: dict[str, Any] | None = None  # for cost formulas (catalogue.cost)
     shared = plan.shared
     for target in targets:
@@ -128,7 +128,7 @@ def _evaluate_targets(
         handover = handovers.get(kind)
         if handover is None:
             context = _base_context(plan.data, tree, functions_called(controls))
-            handover = handovers[kind] = Handover(context, tree)
+            handover = handovers[kind] = LeafHandover(context, tree, controls)
         handover.hand(target.variables)
         context = handover.context
         note = _observation_note(target, lang)

@@ -9,13 +9,14 @@ fields before they are handed over.
 from __future__ import annotations
 
 import marshal
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from conformite.catalogue.cel import PRESENCE
+from conformite.catalogue.leaves import LeafContext
 from conformite.catalogue.model import CompiledControl
 
-__all__ = ["Handover", "_project", "functions_called", "paths_tree", "projection"]
+__all__ = ["Handover", "LeafHandover", "_project", "functions_called", "paths_tree", "projection"]
 
 
 #: In a projection, the whole value is kept.
@@ -38,16 +39,19 @@ def functions_called(controls: Iterable[CompiledControl]) -> frozenset[str]:
     A context then holds only those (see ``celbinding.add_functions``).
     """
     names: set[str] = set()
-    for control in controls:
-        programs = [program for _, program in control.conditions]
-        programs += [program for _, program, _ in control.unknown_when]
-        for requirement in control.requirements:
-            programs.append(requirement.program)
-            if requirement.facts is not None:
-                programs.append(requirement.facts)
-        for program in programs:
-            names.update(program.functions())
+    for program in _programs(controls):
+        names.update(program.functions())
     return frozenset(names)
+
+
+def _programs(controls: Iterable[CompiledControl]) -> Iterator[Any]:
+    for control in controls:
+        yield from (program for _, program in control.conditions)
+        yield from (program for _, program, _ in control.unknown_when)
+        for requirement in control.requirements:
+            yield requirement.program
+            if requirement.facts is not None:
+                yield requirement.facts
 
 
 def paths_tree(paths: Iterable[tuple[str, ...]]) -> dict[str, Any]:
@@ -132,3 +136,89 @@ class Handover:
                 self.context.add_variable(name, projected)
                 sent[name] = key
             raw[name] = value
+
+
+def _subtree(tree: Any, fields: tuple[str, ...]) -> Any:
+    """The projection ``tree`` of a variable, walked down ``fields``."""
+    for name in fields:
+        if tree is _WHOLE:
+            break
+        tree = tree.get(name, _WHOLE)  # every chain's fields are in the tree
+    return tree
+
+
+class LeafHandover:
+    """Hands targets of one kind as flat variables (see ``catalogue.leaves``).
+
+    Each flat variable the kind's programs read gets the value at the end of
+    its chain, projected as the nested value is there (the kind's tree, walked
+    down the chain): the very value the nested program reaches; it is converted only when
+    it changed (compared type-strictly); a chain that does not reach its end
+    (a null or missing map) is *broken* on the target, and the programs
+    reading it run nested: the target's variables are then handed as maps
+    too (those the program reads), by a :class:`Handover`, once per target at most.
+    """
+
+    __slots__ = ("_items", "_sent", "_variables", "context", "flat_roots", "nested")
+
+    def __init__(self, context: Any, tree: dict[str, Any], controls: list[CompiledControl]):
+        self.nested = Handover(context, tree)
+        leaves: dict[str, tuple[str, tuple[str, ...]]] = {}
+        for program in _programs(controls):
+            if getattr(program, "flat", None) is not None:
+                leaves.update(program.leaves)
+        self._items = [
+            (name, root, fields, _subtree(tree.get(root, _WHOLE), fields))
+            for name, (root, fields) in sorted(leaves.items())
+        ]
+        self.flat_roots = frozenset(root for root, _ in leaves.values())
+        self._sent: dict[str, Any] = {}  # flat variable -> value or marshal bytes held
+        self._variables: dict[str, Any] = {}
+        self.context: Any = LeafContext(context, self._hand_nested) if leaves else context
+
+    def _hand_nested(self, roots: frozenset[str] | None) -> None:
+        variables = self._variables
+        if roots is not None:
+            variables = {name: variables[name] for name in roots if name in variables}
+        self.nested.hand(variables)
+
+    def hand(self, variables: dict[str, Any]) -> None:
+        """Set the target's variables: flat ones, and nested ones of other roots."""
+        if not self._items:
+            self.nested.hand(variables)
+            return
+        self._variables = variables
+        flat_roots = self.flat_roots
+        others = {k: v for k, v in variables.items() if k not in flat_roots}
+        if others:
+            self.nested.hand(others)
+        sent = self._sent
+        context = self.context.cel
+        broken: set[str] = set()
+        for name, root, fields, sub in self._items:
+            value = variables.get(root)
+            for field in fields:
+                if type(value) is not dict or field not in value:
+                    broken.add(name)
+                    break
+                value = value[field]
+            else:
+                if sub is not _WHOLE and value is not None:
+                    value = _project(value, sub)
+                kind = type(value)
+                previous = sent.get(name, _ABSENT)
+                if kind is str or kind is int or kind is bool or value is None:
+                    if type(previous) is kind and previous == value:
+                        continue
+                    key: Any = value
+                else:
+                    try:
+                        key = (marshal.dumps(value, 2),)
+                    except ValueError:  # not a JSON-like value: always converted
+                        key = _ABSENT
+                    if key is not _ABSENT and previous == key:
+                        continue
+                sent[name] = _ABSENT  # until the binding holds it
+                context.add_variable(name, value)
+                sent[name] = key
+        self.context.next_target(broken)
