@@ -108,6 +108,45 @@ def test_a_result_signed_by_another_key_stops_the_roll_up(
     assert result.exit_code == 1 and "a.json" in result.output
 
 
+def test_each_commune_signs_with_its_own_key(
+    files: dict[str, Path], key: Path, tmp_path: Path
+) -> None:
+    """--pubkey repeated: each result verified by the key that signed it (a minisign
+    signature names its key; a .sig is tried with each), and the key recorded."""
+    other = tmp_path / "other.key"
+    assert run("keygen", str(other), "--minisign").exit_code == 0
+    folder = copy_results(files, tmp_path / "in", "a", "b", "c")
+    assert run("sign", str(folder / "a.json"), "--key", str(key)).exit_code == 0
+    assert (
+        run("sign", str(folder / "b.json"), "--key", str(other), "--format", "minisign").exit_code
+        == 0
+    )
+    assert run("sign", str(folder / "c.json"), "--key", str(other)).exit_code == 0
+    mine, theirs = str(key) + ".pub", str(other) + ".minisign.pub"
+    result, rolled = rollup_json(
+        str(folder), "--pubkey", mine, "--pubkey", theirs, out=tmp_path / "r.json"
+    )
+    assert result.exit_code == 0, result.output
+    assert rolled is not None
+    assert rolled["signatures"] == {"verified": 3, "unsigned": 0, "not_checked": 0}
+    keys = {Path(s["file"]).name: s["key"] for s in rolled["sources"]}
+    assert keys["b.json"] == keys["c.json"] != keys["a.json"]
+    # With one commune's key only, the other's results are refused, and said why.
+    alone = run(
+        "--lang", "en", "rollup", str(folder), "--pubkey", mine, "-o", str(tmp_path / "x.json")
+    )
+    assert alone.exit_code == 1
+    assert "b.json" in alone.output and "signed with none of the keys given" in alone.output
+    assert not (tmp_path / "x.json").exists()
+    # A .sig no key verifies: changed or signed with another key (which, a .sig cannot say).
+    target = folder / "c.json"
+    target.write_bytes(target.read_bytes().replace(b'"Vallorbe-les-Bains"', b'"Vallorbe"'))
+    (folder / "b.json.minisig").unlink()
+    changed = run("--lang", "en", "rollup", str(folder), "--pubkey", mine, "--pubkey", theirs)
+    assert changed.exit_code == 1
+    assert "c.json" in changed.output and "none of the keys given verifies it" in changed.output
+
+
 def test_a_garbled_signature_file_is_a_located_input_error(
     files: dict[str, Path], key: Path, tmp_path: Path
 ) -> None:

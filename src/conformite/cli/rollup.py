@@ -53,24 +53,26 @@ def _format_of(output_format: str | None, output: Path | None, lang: str) -> str
     raise CommandError(_t("rollup.format_needed", lang, path=output), lang=lang)
 
 
-def _public_key(path: Path | None) -> Any:
-    if path is None:
-        return None
+def _public_keys(paths: tuple[Path, ...]) -> list[Any]:
+    """The public keys given (PEM or minisign), in the order given."""
     from conformite.cli.signing import _load_any_public_key
     from conformite.rollup.load import PublicKey
     from conformite.signing import fingerprint
 
-    key_id, public = _load_any_public_key(path)
-    return PublicKey(key_id, public, fingerprint(public))
+    keys = []
+    for path in paths:
+        key_id, public = _load_any_public_key(path)
+        keys.append(PublicKey(key_id, public, fingerprint(public)))
+    return keys
 
 
-def _read_all(results: tuple[Path, ...], pubkey: Path | None, lang: str) -> list[Any]:
+def _read_all(results: tuple[Path, ...], pubkeys: tuple[Path, ...], lang: str) -> list[Any]:
     """Every result named, read and checked before anything is written."""
     from conformite.rollup.load import ResultError, SignatureError, expand_paths, read_result
 
-    key = _public_key(pubkey)
+    keys = _public_keys(pubkeys)
     try:
-        loaded = [read_result(path, shown, key) for path, shown in expand_paths(list(results))]
+        loaded = [read_result(path, shown, keys) for path, shown in expand_paths(list(results))]
     except ResultError as exc:
         raise CommandError(_t(exc.key, lang, **exc.values), lang=lang) from None
     except SignatureError as exc:
@@ -208,10 +210,12 @@ def _write(
 )
 @click.option(
     "--pubkey",
-    "pubkey",
+    "pubkeys",
     type=click.Path(dir_okay=False, path_type=Path),
+    multiple=True,
     help="Check each result's signature (FILE.sig or FILE.minisig beside it) with this "
-    "public key; a signature that does not verify stops the roll-up (exit 1).",
+    "public key; repeat it for the keys of several communes. A signature no key "
+    "verifies stops the roll-up (exit 1).",
 )
 @click.option(
     "--lang",
@@ -227,7 +231,7 @@ def rollup(
     output_format: str | None,
     database: Path | None,
     private: bool,
-    pubkey: Path | None,
+    pubkeys: tuple[Path, ...],
     rollup_lang: str | None,
 ) -> None:
     """Roll up many communes' saved audit results (JSON): scores by canton and
@@ -252,7 +256,7 @@ def rollup(
     if not results and database is None:
         raise CommandError(_t("rollup.nothing", lang), lang=lang)
     chosen = _format_of(output_format, output, lang)
-    loaded = _read_all(results, pubkey, lang) if results else []
+    loaded = _read_all(results, pubkeys, lang) if results else []
     from conformite.rollup.analysis import compute_rollup
     from conformite.rollup.store import StoreError, add_results, open_store
 

@@ -19,6 +19,7 @@ import hashlib
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -151,8 +152,16 @@ def expand_paths(arguments: list[Path]) -> list[tuple[Path, str]]:
     return out
 
 
-def _signature(path: Path, data: bytes, key: PublicKey | None) -> tuple[str, str | None]:
-    """The signature state of ``path``'s bytes ``data`` (see the module)."""
+def _signature(path: Path, data: bytes, keys: Sequence[PublicKey]) -> tuple[str, str | None]:
+    """The signature state of ``path``'s bytes ``data`` (see the module) and the
+    fingerprint of the key that verified it.
+
+    Each commune signs with its own key, so several keys may be given: a
+    minisign signature names its key (its key id), a ``.sig`` is tried with
+    each key in turn. No key verifying it is a :class:`SignatureError`:
+    ``invalid`` or ``comment`` (the named key's signature no longer matches),
+    ``other_key`` (signed with none of the keys given), ``no_key`` (a ``.sig``
+    none of the keys verifies: changed, or signed with another key)."""
     from conformite.minisign import (
         MINISIG_SUFFIX,
         MinisignFormatError,
@@ -171,27 +180,36 @@ def _signature(path: Path, data: bytes, key: PublicKey | None) -> tuple[str, str
     signature_path = next((p for p in candidates if p.exists()), None)
     if signature_path is None:
         return "unsigned", None
-    if key is None:
+    if not keys:
         return "not_checked", None
     try:
         raw = read_regular_file(signature_path, MAX_SIGNATURE_BYTES)
     except OSError as exc:
         raise ResultError("rollup.bad_signature_file", path=signature_path, detail=exc) from None
+    verdict = "no_key"
     try:
         if looks_like_minisign(raw):
-            verdict = minisign_verify(key.key, key.key_id, data, parse_signature(raw))
+            signature = parse_signature(raw)
+            verdict = "other_key"
+            for key in keys:
+                verdict = minisign_verify(key.key, key.key_id, data, signature)
+                if verdict == "valid":
+                    return "verified", key.fingerprint
+                if verdict != "other_key":  # the key it names: changed
+                    break
         else:
-            ok = verify_bytes(key.key, data, read_signature(raw))
-            verdict = "valid" if ok else "invalid"
+            raw_signature = read_signature(raw)
+            for key in keys:
+                if verify_bytes(key.key, data, raw_signature):
+                    return "verified", key.fingerprint
     except (MinisignFormatError, SignatureFormatError):
         raise ResultError("rollup.bad_signature_file", path=signature_path, detail="") from None
-    if verdict != "valid":
-        raise SignatureError(path, signature_path, verdict)
-    return "verified", key.fingerprint
+    raise SignatureError(path, signature_path, verdict)
 
 
-def read_result(path: Path, shown: str, key: PublicKey | None = None) -> LoadedResult:
-    """Read, validate and reduce one result file (``shown``: its name as given)."""
+def read_result(path: Path, shown: str, keys: Sequence[PublicKey] = ()) -> LoadedResult:
+    """Read, validate and reduce one result file (``shown``: its name as given); its
+    signature checked with ``keys`` (see :func:`_signature`)."""
     try:
         data = read_regular_file(path, MAX_RESULT_BYTES)
     except OSError as exc:
@@ -209,7 +227,7 @@ def read_result(path: Path, shown: str, key: PublicKey | None = None) -> LoadedR
             raise
         raise ResultError("rollup.not_a_result", path=shown, detail=_located(exc)) from None
     loaded.sha256 = hashlib.sha256(data).hexdigest()
-    loaded.signature, loaded.key = _signature(path, data, key)
+    loaded.signature, loaded.key = _signature(path, data, keys)
     return loaded
 
 
