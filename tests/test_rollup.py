@@ -326,8 +326,22 @@ def test_private_roll_up(files: dict[str, Path], tmp_path: Path) -> None:
     assert fr["suppressed"] and fr["score"] is None and fr["coverage"] is None
     assert not groups[("canton", "VD")]["suppressed"]
     assert groups[("band", "10000-19999")]["suppressed"]
-    rare = next(v for v in rolled["vendors"] if v["key"] == "name:rare vendor")
-    assert rare["suppressed"] and rare["findings"] == [] and rare["commune_names"] == []
+    # A vendor of fewer than 3 communes is counted, never named (its name could
+    # point at them): "Rare Vendor AG" of Montagny and Vallorbe.
+    rare = [v for v in rolled["vendors"] if v["suppressed"]]
+    assert [(v["key"], v["name"], v["uid"], v["communes"]) for v in rare] == [
+        (rare[0]["key"], "", None, 2)
+    ]
+    assert rare[0]["key"].startswith("suppressed:") and rare[0]["findings"] == []
+    assert "rare" not in text.casefold()
+    # No extreme and no mean anywhere: they are one commune's figures, or subtract
+    # (4 x the mean of all - 3 x the mean of VD gave Fribourg's one commune).
+    for group in rolled["groups"]:
+        for figure in (group["score"], group["coverage"]):
+            if figure is not None:
+                assert (figure["minimum"], figure["maximum"], figure["mean"]) == (None, None, None)
+                assert figure["median"] is not None
+    assert all(t["failures_per_commune"] is None for t in rolled["trend"])
     helvetic = next(v for v in rolled["vendors"] if v["key"] == "uid:CHE-999.999.996")
     assert not helvetic["suppressed"] and helvetic["name"] == "Helvetic Gov Solutions SA"
     assert helvetic["commune_names"] == [] and helvetic["findings"]
@@ -389,7 +403,11 @@ def test_json_is_deterministic_and_valid_against_the_published_schema(
 def test_summary_on_the_terminal(files: dict[str, Path]) -> None:
     result = run("rollup", str(files["a"].parent), "--lang", "fr")
     assert result.exit_code == 0, result.output
-    assert "Consolidation : 4 communes, 4 résultats" in result.output
+    assert "Consolidation : 4 communes, 4 résultats, audits du 28.11.2026 au 28.11.2026" in (
+        result.output
+    )
+    # Unsigned results are said on the summary too, not only in the JSON.
+    assert "Signatures : 0 vérifiée, 4 résultats sans signature, 0 non contrôlée" in result.output
     assert "Altocumulus Office Ireland Ltd" in result.output
 
 

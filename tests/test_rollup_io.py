@@ -161,13 +161,13 @@ def test_a_garbled_signature_file_is_a_located_input_error(
 
 def test_db_grows_incrementally(files: dict[str, Path], tmp_path: Path) -> None:
     db = tmp_path / "set.duckdb"
-    first = run("rollup", str(files["a"]), str(files["b"]), "--db", str(db))
+    first = run("--lang", "en", "rollup", str(files["a"]), str(files["b"]), "--db", str(db))
     assert first.exit_code == 0, first.output
     assert "2 results added, 0 replaced, 0 already there" in first.output
     more, rolled = rollup_json(str(files["c"]), "--db", str(db), out=tmp_path / "3.json")
     assert more.exit_code == 0 and rolled is not None
     assert rolled["communes_count"] == 3 and rolled["results"] == 3
-    again = run("rollup", str(files["c"]), "--db", str(db))
+    again = run("--lang", "en", "rollup", str(files["c"]), "--db", str(db))
     assert "0 results added, 0 replaced, 1 already there" in again.output
     # With no RESULT, --db recomputes: the same roll-up as reading the three at once.
     _, recomputed = rollup_json("--db", str(db), out=tmp_path / "re.json")
@@ -189,7 +189,8 @@ def test_db_replaces_a_commune_result_of_the_same_date(
     corrected = tmp_path / "a-corrected.json"
     corrected.write_text(json.dumps(document), encoding="utf-8")
     result, rolled = rollup_json(str(corrected), "--db", str(db), out=tmp_path / "r.json")
-    assert "0 results added, 1 replaced, 0 already there" in result.output
+    # The results are French: so are the messages, from the first to the last.
+    assert "0 résultat ajouté, 1 remplacé, 0 déjà présent" in result.output
     assert rolled is not None and rolled["results"] == 2
     assert [c["score"] for c in rolled["communes"]] == [99.0]
     assert [s["file"] for s in rolled["sources"]] == sorted([str(files["a-2025"]), str(corrected)])
@@ -205,6 +206,112 @@ def test_db_that_is_not_a_roll_up_database(tmp_path: Path, files: dict[str, Path
         con.execute("INSERT INTO store_info VALUES ('version', '99')")
     result = run("rollup", "--db", str(tmp_path / "other.duckdb"))
     assert result.exit_code == 2 and "version 99" in result.output
+
+
+def test_a_database_of_another_kind_is_refused_untouched(
+    tmp_path: Path, files: dict[str, Path]
+) -> None:
+    other = tmp_path / "other.duckdb"
+    with duckdb.connect(str(other)) as con:
+        con.execute("CREATE TABLE results (x INTEGER)")
+    result = run("--lang", "en", "rollup", str(files["a"]), "--db", str(other))
+    assert result.exit_code == 2 and "not a conformite roll-up database" in result.output
+    assert "Traceback" not in result.output
+    with duckdb.connect(str(other), read_only=True) as con:
+        assert con.execute("SELECT table_name FROM duckdb_tables()").fetchall() == [("results",)]
+
+
+def database_of(result: Path, tmp_path: Path) -> Path:
+    """A roll-up database holding one result."""
+    db = tmp_path / "set.duckdb"
+    made = run("rollup", str(result), "--db", str(db), "-o", str(tmp_path / "first.json"))
+    assert made.exit_code == 0, made.output
+    return db
+
+
+def test_a_refused_private_roll_up_adds_nothing_to_the_database(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    db = database_of(files["a"], tmp_path)
+    refused = run(
+        "rollup", str(files["b"]), "--db", str(db), "--private", "-o", str(tmp_path / "p.json")
+    )
+    assert refused.exit_code == 2  # two communes: too few to publish
+    assert not (tmp_path / "p.json").exists()
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT commune FROM results").fetchall() == [("Val-d'Arbonne",)]
+
+
+def test_a_commune_keeps_one_identity_across_schema_versions(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    """Orbe-Dessus's 2.0 result carries no BFS number; its 3.0 result of the year
+    before does (5504): one commune, not two, in every figure."""
+    workspace = files["a"].parents[1] / "work" / "d"
+    older = tmp_path / "d-2025.json"
+    done = run(
+        "audit", str(workspace), "--as-of", "2025-11-28", "--format", "json", "-o", str(older)
+    )
+    assert done.exit_code in (0, 1), done.output
+    assert load(older)["workspace"]["bfs_number"] == 5504
+    assert "bfs_number" not in load(files["d"])["workspace"]  # 2.0
+    _, rolled = rollup_json(str(older), str(files["d"]), out=tmp_path / "r.json")
+    assert rolled is not None and rolled["communes_count"] == 1 and rolled["results"] == 2
+    assert [(c["key"], c["as_of"]) for c in rolled["communes"]] == [("bfs:5504", "2026-11-28")]
+    # The same in a database that held the 2.0 result first, under the commune's name.
+    db = tmp_path / "set.duckdb"
+    assert (
+        run("rollup", str(files["d"]), "--db", str(db), "-o", str(tmp_path / "1.json")).exit_code
+        == 0
+    )
+    _, grown = rollup_json(str(older), "--db", str(db), out=tmp_path / "2.json")
+    assert grown is not None and grown["communes_count"] == 1
+    with duckdb.connect(str(db), read_only=True) as con:
+        keys = con.execute("SELECT DISTINCT commune_key FROM results").fetchall()
+    assert keys == [("bfs:5504",)]
+
+
+def test_two_results_for_one_commune_and_date_are_said_and_the_later_kept(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    document = load(files["b"])  # Montagny, BFS 5502
+    document["workspace"]["commune"] = "Imposter"
+    document["scores"]["overall"]["score"] = 99.0
+    twin = tmp_path / "z.json"
+    twin.write_text(json.dumps(document), encoding="utf-8")
+    for given, kept, dropped in (
+        ((files["b"], twin), twin, files["b"]),
+        ((twin, files["b"]), files["b"], twin),
+    ):
+        result, rolled = rollup_json("--lang", "en", *map(str, given), out=tmp_path / "r.json")
+        assert result.exit_code == 0, result.output
+        assert f"{kept} (given last) is kept, {dropped} is left out" in result.output
+        # One BFS number under two names: said too.
+        assert "BFS number 5502 is given for several communes" not in result.output
+        assert rolled is not None and [Path(s["file"]) for s in rolled["sources"]] == [kept]
+    # A BFS number under two names in two different years: a merger, or a typo.
+    document["as_of"] = "2025-11-28"
+    older = tmp_path / "z-2025.json"
+    older.write_text(json.dumps(document), encoding="utf-8")
+    result, _ = rollup_json("--lang", "en", str(files["b"]), str(older), out=tmp_path / "r.json")
+    assert "BFS number 5502 is given for several communes: Imposter, Montagny" in result.output
+
+
+def test_a_stored_copy_named_again_stands_where_it_is_named(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    db = database_of(files["a"], tmp_path)
+    document = load(files["a"])
+    document["scores"]["overall"]["score"] = 90.0
+    corrected = tmp_path / "a-v2.json"
+    corrected.write_text(json.dumps(document), encoding="utf-8")
+    result, rolled = rollup_json(
+        "--lang", "en", str(corrected), str(files["a"]), "--db", str(db), out=tmp_path / "r.json"
+    )
+    assert result.exit_code == 0, result.output
+    assert "0 results added, 0 replaced, 1 already there" in result.output
+    assert f"{files['a']} (given last) is kept, {corrected} is left out" in result.output
+    assert rolled is not None and [c["score"] for c in rolled["communes"]] == [48.4]
 
 
 def test_nothing_to_roll_up(tmp_path: Path) -> None:
@@ -320,6 +427,22 @@ def _hostile(files: dict[str, Path], tmp_path: Path) -> dict[str, tuple[Path, st
     write("nan", text.replace('"score": 48.4', '"score": NaN', 1), "scores.overall.score")
     write("over-100", text.replace('"coverage": 86.0', '"coverage": 860.0', 1), "coverage")
     write("deep", "[" * 100_000 + "]" * 100_000, "recursion limit")
+    # Numbers a database column cannot hold, or a commune cannot be.
+    for name, (section, field, value) in {
+        "huge-population": ("workspace", "population", 10**12),
+        "negative-population": ("workspace", "population", -5),
+        "huge-services": ("workspace", "services", 10**12),
+        "huge-bfs": ("workspace", "bfs_number", 10**11),
+        "negative-failed": ("overall", "failed", -(10**12)),
+    }.items():
+        document = json.loads(text)
+        part = document["workspace"] if section == "workspace" else document["scores"]["overall"]
+        part[field] = value
+        write(name, json.dumps(document), field)
+    # A newer schema named late (keys re-ordered by a tool) is still said to be newer.
+    document = json.loads(text)
+    document["schema_version"] = "9.0"
+    write("newer-late", json.dumps(document, sort_keys=True), "9")
     return made
 
 
@@ -336,6 +459,12 @@ def _hostile(files: dict[str, Path], tmp_path: Path) -> dict[str, tuple[Path, st
         "nan",
         "over-100",
         "deep",
+        "huge-population",
+        "negative-population",
+        "huge-services",
+        "huge-bfs",
+        "negative-failed",
+        "newer-late",
     ],
 )
 def test_hostile_results_are_located_errors(

@@ -78,8 +78,9 @@ CONTROLS = (
 )
 
 
-def dist(values: list[float]) -> Distribution:
-    """Quantiles the way the analysis writes them (linear interpolation)."""
+def dist(values: list[float], private: bool = False) -> Distribution:
+    """Quantiles the way the analysis writes them (linear interpolation; in a private
+    roll-up, no extremes and no mean)."""
     s = sorted(values)
 
     def q(p: float) -> float:
@@ -88,8 +89,9 @@ def dist(values: list[float]) -> Distribution:
         return round(s[lo] + (s[hi] - s[lo]) * (k - lo), 1)
 
     return Distribution(
-        count=len(s), minimum=s[0], p25=q(0.25), median=q(0.5), p75=q(0.75), maximum=s[-1],
-        mean=round(sum(s) / len(s), 1),
+        count=len(s), minimum=None if private else s[0], p25=q(0.25), median=q(0.5),
+        p75=q(0.75), maximum=None if private else s[-1],
+        mean=None if private else round(sum(s) / len(s), 1),
     )  # fmt: skip
 
 
@@ -125,8 +127,9 @@ def sample_rollup(lang: str = "fr", private: bool = False) -> Rollup:
         hidden = private and len(rows) < 3
         return GroupRow(
             dimension=dimension, key=key, communes=len(rows), suppressed=hidden,
-            score=None if hidden else dist([c.score for c in rows if c.score is not None]),
-            coverage=None if hidden else dist([c.coverage for c in rows if c.coverage]),
+            score=None if hidden else dist([c.score for c in rows if c.score is not None],
+                                           private),
+            coverage=None if hidden else dist([c.coverage for c in rows if c.coverage], private),
         )  # fmt: skip
 
     groups = [
@@ -173,9 +176,9 @@ def sample_rollup(lang: str = "fr", private: bool = False) -> Rollup:
             findings=[],
         ),
         VendorRow(
-            key="name:evil",
+            key="suppressed:3" if private else "name:evil",
             matched_by="name",
-            name=HOSTILE_VENDOR,
+            name="" if private else HOSTILE_VENDOR,
             communes=2,
             share=33.3,
             commune_names=[] if private else [names[0], names[5]],
@@ -183,9 +186,9 @@ def sample_rollup(lang: str = "fr", private: bool = False) -> Rollup:
             findings=[] if private else [finding("SUP-DPA", 1, 1, 0)],
         ),
         VendorRow(
-            key="name:imprimerie",
+            key="suppressed:4" if private else "name:imprimerie",
             matched_by="name",
-            name="Imprimerie Régionale SA",
+            name="" if private else "Imprimerie Régionale SA",
             communes=1,
             share=16.7,
             commune_names=[] if private else [names[1]],
@@ -194,11 +197,13 @@ def sample_rollup(lang: str = "fr", private: bool = False) -> Rollup:
         ),
     ]
     trend = [
-        TrendRow(year=2025, communes=5, score=dist([52.0, 61.3, 55.4, 70.2, 60.1]),
-                 coverage=dist([70.0, 66.0, 81.0, 75.5, 72.0]), failures_per_commune=9.4),
-        TrendRow(year=2026, communes=6, score=dist([c.score for c in communes if c.score]),
-                 coverage=dist([c.coverage for c in communes if c.coverage]),
-                 failures_per_commune=7.2),
+        TrendRow(year=2025, communes=5, score=dist([52.0, 61.3, 55.4, 70.2, 60.1], private),
+                 coverage=dist([70.0, 66.0, 81.0, 75.5, 72.0], private),
+                 failures_per_commune=None if private else 9.4),
+        TrendRow(year=2026, communes=6,
+                 score=dist([c.score for c in communes if c.score], private),
+                 coverage=dist([c.coverage for c in communes if c.coverage], private),
+                 failures_per_commune=None if private else 7.2),
     ]  # fmt: skip
     sources = [
         SourceRow(file=f"results/{i}.json", sha256=f"{i:02x}" * 32, signature=c.signature,
@@ -301,6 +306,12 @@ def test_private_page_names_no_commune_and_says_what_is_suppressed() -> None:
     assert text.count("moins de 3 communes : non montré") == 9
     assert html.count('<tr class="suppressed">') == 3
     assert html.count('<rect class="box"') == 3
+    # No extremes in a private roll-up: boxes without whiskers, said in words.
+    assert "ni score le plus bas ou le plus haut, ni moyenne" in text
+    described = re.search(r"chart-distribution.*?<desc[^>]*>(.*?)</desc>", html, re.S)
+    assert described is not None
+    assert "Canton VD\xa0: médiane 67.7, quartiles 62.5 à 73.7." in described.group(1)
+    assert "scores de" not in described.group(1)
     # Two vendors used by fewer than three communes: counted, never named.
     assert "Non montrés, car utilisés par moins de 3 communes : 2 fournisseurs." in text
     assert "Imprimerie" not in html and "HYPERLINK" not in html

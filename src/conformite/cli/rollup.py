@@ -91,7 +91,7 @@ def _summary(rollup: Rollup, lang: str) -> str:
     from rich.console import Console
     from rich.table import Table
 
-    from conformite.i18n.formats import format_number, format_score
+    from conformite.i18n.formats import format_date, format_number, format_score
 
     buffer = io.StringIO()
     out = Console(file=buffer, width=120, color_system=None, highlight=False)
@@ -101,11 +101,14 @@ def _summary(rollup: Rollup, lang: str) -> str:
             lang,
             communes=rollup.communes_count,
             results=rollup.results,
-            since=rollup.as_of_from or "-",
-            until=rollup.as_of_until or "-",
+            since=format_date(rollup.as_of_from, lang) if rollup.as_of_from else "-",
+            until=format_date(rollup.as_of_until, lang) if rollup.as_of_until else "-",
         ),
         markup=False,
     )
+    # What the signatures say, always: a clean-looking summary of unsigned results
+    # would be read as checked.
+    out.print(_t("rollup.summary_signatures", lang, **rollup.signatures), markup=False)
     table = Table(title=_t("rollup.h.groups", lang), title_justify="left", show_edge=False)
     for key in ("rollup.col.group", "rollup.col.communes", "rollup.col.median", "rollup.col.p25"):
         table.add_column(_t(key, lang), justify="left" if key == "rollup.col.group" else "right")
@@ -267,13 +270,35 @@ def rollup(
             _t("rollup.bad_db", lang, path=database, detail=exc), lang=lang
         ) from None
     try:
-        stats = add_results(con, loaded)
-        communes = con.execute("SELECT count(DISTINCT commune_key) FROM results").fetchone()
-        count = communes[0] if communes else 0
-        if count == 0:
-            raise CommandError(_t("rollup.no_results", lang), lang=lang)
-        if private and count < 3:
-            raise CommandError(_t("rollup.private_too_few", lang, count=count), lang=lang)
+        # One transaction: nothing reaches --db unless the roll-up is written.
+        stats = add_results(con, loaded, commit=False)
+        try:
+            communes = con.execute("SELECT count(DISTINCT commune_key) FROM results").fetchone()
+            count = communes[0] if communes else 0
+            if count == 0:
+                raise CommandError(_t("rollup.no_results", lang), lang=lang)
+            if private and count < 3:
+                raise CommandError(_t("rollup.private_too_few", lang, count=count), lang=lang)
+            root = click.get_current_context().find_root().obj or {}
+            if rollup_lang is None and not root.get("lang"):
+                # Nobody chose: the results' own language when they all share one.
+                shared = con.execute("SELECT DISTINCT lang FROM results").fetchall()
+                lang = shared[0][0] if len(shared) == 1 else lang
+            for kept, dropped, commune, day in stats.conflicts:
+                click.echo(
+                    _t("rollup.conflict", lang, kept=kept, dropped=dropped, commune=commune,
+                       date=day),
+                    err=True,
+                )  # fmt: skip
+            for number, names in stats.clashes:
+                shown = ", ".join(names)
+                click.echo(_t("rollup.bfs_clash", lang, number=number, names=shown), err=True)
+            rolled = compute_rollup(con, lang=lang, private=private, tool_version=__version__)
+            _write(rolled, con, chosen, output, lang)
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
         if database is not None:
             click.echo(
                 _t(
@@ -286,13 +311,5 @@ def rollup(
                 ),
                 err=True,
             )
-        if rollup_lang is None and not (click.get_current_context().find_root().obj or {}).get(
-            "lang"
-        ):
-            # Nobody chose: the results' own language when they all share one.
-            shared = con.execute("SELECT DISTINCT lang FROM results").fetchall()
-            lang = shared[0][0] if len(shared) == 1 else lang
-        rolled = compute_rollup(con, lang=lang, private=private, tool_version=__version__)
-        _write(rolled, con, chosen, output, lang)
     finally:
         con.close()

@@ -78,8 +78,13 @@ def quantile(values: list[float], q: float) -> float:
     return values[low] + (values[high] - values[low]) * (position - low)
 
 
-def distribution(values: list[float | None]) -> Distribution:
-    """Quantiles of the values given (None values left out)."""
+def distribution(values: list[float | None], private: bool = False) -> Distribution:
+    """Quantiles of the values given (None values left out).
+
+    ``private``: no minimum, maximum or mean. The extremes are one commune's own
+    figures, and means add up: the mean of all communes and of every canton but one
+    give that canton's total by subtraction, a hidden commune's score when it is
+    alone there. Quartiles and medians do not subtract."""
     known = sorted(v for v in values if v is not None)
     if not known:
         return Distribution(
@@ -87,12 +92,12 @@ def distribution(values: list[float | None]) -> Distribution:
         )
     return Distribution(
         count=len(known),
-        minimum=half_up(known[0]),
+        minimum=None if private else half_up(known[0]),
         p25=half_up(quantile(known, 0.25)),
         median=half_up(quantile(known, 0.5)),
         p75=half_up(quantile(known, 0.75)),
-        maximum=half_up(known[-1]),
-        mean=half_up(math.fsum(known) / len(known), 2),
+        maximum=None if private else half_up(known[-1]),
+        mean=None if private else half_up(math.fsum(known) / len(known), 2),
     )
 
 
@@ -138,8 +143,10 @@ def _groups(communes: list[dict[str, Any]], private: bool) -> list[GroupRow]:
                 key=key,
                 communes=len(members),
                 suppressed=hidden,
-                score=None if hidden else distribution([c["score"] for c in members]),
-                coverage=None if hidden else distribution([c["coverage"] for c in members]),
+                score=None if hidden else distribution([c["score"] for c in members], private),
+                coverage=None
+                if hidden
+                else distribution([c["coverage"] for c in members], private),
             )
         )
     return out
@@ -265,8 +272,10 @@ def _vendors(
         hidden = private and count < PRIVACY_MIN_COMMUNES
         findings = []
         for cid, (fail, unknown, passed) in sorted(per_control.get(key, {}).items()):
+            control = meta.get(cid)
+            if private and control is None:  # a control the roll-up does not show
+                continue
             if (fail or unknown) and not hidden:
-                control = meta.get(cid)
                 findings.append(
                     VendorControlRow(
                         control_id=cid,
@@ -294,6 +303,17 @@ def _vendors(
             )
         )
     rows.sort(key=lambda v: (-v.communes, v.key))
+    if private:
+        # A vendor of one or two communes is not named: its name, number or profile
+        # could point at them. Its row stays, counted, under a neutral key.
+        rows = [
+            v.model_copy(
+                update={"key": f"suppressed:{n}", "name": "", "uid": None, "profile": None}
+            )
+            if v.suppressed
+            else v
+            for n, v in enumerate(rows, start=1)
+        ]
     return rows
 
 
@@ -321,9 +341,12 @@ def _trend(con: duckdb.DuckDBPyConnection, private: bool) -> list[TrendRow]:
             TrendRow(
                 year=year,
                 communes=len(values),
-                score=distribution([v[0] for v in values]),
-                coverage=distribution([v[1] for v in values]),
-                failures_per_commune=half_up(sum(v[2] for v in values) / len(values), 2),
+                score=distribution([v[0] for v in values], private),
+                coverage=distribution([v[1] for v in values], private),
+                # A mean: left out of a private roll-up, like the others (it subtracts).
+                failures_per_commune=None
+                if private
+                else half_up(sum(v[2] for v in values) / len(values), 2),
             )
         )
     return out
@@ -394,6 +417,7 @@ def compute_rollup(
             for c in communes
         ],
         controls=shown,
-        vendors=_vendors(con, len(communes), private, controls),
+        # Private: a vendor's findings only on the controls shown.
+        vendors=_vendors(con, len(communes), private, shown),
         trend=_trend(con, private),
     )

@@ -45,6 +45,8 @@ __all__ = [
 #: A saved result of 10,000 services is about 360 MB (schema 2.0); the compact
 #: form is a third of that.
 MAX_RESULT_BYTES = 1024 * 1024 * 1024
+#: The largest count a result may give (a finding count, services, vendors).
+_MAX_COUNT = 100_000_000
 #: A signature file is a few hundred bytes.
 MAX_SIGNATURE_BYTES = 64 * 1024
 #: Outcomes by how bad they are: a commune's outcome on a control is its worst.
@@ -185,7 +187,11 @@ def _signature(path: Path, data: bytes, keys: Sequence[PublicKey]) -> tuple[str,
     try:
         raw = read_regular_file(signature_path, MAX_SIGNATURE_BYTES)
     except OSError as exc:
-        raise ResultError("rollup.bad_signature_file", path=signature_path, detail=exc) from None
+        from conformite.errors import os_reason
+
+        raise ResultError(
+            "rollup.unreadable_signature_file", path=signature_path, reason=os_reason(exc)
+        ) from None
     verdict = "no_key"
     try:
         if looks_like_minisign(raw):
@@ -203,7 +209,7 @@ def _signature(path: Path, data: bytes, keys: Sequence[PublicKey]) -> tuple[str,
                 if verify_bytes(key.key, data, raw_signature):
                     return "verified", key.fingerprint
     except (MinisignFormatError, SignatureFormatError):
-        raise ResultError("rollup.bad_signature_file", path=signature_path, detail="") from None
+        raise ResultError("rollup.bad_signature_file", path=signature_path) from None
     raise SignatureError(path, signature_path, verdict)
 
 
@@ -216,7 +222,10 @@ def read_result(path: Path, shown: str, keys: Sequence[PublicKey] = ()) -> Loade
         from conformite.errors import os_reason
 
         raise ResultError("rollup.unreadable", path=shown, reason=os_reason(exc)) from None
-    match = _VERSION.search(data, 0, 400)
+    # conformite writes schema_version first; a tool that re-ordered the keys
+    # (jq -S) moved it: look further. Inside a JSON string its quotes would be
+    # escaped, so the pattern only meets the key itself.
+    match = _VERSION.search(data, 0, 400) or _VERSION.search(data)
     major = int(match.group(1)) if match else None
     if major is not None and major > 3:
         raise ResultError("rollup.newer_schema", path=shown, version=major)
@@ -252,6 +261,22 @@ def _head(document: Any, shown: str) -> LoadedResult:
             detail = f"scores.overall.{name}: a number from 0 to 100 expected, not {value}"
             raise ResultError("rollup.not_a_result", path=shown, detail=detail)
     bfs = getattr(workspace, "bfs_number", None)
+    # Counts a database column holds (32-bit), and what a commune can be: a hostile
+    # or broken result is refused by name, not left to overflow or skew a figure.
+    bounds = {
+        "workspace.population": (workspace.population, 1, 2_000_000),
+        "workspace.services": (workspace.services, 0, _MAX_COUNT),
+        "workspace.vendors": (workspace.vendors, 0, _MAX_COUNT),
+        "workspace.bfs_number": (bfs, 1, 9999),
+        **{
+            f"scores.overall.{name}": (getattr(overall, name), 0, _MAX_COUNT)
+            for name in ("passed", "failed", "errors", "unknown", "waived")
+        },
+    }
+    for where, (value, low, high) in bounds.items():
+        if value is not None and not low <= value <= high:
+            detail = f"{where}: a whole number from {low} to {high} expected, not {value}"
+            raise ResultError("rollup.not_a_result", path=shown, detail=detail)
     return LoadedResult(
         file=shown,
         sha256="",

@@ -97,7 +97,9 @@ class CommuneRow(_Model):
 
 class Distribution(_Model):
     """Quantiles of one figure over a group of communes (None when no commune
-    of the group has that figure)."""
+    of the group has that figure). A private roll-up gives no minimum, maximum
+    or mean: the extremes are one commune's figures, and means subtract (the mean
+    of all and of every group but one give the last group's total)."""
 
     count: int
     minimum: float | None
@@ -153,7 +155,9 @@ class VendorControlRow(_Model):
 class VendorRow(_Model):
     """One vendor across communes: who depends on it, and its open findings."""
 
-    #: 'uid:CHE-123.456.789', 'profile:acme-cloud' or 'name:acme cloud'.
+    #: 'uid:CHE-123.456.789', 'profile:acme-cloud' or 'name:acme cloud'; in a
+    #: private roll-up, a vendor of fewer than 3 communes is 'suppressed:N', with
+    #: no name (empty), UID or profile.
     key: str
     #: The weakest link used to put its entries together (uid only when every
     #: entry carried the same UID).
@@ -180,8 +184,9 @@ class TrendRow(_Model):
     communes: int
     score: Distribution
     coverage: Distribution
-    #: Findings failed (or errored) per commune, on average.
-    failures_per_commune: float
+    #: Findings failed (or errored) per commune, on average (None in a private
+    #: roll-up: a mean subtracts, see Distribution).
+    failures_per_commune: float | None
 
 
 class Rollup(_Model):

@@ -230,18 +230,19 @@ def box_plot_chart(rollup: Rollup, t: Callable[..., str]) -> Markup:
         def x(value: float | None) -> float:
             return label_w + plot_w * (value or 0.0) / 100
 
-        lo, hi = x(d.minimum), x(d.maximum)
         q1, q3, med = x(d.p25), x(d.p75), x(d.median)
         mid = y + row_h / 2
-        body.append(
-            f'<line x1="{lo:.1f}" y1="{mid:.1f}" x2="{hi:.1f}" y2="{mid:.1f}" stroke="{_MUTED}" '
-            f'stroke-width="1.5"/>'
-        )
-        for end in (lo, hi):
+        if d.minimum is not None and d.maximum is not None:  # none in a private roll-up
+            lo, hi = x(d.minimum), x(d.maximum)
             body.append(
-                f'<line x1="{end:.1f}" y1="{mid - 6:.1f}" x2="{end:.1f}" y2="{mid + 6:.1f}" '
+                f'<line x1="{lo:.1f}" y1="{mid:.1f}" x2="{hi:.1f}" y2="{mid:.1f}" '
                 f'stroke="{_MUTED}" stroke-width="1.5"/>'
             )
+            for end in (lo, hi):
+                body.append(
+                    f'<line x1="{end:.1f}" y1="{mid - 6:.1f}" x2="{end:.1f}" y2="{mid + 6:.1f}" '
+                    f'stroke="{_MUTED}" stroke-width="1.5"/>'
+                )
         body.append(
             f'<rect class="box" x="{q1:.1f}" y="{y + 6:.1f}" width="{max(q3 - q1, 1.5):.1f}" '
             f'height="{row_h - 12}" fill="#dbe4f0" stroke="#1f3a5f" stroke-width="1.5"/>'
@@ -257,13 +258,19 @@ def box_plot_chart(rollup: Rollup, t: Callable[..., str]) -> Markup:
             count_text=_n(d.count, lang),
         )
         body.append(_text(label_w + plot_w + 12, y + 19, value, "start", 11))
-        desc.append(
-            colon(label, lang) + " " + t(
-                "rollup.render.desc.box", median=format_score(d.median, lang),
-                p25=format_score(d.p25, lang), p75=format_score(d.p75, lang),
-                minimum=format_score(d.minimum, lang), maximum=format_score(d.maximum, lang),
-            )
-        )  # fmt: skip
+        quartiles = {
+            "median": format_score(d.median, lang),
+            "p25": format_score(d.p25, lang),
+            "p75": format_score(d.p75, lang),
+        }
+        if d.minimum is None or d.maximum is None:
+            words = t("rollup.render.desc.box_private", **quartiles)
+        else:
+            words = t(
+                "rollup.render.desc.box", **quartiles, minimum=format_score(d.minimum, lang),
+                maximum=format_score(d.maximum, lang),
+            )  # fmt: skip
+        desc.append(colon(label, lang) + " " + words)
     parts = _open(
         "chart-distribution", t("rollup.render.chart.distribution"), " ".join(desc),
         width, bottom + 40,

@@ -16,11 +16,11 @@ Parquet files of ``--format parquet``, see the README):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from conformite.rollup.load import LoadedResult
+from conformite.rollup.load import LoadedResult, commune_key
 
 if TYPE_CHECKING:
     import duckdb
@@ -87,11 +87,29 @@ class StoreError(ValueError):
 
 @dataclass(slots=True)
 class LoadStats:
-    """What adding results did: new, replacing an older copy, already stored."""
+    """What adding results did: new, replacing an older copy, already stored; and
+    what the user should hear about (see :func:`add_results`)."""
 
     added: int = 0
     replaced: int = 0
     unchanged: int = 0
+    #: (file kept, file left out, commune, date): two results given for one
+    #: commune and date; the one given later is kept.
+    conflicts: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: (BFS number, names): one BFS number under several commune names.
+    clashes: list[tuple[int, list[str]]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Stored:
+    rid: int
+    sha256: str
+    file: str
+    key: str
+    as_of: str
+    bfs_number: int | None
+    canton: str
+    commune: str
 
 
 def open_store(path: Path | None) -> duckdb.DuckDBPyConnection:
@@ -103,6 +121,13 @@ def open_store(path: Path | None) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as exc:
         raise StoreError(str(exc).splitlines()[0]) from None
     try:
+        # A database of another kind is refused before anything is written to it.
+        tables = con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        existing = {name for (name,) in tables}
+        if existing and "store_info" not in existing:
+            con.close()
+            listed = ", ".join(sorted(existing))
+            raise StoreError(f"not a conformite roll-up database: it holds {listed}")
         for statement in _TABLES:
             con.execute(statement)
         row = con.execute("SELECT value FROM store_info WHERE key = 'version'").fetchone()
@@ -117,50 +142,103 @@ def open_store(path: Path | None) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def add_results(con: duckdb.DuckDBPyConnection, results: list[LoadedResult]) -> LoadStats:
-    """Add ``results`` (in order: of two copies for one commune and date, the later
-    one given stays), in one transaction."""
+def add_results(
+    con: duckdb.DuckDBPyConnection, results: list[LoadedResult], *, commit: bool = True
+) -> LoadStats:
+    """Add ``results`` to the database, in one transaction (left open when
+    ``commit`` is False: the caller commits or rolls back).
+
+    A commune is one slot per date: of two results for one commune and date, the
+    one given later stays (a result already stored counts as given where it is
+    named again; named nowhere, it comes before every result given). A result
+    without a BFS number (schema 2.0, or none in conformite.toml) belongs to the
+    commune with a BFS number of the same canton and name, when exactly one has
+    it: the rows stored under its name move to that commune."""
     stats = LoadStats()
-    known = {sha for (sha,) in con.execute("SELECT sha256 FROM results").fetchall()}
-    slots = {
-        (key, str(day)): rid
-        for rid, key, day in con.execute(
-            "SELECT result_id, commune_key, as_of FROM results"
+    stored = [
+        _Stored(rid, sha, file, key, str(day), bfs, canton, commune)
+        for rid, sha, file, key, day, bfs, canton, commune in con.execute(
+            "SELECT result_id, sha256, file, commune_key, as_of, bfs_number, canton, commune "
+            "FROM results ORDER BY result_id"
         ).fetchall()
-    }
-    next_id = (con.execute("SELECT max(result_id) FROM results").fetchone() or (None,))[0]
-    next_id = (next_id or 0) + 1
-    removed: list[int] = []
-    pending: dict[tuple[str, str], tuple[int, LoadedResult]] = {}
-    for result in results:
-        if result.sha256 in known:
+    ]
+    numbered: dict[tuple[str, str], set[str]] = {}
+    for canton, commune, bfs in [(r.canton, r.commune, r.bfs_number) for r in stored] + [
+        (r.canton, r.commune, r.bfs_number) for r in results
+    ]:
+        if bfs is not None:
+            numbered.setdefault(commune_key(None, canton, commune), set()).add(f"bfs:{bfs}")
+
+    def identity(key: str) -> str:
+        """The commune a key names: a name key moves to its one numbered twin."""
+        twins = numbered.get(key, set()) if key.startswith("name:") else set()
+        return next(iter(twins)) if len(twins) == 1 else key
+
+    owner: dict[tuple[str, str], tuple[str, int]] = {}  # slot -> ("db", rid) | ("new", i)
+    names: dict[tuple[str, int], str] = {}
+    moved: list[tuple[str, int]] = []  # stored rows now under their numbered commune
+    for row in stored:
+        key = identity(row.key)
+        if key != row.key:
+            row.key = key
+            moved.append((key, row.rid))
+        owner[(row.key, row.as_of)] = ("db", row.rid)
+        names[("db", row.rid)] = row.file
+    by_sha = {row.sha256: row for row in stored}
+    seen: set[str] = set()
+    given: set[tuple[str, int]] = set()  # owners named in this run
+
+    def take(slot: tuple[str, str], new_owner: tuple[str, int], commune: str) -> None:
+        before = owner.get(slot)
+        if before in given and before != new_owner:  # two given for one commune and date
+            stats.conflicts.append((names[new_owner], names[before], commune, slot[1]))
+        owner[slot] = new_owner
+        given.add(new_owner)
+
+    for index, result in enumerate(results):
+        row = by_sha.get(result.sha256)
+        if row is not None:  # already stored, named again: it stands where it is named
+            stats.unchanged += 1
+            take((row.key, row.as_of), ("db", row.rid), row.commune)
+            continue
+        if result.sha256 in seen:  # the same file named twice
             stats.unchanged += 1
             continue
-        known.add(result.sha256)
-        slot = (result.commune_key, result.as_of)
-        if slot in pending:
-            known.discard(pending[slot][1].sha256)
+        seen.add(result.sha256)
+        result.commune_key = identity(result.commune_key)
+        names[("new", index)] = result.file
+        take((result.commune_key, result.as_of), ("new", index), result.commune)
+    winners = set(owner.values())
+    removed = [row.rid for row in stored if ("db", row.rid) not in winners]
+    replaced_slots = {(row.key, row.as_of) for row in stored if ("db", row.rid) not in winners}
+    new = sorted(i for kind, i in winners if kind == "new")
+    for index in new:
+        result = results[index]
+        if (result.commune_key, result.as_of) in replaced_slots:
             stats.replaced += 1
-            stats.added -= 1
-        elif slot in slots:
-            removed.append(slots[slot])
-            stats.replaced += 1
-            stats.added -= 1
-        pending[slot] = (next_id, result)
-        next_id += 1
-        stats.added += 1
+        else:
+            stats.added += 1
+    rekeyed = [(key, rid) for key, rid in moved if ("db", rid) in winners]
+    next_id = (stored[-1].rid if stored else 0) + 1
+    items = [(next_id + n, results[i]) for n, i in enumerate(new)]
+    bfs_names: dict[int, set[str]] = {}
+    for commune, bfs in [(r.commune, r.bfs_number) for r in stored if ("db", r.rid) in winners] + [
+        (r.commune, r.bfs_number) for _, r in items
+    ]:
+        if bfs is not None:
+            bfs_names.setdefault(bfs, set()).add(commune)
+    stats.clashes = [(n, sorted(c)) for n, c in sorted(bfs_names.items()) if len(c) > 1]
     con.execute("BEGIN TRANSACTION")
     try:
         if removed:
             for table in ("vendor_outcomes", "vendor_entries", "control_outcomes", "results"):
-                con.execute(
-                    f"DELETE FROM {table} WHERE list_contains(?, result_id)",
-                    [removed],
-                )
-        items = sorted(pending.values(), key=lambda item: item[0])
+                con.execute(f"DELETE FROM {table} WHERE list_contains(?, result_id)", [removed])
+        if rekeyed:
+            con.executemany("UPDATE results SET commune_key = ? WHERE result_id = ?", rekeyed)
         for start in range(0, len(items), _BATCH):
             _insert(con, items[start : start + _BATCH])
-        con.execute("COMMIT")
+        if commit:
+            con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
