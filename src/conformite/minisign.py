@@ -37,11 +37,12 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from conformite.signing import fingerprint, verify_bytes
+from conformite.signing import SIGNATURE_SUFFIX, fingerprint, verify_bytes
 
 __all__ = [
     "MINISIG_SUFFIX",
@@ -56,6 +57,7 @@ __all__ = [
     "public_key_base64",
     "public_key_text",
     "sign",
+    "signature_beside",
     "trusted_comment",
     "verify",
 ]
@@ -111,6 +113,15 @@ def public_key_text(public: Ed25519PublicKey) -> str:
     kid = key_id_text(key_id(public))
     comment = f"minisign public key {kid} (conformite key {fingerprint(public)})"
     return f"{UNTRUSTED}{comment}\n{public_key_base64(public)}\n"
+
+
+def signature_beside(file: Path) -> Path:
+    """The signature of ``file`` where ``conformite sign`` writes it: ``FILE.sig``,
+    else ``FILE.minisig`` when only that one exists (``FILE.sig`` when neither
+    does, to name in a message)."""
+    signature = file.with_name(file.name + SIGNATURE_SUFFIX)
+    minisig = file.with_name(file.name + MINISIG_SUFFIX)
+    return minisig if not signature.exists() and minisig.exists() else signature
 
 
 def looks_like_minisign(data: bytes) -> bool:

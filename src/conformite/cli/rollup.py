@@ -101,8 +101,8 @@ def _summary(rollup: Rollup, lang: str) -> str:
             lang,
             communes=rollup.communes_count,
             results=rollup.results,
-            since=format_date(rollup.as_of_from, lang) if rollup.as_of_from else "-",
-            until=format_date(rollup.as_of_until, lang) if rollup.as_of_until else "-",
+            since=format_date(rollup.as_of_from, lang),
+            until=format_date(rollup.as_of_until, lang),
         ),
         markup=False,
     )

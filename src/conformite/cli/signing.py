@@ -246,9 +246,8 @@ def verify(file: Path, pubkey_path: Path, signature_path: Path | None) -> None:
     Example:
       conformite verify report-2026-11-28.fr.html --pubkey conformite-signing.key.pub
     """
-    from conformite.minisign import MINISIG_SUFFIX, looks_like_minisign
+    from conformite.minisign import looks_like_minisign, signature_beside
     from conformite.signing import (
-        SIGNATURE_SUFFIX,
         SignatureFormatError,
         fingerprint,
         read_signature,
@@ -256,10 +255,7 @@ def verify(file: Path, pubkey_path: Path, signature_path: Path | None) -> None:
     )
 
     if signature_path is None:
-        signature_path = file.with_name(file.name + SIGNATURE_SUFFIX)
-        minisig = file.with_name(file.name + MINISIG_SUFFIX)
-        if not signature_path.exists() and minisig.exists():
-            signature_path = minisig
+        signature_path = signature_beside(file)
     data = read_or_fail(file)
     key_id, public = _load_any_public_key(pubkey_path)
     if not signature_path.exists():

@@ -165,22 +165,16 @@ def _signature(path: Path, data: bytes, keys: Sequence[PublicKey]) -> tuple[str,
     ``other_key`` (signed with none of the keys given), ``no_key`` (a ``.sig``
     none of the keys verifies: changed, or signed with another key)."""
     from conformite.minisign import (
-        MINISIG_SUFFIX,
         MinisignFormatError,
         looks_like_minisign,
         parse_signature,
+        signature_beside,
     )
     from conformite.minisign import verify as minisign_verify
-    from conformite.signing import (
-        SIGNATURE_SUFFIX,
-        SignatureFormatError,
-        read_signature,
-        verify_bytes,
-    )
+    from conformite.signing import SignatureFormatError, read_signature, verify_bytes
 
-    candidates = [path.with_name(path.name + s) for s in (SIGNATURE_SUFFIX, MINISIG_SUFFIX)]
-    signature_path = next((p for p in candidates if p.exists()), None)
-    if signature_path is None:
+    signature_path = signature_beside(path)
+    if not signature_path.exists():
         return "unsigned", None
     if not keys:
         return "not_checked", None
