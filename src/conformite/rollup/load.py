@@ -39,6 +39,7 @@ __all__ = [
     "band_of",
     "commune_key",
     "expand_paths",
+    "folded",
     "read_result",
 ]
 
@@ -134,9 +135,14 @@ def commune_key(bfs_number: int | None, canton: str, name: str) -> str:
     """``bfs:N``, else ``name:CANTON:normalised name`` (case folded, accents removed)."""
     if bfs_number is not None:
         return f"bfs:{bfs_number}"
-    folded = unicodedata.normalize("NFKD", name.casefold())
-    plain = " ".join("".join(c for c in folded if not unicodedata.combining(c)).split())
-    return f"name:{canton.upper()}:{plain}"
+    return f"name:{canton.upper()}:{' '.join(folded(name).split())}"
+
+
+def folded(text: str) -> str:
+    """``text`` case folded, accents removed ("Sàrl" -> "sarl"): names compared
+    across communes (communes here, vendors in :mod:`.vendors`)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def expand_paths(arguments: list[Path]) -> list[tuple[Path, str]]:

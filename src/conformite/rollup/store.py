@@ -209,8 +209,10 @@ def add_results(
         names[("new", index)] = result.file
         take((result.commune_key, result.as_of), ("new", index), result.commune)
     winners = set(owner.values())
-    removed = [row.rid for row in stored if ("db", row.rid) not in winners]
-    replaced_slots = {(row.key, row.as_of) for row in stored if ("db", row.rid) not in winners}
+    kept = [row for row in stored if ("db", row.rid) in winners]
+    left = [row for row in stored if ("db", row.rid) not in winners]
+    removed = [row.rid for row in left]
+    replaced_slots = {(row.key, row.as_of) for row in left}
     new = sorted(i for kind, i in winners if kind == "new")
     for index in new:
         result = results[index]
@@ -222,7 +224,7 @@ def add_results(
     next_id = (stored[-1].rid if stored else 0) + 1
     items = [(next_id + n, results[i]) for n, i in enumerate(new)]
     bfs_names: dict[int, set[str]] = {}
-    for commune, bfs in [(r.commune, r.bfs_number) for r in stored if ("db", r.rid) in winners] + [
+    for commune, bfs in [(r.commune, r.bfs_number) for r in kept] + [
         (r.commune, r.bfs_number) for _, r in items
     ]:
         if bfs is not None:

@@ -24,10 +24,11 @@ is its strongest identifier: ``uid:…``, else ``profile:…``, else ``name:…`
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from conformite.rollup.load import folded
 
 __all__ = ["Entry", "VendorGroup", "match_vendors", "normalise_name", "normalise_uid"]
 
@@ -66,8 +67,7 @@ _LEVEL = {"uid": 0, "profile": 1, "name": 2}
 
 def normalise_name(name: str) -> str:
     """``name`` as compared across communes (see the module's rule)."""
-    folded = unicodedata.normalize("NFKD", name.casefold())
-    plain = "".join(c for c in folded if not unicodedata.combining(c))
+    plain = folded(name)
     words = " ".join(_PUNCTUATION.sub(" ", plain).split())
     # Repeated: "Foo AG & Co KG" loses every form; a name made only of a form stays.
     previous = None
