@@ -65,7 +65,7 @@ from conformite.engine.evaluation import (
     evaluation_input,
 )
 from conformite.engine.projection import _WHOLE, Handover, LeafHandover, functions_called
-from conformite.engine.targets import _base_context, _project, iter_targets
+from conformite.engine.targets import _base_context, _project, iter_targets, shared_values
 from conformite.engine.verdict import _statics
 from conformite.engine.workspace import load_workspace
 
@@ -262,7 +262,7 @@ def cpp_runtime(plan: _Plan, tmp: Path) -> dict[str, Any] | None:
                 "trees": {name: _tree_json(sub) for name, sub in tree.items()},
                 "shared": {
                     name: _project(value, tree[name])
-                    for name, value in _shared_values(plan).items()
+                    for name, value in shared_values(plan.data).items()
                     if name in tree
                 },
             }
@@ -303,23 +303,6 @@ def cpp_runtime(plan: _Plan, tmp: Path) -> dict[str, Any] | None:
         tuple(key.split("\t")): outcome for key, outcome in result["outcomes"].items()
     }
     return result
-
-
-def _shared_values(plan: _Plan) -> dict[str, Any]:
-    """The variables ``_base_context`` sets for every target."""
-    from conformite.engine.targets import organisation_context
-    from conformite.inventory.reference import LEVELS
-
-    data = plan.data
-    return {
-        "as_of": data.as_of.isoformat(),
-        "commune": data.commune,
-        "org": organisation_context(data)[0],
-        "ref": data.reference.as_context(),
-        "NORMAL": LEVELS["normal"],
-        "HIGH": LEVELS["high"],
-        "VERY_HIGH": LEVELS["very_high"],
-    }
 
 
 def compare(name: str, reference: Outcomes, other: Outcomes, *, engine: bool = False) -> int:

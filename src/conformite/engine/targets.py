@@ -36,6 +36,7 @@ __all__ = [
     "iter_targets",
     "organisation_context",
     "projection",
+    "shared_values",
 ]
 
 
@@ -258,6 +259,20 @@ def iter_targets(data: EvaluationInput, derived: Derived) -> Iterator[Target]:
         )
 
 
+def shared_values(data: EvaluationInput) -> dict[str, Any]:
+    """The variables every target sees: the audit date, the commune, the
+    organisation, the reference vocabularies and the protection levels."""
+    return {
+        "as_of": data.as_of.isoformat(),
+        "commune": data.commune,
+        "org": organisation_context(data)[0],
+        "ref": data.reference.as_context(),
+        "NORMAL": LEVELS["normal"],
+        "HIGH": LEVELS["high"],
+        "VERY_HIGH": LEVELS["very_high"],
+    }
+
+
 def _base_context(
     data: EvaluationInput, tree: dict[str, Any], functions: Collection[str] | None = None
 ) -> Any:
@@ -269,16 +284,7 @@ def _base_context(
     """
     context = cel.Context()
     add_functions(context, make_functions(data.as_of), functions)
-    shared = {
-        "as_of": data.as_of.isoformat(),
-        "commune": data.commune,
-        "org": organisation_context(data)[0],
-        "ref": data.reference.as_context(),
-        "NORMAL": LEVELS["normal"],
-        "HIGH": LEVELS["high"],
-        "VERY_HIGH": LEVELS["very_high"],
-    }
-    for name, value in shared.items():
+    for name, value in shared_values(data).items():
         if name in tree:
             context.add_variable(name, _project(value, tree[name]))
     return context
