@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from conformite.rollup.render_html import render_rollup_html
-from test_report_chromium import CHROMIUM, chromium, console_messages, grey_variance
+from test_report_chromium import CHROMIUM, assert_drawn_quietly, chromium, console_messages
 from test_rollup_render import LANGS, sample_rollup
 
 pytestmark = pytest.mark.skipif(
@@ -89,14 +89,7 @@ def test_rollup_page_in_chromium(lang: str, tmp_path: Path) -> None:
     html = render_rollup_html(sample_rollup(lang))
     page = tmp_path / f"rollup.{lang}.html"
     page.write_text(html, encoding="utf-8")
-    shot = tmp_path / "shot.png"
-    done = chromium(tmp_path, page, "--window-size=1000,1400", f"--screenshot={shot}")
-    assert done.returncode == 0, done.stderr[-2000:]
-    # No console message: no script error, no blocked load (the policy would report it).
-    assert console_messages(done.stderr) == [], done.stderr[-4000:]
-    variance, inked = grey_variance(shot.read_bytes())
-    assert variance > 200, f"screenshot looks blank (variance {variance:.1f})"
-    assert inked > 0.01, f"screenshot has almost no text ({inked:.3%} dark pixels)"
+    assert_drawn_quietly(tmp_path, page)
 
     layout = measured(tmp_path, html)
     # Nothing wider than the window: every table's columns fit (headers wrap).

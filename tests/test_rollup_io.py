@@ -332,21 +332,7 @@ def test_parquet_tables_read_back(files: dict[str, Path], tmp_path: Path) -> Non
     _, rolled = rollup_json(str(folder), out=tmp_path / "r.json")
     assert rolled is not None
     names = sorted(p.name for p in tables.iterdir())
-    assert names == sorted(
-        f"{t}.parquet"
-        for t in [
-            "groups",
-            "communes",
-            "controls",
-            "vendors",
-            "vendor_controls",
-            "trend",
-            "results",
-            "control_outcomes",
-            "vendor_entries",
-            "vendor_outcomes",
-        ]
-    )
+    assert names == sorted(f"{t}.parquet" for t in ALL_TABLES)
     counts = {
         "communes": 4,
         "results": 4,
